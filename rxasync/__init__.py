@@ -1,0 +1,77 @@
+"""rxasync: asyncio work as composable RxPY observables, with demand and cancellation.
+
+Example:
+    >>> import asyncio, rxasync
+    >>> from reactivex import operators as ops
+    >>> from rxasync.operators import map_async
+    >>> async def lines():
+    ...     for word in ["async", "rx", "composes"]:
+    ...         yield word
+    >>> async def shout(word: str) -> str:
+    ...     await asyncio.sleep(0)
+    ...     return word.upper()
+    >>> src = rxasync.from_async_iterable(lines).pipe(
+    ...     ops.filter(lambda w: len(w) > 2), map_async(shout, concurrency=4))
+    >>> asyncio.run(rxasync.to_list(src))
+    ['ASYNC', 'COMPOSES']
+"""
+
+from . import operators, schedulers
+from ._bridge import from_async_iterable, from_awaitable
+from ._consume import AsyncObservableIterator, first, last, to_async_iterable, to_list
+from ._errors import (
+    BufferOverflowError,
+    DecodeError,
+    EmptySourceError,
+    FileChangedError,
+    FileNotFoundSourceError,
+    FileSourceError,
+    HttpConnectionError,
+    HttpError,
+    HttpResumeError,
+    HttpStatusError,
+    IsADirectorySourceError,
+    JaxOperatorError,
+    LineTooLongError,
+    NoRunningLoopError,
+    PermissionSourceError,
+    RxAsyncError,
+    SourceTimeoutError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsyncObservableIterator",
+    "BufferOverflowError",
+    "DecodeError",
+    "EmptySourceError",
+    "FileChangedError",
+    "FileNotFoundSourceError",
+    "FileSourceError",
+    "HttpConnectionError",
+    "HttpError",
+    "HttpResumeError",
+    "HttpStatusError",
+    "IsADirectorySourceError",
+    "JaxOperatorError",
+    "LineTooLongError",
+    "NoRunningLoopError",
+    "PermissionSourceError",
+    "RxAsyncError",
+    "SourceTimeoutError",
+    "first",
+    "from_async_iterable",
+    "from_awaitable",
+    "last",
+    "operators",
+    "schedulers",
+    "to_async_iterable",
+    "to_list",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if hasattr(_obj, "__module__") and not isinstance(_obj, type(operators)):
+        _obj.__module__ = __name__
+del _name, _obj

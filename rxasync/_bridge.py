@@ -1,0 +1,243 @@
+"""The bridge from asyncio to RxPY: every rxasync source goes through here.
+
+``from_async_iterable`` alone owns running the pump task, cancelling it on
+dispose (so the generator's ``finally:`` closes sockets and files), turning
+exceptions into ``on_error`` and honouring downstream demand (``_flow``).
+HTTP, files and JAX write async generators and call it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar, overload
+
+import reactivex
+from reactivex import Observable, abc
+from reactivex.disposable import Disposable
+
+from ._errors import RxAsyncError
+from ._flow import Demand, current_demand, resolve_loop
+
+__all__ = ["from_async_iterable", "from_awaitable"]
+
+_T = TypeVar("_T")
+
+
+@overload
+def from_async_iterable(
+    iterable: Callable[[], AsyncIterable[_T]], *, scheduler: abc.SchedulerBase | None = None
+) -> Observable[_T]: ...
+
+
+@overload
+def from_async_iterable(
+    iterable: AsyncIterable[_T], *, scheduler: abc.SchedulerBase | None = None
+) -> Observable[_T]: ...
+
+
+def from_async_iterable(
+    iterable: AsyncIterable[_T] | Callable[[], AsyncIterable[_T]],
+    *,
+    scheduler: abc.SchedulerBase | None = None,
+) -> Observable[_T]:
+    """Turn an async iterable (or a function returning one) into an observable.
+
+    Each subscription starts a task on the event loop that pumps the iterable:
+    every item becomes ``on_next``, exhaustion ``on_completed``, an exception
+    ``on_error`` (its original type). Disposing the subscription cancels the
+    task, so an async generator's ``finally:`` runs at once.
+
+    Demand: when an rxasync async stage is downstream (``map_async``,
+    ``map_on``, ``to_async_iterable(overflow="block")``...), the pump waits
+    after each item until that stage has a free credit, also through plain
+    RxPY operators in between. With no such stage it runs free.
+
+    Pass a *function* that returns a fresh async iterable to make the
+    observable subscribable many times (``retry``, ``repeat``, two
+    subscribers); an async generator *object* can be iterated once, and a
+    second subscription gets an :class:`RxAsyncError` saying so.
+
+    Marble::
+
+        async gen:  --a--b--c--|
+        result:     --a--b--c--|
+
+    Args:
+        iterable: an ``AsyncIterable`` or a zero-argument callable returning one.
+        scheduler: an asyncio scheduler naming the loop to run on; by default
+            the loop running when ``subscribe`` is called.
+
+    Returns:
+        An ``Observable`` of the items.
+
+    Raises:
+        NoRunningLoopError: (as ``on_error``) subscribed with no loop to run on.
+
+    Example:
+        >>> import asyncio, rxasync
+        >>> async def numbers():
+        ...     for i in range(3):
+        ...         await asyncio.sleep(0)
+        ...         yield i
+        >>> asyncio.run(rxasync.to_list(rxasync.from_async_iterable(numbers)))
+        [0, 1, 2]
+    """
+    one_shot = not callable(iterable) and isinstance(iterable, AsyncIterator)
+    used = False
+
+    def open_iterator() -> AsyncIterator[_T]:
+        nonlocal used
+        if callable(iterable):
+            return aiter(iterable())
+        if one_shot and used:
+            raise RxAsyncError(
+                f"{iterable!r} is an async iterator and was already subscribed once; "
+                "pass a function that returns a new one (from_async_iterable(gen) rather "
+                "than from_async_iterable(gen())) to subscribe more than once"
+            )
+        used = True
+        return aiter(iterable)
+
+    def subscribe(
+        observer: abc.ObserverBase[_T], sub_scheduler: abc.SchedulerBase | None = None
+    ) -> abc.DisposableBase:
+        loop = resolve_loop(scheduler or sub_scheduler, "from_async_iterable")
+        pump = _Pump(open_iterator, observer, current_demand())
+        return pump.start(loop)
+
+    return reactivex.create(subscribe)
+
+
+class _Pump:
+    """One subscription's task: pulls the iterator, pushes to the observer."""
+
+    __slots__ = ("demand", "disposed", "loop", "observer", "open", "task")
+
+    def __init__(
+        self,
+        open_iterator: Callable[[], AsyncIterator[_T]],
+        observer: abc.ObserverBase[_T],
+        demand: Demand | None,
+    ) -> None:
+        self.open = open_iterator
+        self.observer = observer
+        self.demand = demand
+        self.disposed = False
+        self.task: asyncio.Task[None] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> abc.DisposableBase:
+        self.loop = loop
+        if _on_loop(loop):
+            self.task = loop.create_task(self.run())
+        else:
+            loop.call_soon_threadsafe(self._start_threadsafe)
+        return Disposable(self.dispose)
+
+    def _start_threadsafe(self) -> None:
+        if not self.disposed:
+            assert self.loop is not None
+            self.task = self.loop.create_task(self.run())
+
+    def dispose(self) -> None:
+        self.disposed = True
+        task, loop = self.task, self.loop
+        if task is None or loop is None or task.done():
+            return
+        if _on_loop(loop):
+            task.cancel()
+        else:
+            loop.call_soon_threadsafe(task.cancel)
+
+    async def run(self) -> None:
+        observer, demand = self.observer, self.demand
+        error: Exception | None = None
+        iterator: AsyncIterator[Any] | None = None
+        try:
+            iterator = self.open()
+            async for item in iterator:
+                observer.on_next(item)
+                if self.disposed:
+                    return
+                if demand is not None and demand.pending >= demand.limit:
+                    await demand.wait()
+        except Exception as exc:  # delivered as on_error, after the iterator is closed
+            error = exc
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        if self.disposed:
+            return
+        if error is not None:
+            observer.on_error(error)
+        else:
+            observer.on_completed()
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
+
+
+@overload
+def from_awaitable(
+    awaitable: Callable[[], Awaitable[_T]], *, scheduler: abc.SchedulerBase | None = None
+) -> Observable[_T]: ...
+
+
+@overload
+def from_awaitable(
+    awaitable: Awaitable[_T], *, scheduler: abc.SchedulerBase | None = None
+) -> Observable[_T]: ...
+
+
+def from_awaitable(
+    awaitable: Awaitable[_T] | Callable[[], Awaitable[_T]],
+    *,
+    scheduler: abc.SchedulerBase | None = None,
+) -> Observable[_T]:
+    """A single-item observable of an awaitable's result.
+
+    Pass a coroutine *function* (``fetch``, or ``lambda: fetch(url)``) to run
+    it afresh on every subscription; a coroutine *object* or future can be
+    subscribed once. Disposing before it finishes cancels it.
+
+    Marble::
+
+        awaitable:  -------x
+        result:     -------x|
+
+    Args:
+        awaitable: an awaitable, or a zero-argument callable returning one.
+        scheduler: an asyncio scheduler naming the loop to run on.
+
+    Returns:
+        An ``Observable`` that emits the result and completes, or errors with
+        the exception the awaitable raised.
+
+    Example:
+        >>> import asyncio, rxasync
+        >>> async def answer() -> int:
+        ...     await asyncio.sleep(0)
+        ...     return 42
+        >>> asyncio.run(rxasync.first(rxasync.from_awaitable(answer)))
+        42
+    """
+    if callable(awaitable) and not inspect.isawaitable(awaitable):
+        make = awaitable
+
+        async def many() -> AsyncIterator[_T]:
+            yield await make()
+
+        return from_async_iterable(many, scheduler=scheduler)
+    aw = awaitable
+
+    async def once() -> AsyncIterator[_T]:
+        yield await aw
+
+    return from_async_iterable(once(), scheduler=scheduler)

@@ -1,0 +1,273 @@
+"""The bridge back from RxPY to asyncio: ``async for`` and ``await`` over observables."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any, Generic, Literal, TypeVar
+
+from reactivex import Observable, abc
+from reactivex.observer import Observer
+
+from ._errors import BufferOverflowError, EmptySourceError
+from ._flow import Demand, resolve_loop, subscribe_with_demand
+
+__all__ = ["AsyncObservableIterator", "Overflow", "first", "last", "to_async_iterable", "to_list"]
+
+_T = TypeVar("_T")
+
+Overflow = Literal["block", "drop_oldest", "drop_newest", "error"]
+_OVERFLOWS = ("block", "drop_oldest", "drop_newest", "error")
+
+
+def to_async_iterable(
+    source: Observable[_T], *, max_buffer: int = 64, overflow: Overflow = "block"
+) -> AsyncObservableIterator[_T]:
+    """Iterate an observable with ``async for``.
+
+    The subscription starts at the first ``__anext__`` (or ``async with``) and
+    is disposed when the iteration ends, when you ``break`` out of it, when
+    you call ``aclose()`` or leave the ``async with``, or when the consuming
+    task is cancelled. An upstream error is raised at the ``async for`` with
+    its original type, after the items that came before it.
+
+    Up to ``max_buffer`` items wait for the consumer. What happens when the
+    consumer is slower is ``overflow``:
+
+    * ``"block"`` (default): demand flows upstream, so an rxasync source
+      (``from_async_iterable``, HTTP, files) pauses until the consumer takes an
+      item. A plain RxPY source that cannot pause (``reactivex.from_iterable``
+      emits everything inside ``subscribe``) is buffered in full instead.
+    * ``"drop_oldest"`` / ``"drop_newest"``: the oldest buffered item, or the
+      arriving one, is dropped; the source runs free.
+    * ``"error"``: the iteration fails with :class:`BufferOverflowError`.
+
+    If in doubt, keep ``"block"`` and a small ``max_buffer``: 64 covers the
+    gap between bursts without holding much.
+
+    Example:
+        >>> import asyncio, reactivex, rxasync
+        >>> async def main() -> list[int]:
+        ...     out = []
+        ...     async with rxasync.to_async_iterable(reactivex.of(1, 2, 3)) as items:
+        ...         async for x in items:
+        ...             out.append(x * 10)
+        ...     return out
+        >>> asyncio.run(main())
+        [10, 20, 30]
+    """
+    if not isinstance(max_buffer, int) or max_buffer < 1:
+        raise ValueError(f"max_buffer must be an int >= 1, got {max_buffer!r}")
+    if overflow not in _OVERFLOWS:
+        raise ValueError(f"overflow must be one of {_OVERFLOWS}, got {overflow!r}")
+    return AsyncObservableIterator(source, max_buffer, overflow)
+
+
+class AsyncObservableIterator(Generic[_T], AsyncIterator[_T]):
+    """What :func:`to_async_iterable` returns: an async iterator and async context manager."""
+
+    def __init__(self, source: Observable[_T], max_buffer: int, overflow: Overflow) -> None:
+        self._source = source
+        self._max = max_buffer
+        self._overflow = overflow
+        self._buffer: deque[Any] = deque()
+        self._demand = Demand(max_buffer) if overflow == "block" else None
+        self._waiter: asyncio.Future[None] | None = None
+        self._subscription: abc.DisposableBase | None = None
+        self._error: BaseException | None = None
+        self._started = False
+        self._finished = False  # upstream terminated (completed or errored)
+        self._closed = False  # the consumer is done
+        self._disposed = False
+
+    # -- observer side (loop thread) --------------------------------------
+    def _on_next(self, value: _T) -> None:
+        buf = self._buffer
+        if len(buf) >= self._max and self._overflow != "block":
+            if self._overflow == "drop_newest":
+                return
+            if self._overflow == "drop_oldest":
+                buf.popleft()
+            else:
+                self._terminate(
+                    BufferOverflowError(f"more than max_buffer={self._max} items waited for the consumer")
+                )
+                return
+        buf.append(value)
+        if self._demand is not None:
+            self._demand.pending += 1
+        self._wake()
+
+    def _on_error(self, error: Exception) -> None:
+        self._terminate(error)
+
+    def _on_completed(self) -> None:
+        self._terminate(None)
+
+    def _terminate(self, error: BaseException | None) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        self._error = error
+        self._dispose()
+        self._wake()
+
+    def _wake(self) -> None:
+        w = self._waiter
+        if w is not None:
+            self._waiter = None
+            if not w.done():
+                w.set_result(None)
+
+    # -- consumer side -----------------------------------------------------
+    def _start(self) -> None:
+        self._started = True
+        resolve_loop(None, "to_async_iterable")
+        observer: Observer[_T] = Observer(self._on_next, self._on_error, self._on_completed)
+        subscription = subscribe_with_demand(self._source, observer, self._demand)
+        if self._disposed:  # the source terminated inside subscribe
+            subscription.dispose()
+        else:
+            self._subscription = subscription
+
+    def __aiter__(self) -> AsyncObservableIterator[_T]:
+        return self
+
+    async def __anext__(self) -> _T:
+        if not self._started:
+            self._start()
+        buf = self._buffer
+        while not buf:
+            if self._finished or self._closed:
+                self._closed = True
+                if self._error is not None:
+                    error, self._error = self._error, None
+                    raise error
+                raise StopAsyncIteration
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            except asyncio.CancelledError:
+                self._close()
+                raise
+        item = buf.popleft()
+        demand = self._demand
+        if demand is not None:
+            demand.release()
+        return item  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        """Dispose the subscription; the iteration ends."""
+        self._close()
+
+    async def __aenter__(self) -> AsyncObservableIterator[_T]:
+        if not self._started:
+            self._start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        self._closed = True
+        self._buffer.clear()
+        self._dispose()
+
+    def _dispose(self) -> None:
+        self._disposed = True
+        sub, self._subscription = self._subscription, None
+        if sub is not None:
+            sub.dispose()
+
+    def __del__(self) -> None:
+        # `break` out of `async for` drops the iterator: dispose what it started.
+        sub = getattr(self, "_subscription", None)
+        if sub is not None:
+            sub.dispose()
+
+
+async def _single(source: Observable[_T], which: Literal["first", "last", "list"]) -> Any:
+    loop = resolve_loop(None, which)
+    fut: asyncio.Future[Any] = loop.create_future()
+    items: list[Any] = []
+
+    def on_next(value: Any) -> None:
+        if which == "first":
+            if not fut.done():
+                fut.set_result(value)
+        elif which == "last":
+            items[:] = [value]
+        else:
+            items.append(value)
+
+    def on_error(error: Exception) -> None:
+        if not fut.done():
+            fut.set_exception(error)
+
+    def on_completed() -> None:
+        if fut.done():
+            return
+        if which == "list":
+            fut.set_result(items)
+        elif items:
+            fut.set_result(items[0])
+        else:
+            fut.set_exception(EmptySourceError(f"{which}(): the source completed without any item"))
+
+    subscription = subscribe_with_demand(source, Observer(on_next, on_error, on_completed), None)
+    try:
+        return await fut
+    finally:
+        subscription.dispose()
+
+
+async def first(source: Observable[_T]) -> _T:
+    """Await the first item of ``source``, then dispose the subscription.
+
+    Cancelling the ``await`` disposes the subscription.
+
+    Raises:
+        EmptySourceError: the source completed without an item.
+
+    Example:
+        >>> import asyncio, reactivex, rxasync
+        >>> asyncio.run(rxasync.first(reactivex.of("a", "b")))
+        'a'
+    """
+    result: _T = await _single(source, "first")
+    return result
+
+
+async def last(source: Observable[_T]) -> _T:
+    """Await the last item of ``source`` (waits for completion).
+
+    Cancelling the ``await`` disposes the subscription.
+
+    Raises:
+        EmptySourceError: the source completed without an item.
+
+    Example:
+        >>> import asyncio, reactivex, rxasync
+        >>> asyncio.run(rxasync.last(reactivex.of("a", "b")))
+        'b'
+    """
+    result: _T = await _single(source, "last")
+    return result
+
+
+async def to_list(source: Observable[_T]) -> list[_T]:
+    """Await all items of ``source`` as a list (``[]`` for an empty source).
+
+    Cancelling the ``await`` disposes the subscription.
+
+    Example:
+        >>> import asyncio, reactivex, rxasync
+        >>> asyncio.run(rxasync.to_list(reactivex.range(3)))
+        [0, 1, 2]
+    """
+    result: list[_T] = await _single(source, "list")
+    return result

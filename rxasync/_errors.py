@@ -1,0 +1,195 @@
+"""Every exception rxasync raises, under one root.
+
+Lower-layer errors (aiohttp, OS, codecs, JAX) are translated at the boundary
+where they happen, once, into one of these classes and chained with
+``raise ... from exc``, so ``__cause__`` always holds the original. Where a
+standard exception is what users would naturally catch, the rxasync class
+also derives from it (``SourceTimeoutError`` is a ``TimeoutError``,
+``FileNotFoundSourceError`` is a ``FileNotFoundError``...).
+
+The tree::
+
+    RxAsyncError
+    ├── NoRunningLoopError (RuntimeError)     subscribed with no event loop to run on
+    ├── EmptySourceError (LookupError)        first()/last() of a source with no items
+    ├── BufferOverflowError                   to_async_iterable(overflow="error") filled up
+    ├── SourceTimeoutError (TimeoutError)     a total, connect or idle timeout ran out
+    ├── DecodeError (ValueError)              bytes that do not decode; names line and offset
+    │   └── LineTooLongError                  a line longer than max_line_length
+    ├── HttpError                             carries method and url
+    │   ├── HttpStatusError                   a non-2xx answer; status and start of body
+    │   ├── HttpConnectionError (ConnectionError)  refused, reset, dropped mid-body
+    │   └── HttpResumeError                   a broken body that cannot resume without replay
+    ├── FileSourceError (OSError)             carries the path
+    │   ├── FileNotFoundSourceError (FileNotFoundError)
+    │   ├── IsADirectorySourceError (IsADirectoryError)
+    │   ├── PermissionSourceError (PermissionError)
+    │   └── FileChangedError                  a file truncated or replaced while read
+    └── JaxOperatorError                      a JAX function failed to trace or to run
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BufferOverflowError",
+    "DecodeError",
+    "EmptySourceError",
+    "FileChangedError",
+    "FileNotFoundSourceError",
+    "FileSourceError",
+    "HttpConnectionError",
+    "HttpError",
+    "HttpResumeError",
+    "HttpStatusError",
+    "IsADirectorySourceError",
+    "JaxOperatorError",
+    "LineTooLongError",
+    "NoRunningLoopError",
+    "PermissionSourceError",
+    "RxAsyncError",
+    "SourceTimeoutError",
+]
+
+
+class RxAsyncError(Exception):
+    """Root of every error rxasync raises. ``except RxAsyncError`` catches them all.
+
+    Errors raised by *your* functions (a mapper given to ``map_async``, a
+    coroutine given to ``from_awaitable``) are delivered unchanged, not wrapped.
+    """
+
+
+class NoRunningLoopError(RxAsyncError, RuntimeError):
+    """Raised when an rxasync source or stage is subscribed with no asyncio loop.
+
+    rxasync runs its work as tasks on an event loop. Subscribe from inside a
+    coroutine (``asyncio.run(main())``), or pass ``scheduler=`` an
+    ``AsyncIOScheduler``/``rxasync.schedulers.loop(loop)`` naming the loop to use.
+    Not raised when a scheduler that names a loop was given.
+    """
+
+
+class EmptySourceError(RxAsyncError, LookupError):
+    """Raised by ``first()``/``last()`` when the source completed without an item.
+
+    ``to_list()`` never raises it: an empty source gives ``[]``.
+    """
+
+
+class BufferOverflowError(RxAsyncError):
+    """Raised by ``to_async_iterable(overflow="error")`` when ``max_buffer`` items wait.
+
+    The items already buffered are still delivered before the error is raised
+    at the ``async for``. Never raised with the other overflow policies.
+    """
+
+
+class SourceTimeoutError(RxAsyncError, TimeoutError):
+    """Raised when a source's total, connect or idle timeout runs out.
+
+    Attributes:
+        source: what timed out (a URL or a path).
+        timeout: which limit ran out (``"total"``, ``"connect"``, ``"idle"``).
+    """
+
+    def __init__(self, message: str, *, source: str = "", timeout: str = "") -> None:
+        super().__init__(message)
+        self.source = source
+        self.timeout = timeout
+
+
+class DecodeError(RxAsyncError, ValueError):
+    """Raised when bytes do not decode with the chosen encoding (``errors="strict"``).
+
+    Not raised with ``errors="replace"`` (or another lenient handler), which
+    substitutes instead.
+
+    Attributes:
+        source: the URL or path being decoded ("" when unknown).
+        line: 1-based number of the line the bad bytes are in.
+        offset: 0-based byte offset of the first bad byte in the stream.
+    """
+
+    def __init__(self, message: str, *, source: str = "", line: int = 0, offset: int = 0) -> None:
+        super().__init__(message)
+        self.source = source
+        self.line = line
+        self.offset = offset
+
+
+class LineTooLongError(DecodeError):
+    """Raised when a line grows past ``max_line_length`` before its newline arrives.
+
+    Raised as soon as the limit is passed, so an endless line never fills memory.
+    """
+
+
+class HttpError(RxAsyncError):
+    """Base of HTTP errors; carries the request's ``method`` and ``url``."""
+
+    def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
+        super().__init__(message)
+        self.method = method
+        self.url = url
+
+
+class HttpStatusError(HttpError):
+    """Raised for a non-2xx answer when ``raise_for_status=True`` (the default).
+
+    Attributes:
+        status: the HTTP status code.
+        body: the first bytes of the answer's body (at most 1 KiB).
+    """
+
+    def __init__(
+        self, message: str, *, method: str = "", url: str = "", status: int = 0, body: bytes = b""
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.status = status
+        self.body = body
+
+
+class HttpConnectionError(HttpError, ConnectionError):
+    """Raised when a connection is refused, reset, or drops before the body ended."""
+
+
+class HttpResumeError(HttpError):
+    """Raised when a body broke mid-stream and cannot resume without replaying bytes.
+
+    That is the case when the server does not answer ``Accept-Ranges: bytes``,
+    or when its ``ETag``/``Last-Modified`` shows the resource changed.
+    """
+
+
+class FileSourceError(RxAsyncError, OSError):
+    """Base of file errors; an ``OSError`` with ``errno``, ``strerror`` and ``filename``."""
+
+
+class FileNotFoundSourceError(FileSourceError, FileNotFoundError):
+    """Raised when the path to read does not exist."""
+
+
+class IsADirectorySourceError(FileSourceError, IsADirectoryError):
+    """Raised when a file was expected and the path is a directory."""
+
+
+class PermissionSourceError(FileSourceError, PermissionError):
+    """Raised when the process may not read or write the path."""
+
+
+class FileChangedError(FileSourceError):
+    """Raised when a file is truncated or replaced while ``read_chunks`` reads it."""
+
+
+class JaxOperatorError(RxAsyncError):
+    """Raised when a function given to a JAX operator fails to trace or to run.
+
+    Attributes:
+        operator: the operator's name (``"map_batched"``, ``"scan"``, ``"from_jax"``).
+        index: index of the failing element in the stream, or ``None`` if unknown.
+    """
+
+    def __init__(self, message: str, *, operator: str = "", index: int | None = None) -> None:
+        super().__init__(message)
+        self.operator = operator
+        self.index = index

@@ -1,0 +1,131 @@
+"""Demand (backpressure) shared by the bridge and every async stage.
+
+RxPY pushes: ``on_next`` is a plain call and returns nothing a producer could
+wait on. rxasync adds demand without changing that protocol:
+
+* An async stage (``map_async``, ``map_on``, ``to_async_iterable``, the JAX
+  operators, file sinks) owns a :class:`Demand`: a count of the items it has
+  taken and not yet finished, and a limit.
+* While it subscribes upstream, the stage publishes its ``Demand`` in a
+  :class:`contextvars.ContextVar`. RxPY subscribes synchronously, from the
+  last operator to the first, so the source at the top of the chain runs its
+  ``subscribe`` inside that call and can read the variable.
+* A source built on ``from_async_iterable`` captures the ``Demand`` there and,
+  after each ``on_next``, awaits until the stage is below its limit.
+
+Plain RxPY operators in between (``map``, ``filter``, ``scan``, ``take``,
+``buffer_with_count``...) need to know nothing: an item a ``filter`` drops
+never reaches the stage and never holds a credit; a ``buffer_with_count(10)``
+makes the stage take one item per ten upstream. Where no stage is
+downstream, nothing is published and the source runs free, as in RxPY.
+
+Every consumer publishes explicitly (a terminal such as ``first()`` publishes
+``None``), so a source subscribed *inside* a stage's coroutine is never tied
+to an unrelated stage's demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from typing import TypeVar
+
+from reactivex import abc
+
+from ._errors import NoRunningLoopError
+
+__all__ = ["Demand", "current_demand", "resolve_loop", "subscribe_with_demand"]
+
+_T = TypeVar("_T")
+
+_DEMAND: contextvars.ContextVar[Demand | None] = contextvars.ContextVar("rxasync_demand", default=None)
+
+
+class Demand:
+    """Credits of one consumer: ``pending`` items taken and not finished, at most ``limit``.
+
+    The consumer calls :meth:`acquire` when it takes an item and
+    :meth:`release` when it is done with it; producers check :attr:`full` and
+    ``await`` :meth:`wait` until a credit is free. Loop-thread only.
+    """
+
+    __slots__ = ("_waiters", "limit", "pending")
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError(f"demand limit must be >= 1, got {limit}")
+        self.limit = limit
+        self.pending = 0
+        self._waiters: list[asyncio.Future[None]] = []
+
+    @property
+    def full(self) -> bool:
+        """True while the consumer holds ``limit`` or more items."""
+        return self.pending >= self.limit
+
+    def acquire(self) -> None:
+        """Count one more item taken by the consumer."""
+        self.pending += 1
+
+    def release(self, n: int = 1) -> None:
+        """Count ``n`` items finished; wake the producers if a credit is free."""
+        self.pending -= n
+        if self._waiters and self.pending < self.limit:
+            waiters, self._waiters = self._waiters, []
+            for fut in waiters:
+                if not fut.done():
+                    fut.set_result(None)
+
+    async def wait(self) -> None:
+        """Return once the consumer holds fewer than ``limit`` items."""
+        while self.pending >= self.limit:
+            fut = asyncio.get_running_loop().create_future()
+            self._waiters.append(fut)
+            try:
+                await fut
+            finally:
+                if not fut.done():
+                    fut.cancel()
+
+    def __repr__(self) -> str:
+        return f"Demand(pending={self.pending}, limit={self.limit})"
+
+
+def current_demand() -> Demand | None:
+    """The demand published by the consumer now subscribing, if any."""
+    return _DEMAND.get()
+
+
+def subscribe_with_demand(
+    source: abc.ObservableBase[_T],
+    observer: abc.ObserverBase[_T],
+    demand: Demand | None,
+    scheduler: abc.SchedulerBase | None = None,
+) -> abc.DisposableBase:
+    """Subscribe ``observer`` to ``source`` with ``demand`` published to its sources."""
+    token = _DEMAND.set(demand)
+    try:
+        return source.subscribe(observer, scheduler=scheduler)
+    finally:
+        _DEMAND.reset(token)
+
+
+def resolve_loop(
+    scheduler: abc.SchedulerBase | None = None, what: str = "this source"
+) -> asyncio.AbstractEventLoop:
+    """The loop to run on: the one a scheduler names, else the running loop.
+
+    Raises:
+        NoRunningLoopError: there is neither, with what to do about it.
+    """
+    loop = getattr(scheduler, "_loop", None)
+    if isinstance(loop, asyncio.AbstractEventLoop):
+        return loop
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        raise NoRunningLoopError(
+            f"{what} was subscribed with no running asyncio event loop. Subscribe "
+            "from inside a coroutine (for example under asyncio.run(main())), or pass "
+            "scheduler=rxasync.schedulers.loop(loop) to name the loop to run on."
+        ) from None

@@ -1,0 +1,196 @@
+"""Incremental bytes → lines decoding, shared by ``rxasync.http`` and ``rxasync.files``.
+
+:class:`LineDecoder` takes chunks as they arrive, cut anywhere (inside a
+multi-byte character, between ``\\r`` and ``\\n``) and returns the complete
+lines in each. Lines end at ``\\n``, ``\\r\\n`` or ``\\r`` (Python's universal
+newlines). A line that grows past ``max_line_length`` characters raises
+:class:`LineTooLongError` as soon as it does, so an endless line cannot fill
+memory; undecodable bytes raise :class:`DecodeError` naming the line and the
+byte offset (with ``errors="strict"``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from ._errors import DecodeError, LineTooLongError
+
+__all__ = ["DEFAULT_MAX_LINE_LENGTH", "LineDecoder"]
+
+DEFAULT_MAX_LINE_LENGTH = 1 << 20
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+class LineDecoder:
+    """Decode a byte stream chunk by chunk into lines.
+
+    Args:
+        encoding: any codec Python knows (``"utf-8"``, ``"latin-1"``...).
+        errors: ``"strict"`` raises :class:`DecodeError`; ``"replace"``,
+            ``"ignore"``, ``"backslashreplace"``... substitute instead.
+        max_line_length: longest line allowed, in characters, newline excluded.
+        keepends: keep each line's ending as it was in the stream.
+        source: URL or path, quoted in errors.
+
+    Example:
+        >>> d = LineDecoder()
+        >>> d.feed(b"caf\\xc3"), d.feed(b"\\xa9\\r"), d.feed(b"\\nbar"), d.close()
+        ([], ['café'], [], ['bar'])
+    """
+
+    __slots__ = (
+        "_cr",
+        "_decoder",
+        "_partlen",
+        "_parts",
+        "encoding",
+        "keepends",
+        "line",
+        "max_line_length",
+        "offset",
+        "source",
+    )
+
+    def __init__(
+        self,
+        encoding: str = "utf-8",
+        errors: str = "strict",
+        max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
+        keepends: bool = False,
+        source: str = "",
+    ) -> None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(f"unknown encoding {encoding!r}") from None
+        try:
+            codecs.lookup_error(errors)
+        except LookupError:
+            raise ValueError(f"unknown errors handler {errors!r}") from None
+        if isinstance(max_line_length, bool) or not isinstance(max_line_length, int) or max_line_length < 1:
+            raise ValueError(f"max_line_length must be an int >= 1, got {max_line_length!r}")
+        self.encoding = encoding
+        self.max_line_length = max_line_length
+        self.keepends = keepends
+        self.source = source
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors)
+        self._parts: list[str] = []  # the line in progress
+        self._partlen = 0
+        self._cr = False  # the last text ended in "\r": drop a "\n" that starts the next
+        self.line = 0  # complete lines returned so far
+        self.offset = 0  # bytes fed so far
+
+    def feed(self, data: bytes) -> list[str]:
+        """Decode one chunk; return the lines it completes (maybe none)."""
+        pending = self._decoder.getstate()[0]
+        try:
+            text = self._decoder.decode(data)
+        except UnicodeDecodeError as exc:
+            raise self._decode_error(exc, pending + bytes(data), len(pending)) from exc
+        self.offset += len(data)
+        return self._split(text) if text else []
+
+    def close(self) -> list[str]:
+        """End of stream: return the last line if it had no newline.
+
+        Raises:
+            DecodeError: the stream ends inside a multi-byte character (strict).
+        """
+        pending = self._decoder.getstate()[0]
+        try:
+            text = self._decoder.decode(b"", True)
+        except UnicodeDecodeError as exc:
+            raise self._decode_error(exc, pending, len(pending)) from exc
+        lines = self._split(text) if text else []
+        if self._cr and self.keepends:
+            self._cr = False
+            self._parts.append("\r")
+        if self._parts:
+            lines.append("".join(self._parts))
+            self._parts.clear()
+            self._partlen = 0
+            self.line += 1
+        return lines
+
+    @property
+    def buffered(self) -> int:
+        """Characters of the line in progress (not yet returned)."""
+        return self._partlen
+
+    def _split(self, text: str) -> list[str]:
+        if self.keepends:
+            if self._cr:  # a "\r" held back from the last chunk: it may start a "\r\n"
+                text = "\r" + text
+                self._cr = False
+            if text.endswith("\r"):
+                text = text[:-1]
+                self._cr = True
+            pieces, start = [], 0
+            for match in _NEWLINE.finditer(text):
+                pieces.append(text[start : match.end()])
+                start = match.end()
+            pieces.append(text[start:])
+            return self._collect(pieces, len(text))
+        if self._cr:  # the last chunk ended in "\r", already a line end: skip its "\n"
+            self._cr = False
+            if text.startswith("\n"):
+                text = text[1:]
+        if not text:
+            return []
+        if "\r" in text:
+            self._cr = text.endswith("\r")
+            pieces = _NEWLINE.split(text)
+        else:
+            pieces = text.split("\n")
+        return self._collect(pieces, len(text))
+
+    def _collect(self, pieces: list[str], textlen: int) -> list[str]:
+        parts = self._parts
+        limit = self.max_line_length
+        tail = pieces.pop()
+        if pieces:
+            if parts:
+                parts.append(pieces[0])
+                pieces[0] = "".join(parts)
+                parts.clear()
+            if self._partlen + textlen > limit:
+                self._check_lengths(pieces)
+            self.line += len(pieces)
+            self._partlen = 0
+        if tail:
+            parts.append(tail)
+            self._partlen += len(tail)
+            if self._partlen > limit:
+                self._too_long()
+        return pieces
+
+    def _check_lengths(self, lines: list[str]) -> None:
+        limit = self.max_line_length + (2 if self.keepends else 0)
+        for number, line in enumerate(lines, self.line + 1):
+            if len(line) > limit and len(line.rstrip("\r\n")) > self.max_line_length:
+                self.line = number - 1
+                self._too_long()
+
+    def _too_long(self) -> None:
+        where = f" in {self.source}" if self.source else ""
+        raise LineTooLongError(
+            f"line {self.line + 1}{where} is longer than max_line_length="
+            f"{self.max_line_length} characters (read {self.offset} bytes so far)",
+            source=self.source,
+            line=self.line + 1,
+            offset=self.offset,
+        )
+
+    def _decode_error(self, exc: UnicodeDecodeError, data: bytes, held: int) -> DecodeError:
+        good = data[: exc.start].decode(self.encoding, "replace")
+        newlines = len(_NEWLINE.findall(good))
+        line = self.line + 1 + newlines
+        offset = self.offset - held + exc.start
+        where = f" in {self.source}" if self.source else ""
+        return DecodeError(
+            f"invalid {self.encoding} data{where} at byte offset {offset} (line {line}): {exc.reason}",
+            source=self.source,
+            line=line,
+            offset=offset,
+        )

@@ -1,0 +1,281 @@
+"""Concurrent mapping stages: ``map_async`` (coroutines) and ``map_on`` (executors).
+
+Both are one mechanism, :class:`_MapStage`: a pool of at most
+``concurrency`` worker tasks pulls items from a queue, awaits the call, and
+emits results (in input order when ``ordered``). The stage holds at most
+``2 * concurrency`` items (running, queued, or done and waiting for an
+earlier one) and publishes that as its :class:`~rxasync._flow.Demand`, so a
+bridge source upstream pauses instead of filling the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import os
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from typing import Generic, TypeVar
+
+import reactivex
+from reactivex import Observable, abc
+from reactivex.disposable import Disposable
+from reactivex.observer import Observer
+
+from .._flow import Demand, current_demand, resolve_loop, subscribe_with_demand
+
+__all__ = ["map_async", "map_on"]
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def _check_concurrency(concurrency: int) -> int:
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
+    return concurrency
+
+
+def map_async(
+    fn: Callable[[_T], Awaitable[_R]], *, concurrency: int = 1, ordered: bool = True
+) -> Callable[[Observable[_T]], Observable[_R]]:
+    """Map each item through a coroutine function, ``concurrency`` at a time.
+
+    At most ``concurrency`` calls of ``fn`` run at once. With ``ordered=True``
+    results are emitted in input order (a slow item holds back later
+    results); with ``ordered=False`` as they finish. The stage takes at most
+    ``2 * concurrency`` items from upstream before it finishes one, and
+    rxasync sources upstream wait for it (demand), so memory stays bounded.
+
+    If ``fn`` raises, the calls in flight are cancelled, upstream is disposed,
+    and the error is delivered once, unchanged. Disposing cancels the calls
+    in flight. Completion waits for every call to finish.
+
+    Marble::
+
+        source:  -a-b-c-------|
+        map_async(f, concurrency=2)
+        result:  -----f(a)-f(b)--f(c)|
+
+    Args:
+        fn: ``async def fn(item) -> result``.
+        concurrency: how many calls may run at once; if in doubt, the number
+            of requests the service behind ``fn`` takes well (e.g. 10).
+        ordered: emit in input order (True) or in completion order (False).
+
+    Example:
+        >>> import asyncio, reactivex, rxasync
+        >>> from rxasync.operators import map_async
+        >>> async def double(x: int) -> int:
+        ...     await asyncio.sleep(0.01 * (3 - x))
+        ...     return 2 * x
+        >>> asyncio.run(rxasync.to_list(reactivex.of(1, 2, 3).pipe(map_async(double, concurrency=3))))
+        [2, 4, 6]
+    """
+    _check_concurrency(concurrency)
+    return lambda source: _MapStage.observable(source, fn, concurrency, ordered, "map_async")
+
+
+def map_on(
+    fn: Callable[[_T], _R],
+    executor: Executor,
+    *,
+    concurrency: int | None = None,
+    ordered: bool = True,
+) -> Callable[[Observable[_T]], Observable[_R]]:
+    """Run a plain (blocking or CPU-bound) function on an executor, per item.
+
+    ``executor`` is any :class:`concurrent.futures.Executor`: a
+    ``ThreadPoolExecutor`` for blocking calls that release the GIL, a
+    ``ProcessPoolExecutor`` for pure-Python CPU work (``fn`` and items must
+    pickle), or a Dask ``distributed.Client(...).get_executor()`` to spread
+    over a cluster. Results come back to the event loop, in input order when
+    ``ordered``. Disposing cancels futures not yet started.
+
+    Args:
+        fn: ``def fn(item) -> result``, run on the executor.
+        executor: where ``fn`` runs; rxasync never shuts it down.
+        concurrency: futures submitted at once; default the executor's
+            worker count (``max_workers``), else ``os.cpu_count()``.
+        ordered: emit in input order (True) or in completion order (False).
+
+    Example:
+        >>> import asyncio, reactivex, rxasync
+        >>> from concurrent.futures import ThreadPoolExecutor
+        >>> from rxasync.operators import map_on
+        >>> with ThreadPoolExecutor(2) as pool:
+        ...     asyncio.run(rxasync.to_list(reactivex.of(1, 2, 3).pipe(map_on(str, pool))))
+        ['1', '2', '3']
+    """
+    if not isinstance(executor, Executor):
+        raise TypeError(f"executor must be a concurrent.futures.Executor, got {executor!r}")
+    if concurrency is None:
+        concurrency = getattr(executor, "_max_workers", None) or os.cpu_count() or 4
+    _check_concurrency(concurrency)
+
+    def call(item: _T) -> Awaitable[_R]:
+        return asyncio.get_running_loop().run_in_executor(executor, fn, item)
+
+    return lambda source: _MapStage.observable(source, call, concurrency, ordered, "map_on")
+
+
+class _MapStage(Generic[_T, _R]):
+    """One subscription of ``map_async``/``map_on``."""
+
+    @staticmethod
+    def observable(
+        source: Observable[_T],
+        fn: Callable[[_T], Awaitable[_R]],
+        concurrency: int,
+        ordered: bool,
+        name: str,
+    ) -> Observable[_R]:
+        def subscribe(
+            observer: abc.ObserverBase[_R], scheduler: abc.SchedulerBase | None = None
+        ) -> abc.DisposableBase:
+            loop = resolve_loop(scheduler, name)
+            stage = _MapStage(fn, concurrency, ordered, observer, loop)
+            upstream = Observer(stage.on_next, stage.on_error, stage.on_completed)
+            stage.upstream = subscribe_with_demand(source, upstream, stage.demand, scheduler)
+            if stage.terminated:
+                stage.upstream.dispose()
+            return Disposable(stage.dispose)
+
+        return reactivex.create(subscribe)
+
+    def __init__(
+        self,
+        fn: Callable[[_T], Awaitable[_R]],
+        concurrency: int,
+        ordered: bool,
+        observer: abc.ObserverBase[_R],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.fn = fn
+        self.concurrency = concurrency
+        self.ordered = ordered
+        self.observer = observer
+        self.loop = loop
+        self.thread = threading.get_ident()
+        self.down = current_demand()  # the consumer below us
+        self.context = contextvars.copy_context()  # workers run as part of the chain below
+        self.demand = Demand(2 * concurrency)
+        self.upstream: abc.DisposableBase | None = None
+        self.queue: deque[tuple[int, _T]] = deque()
+        self.results: dict[int, _R] = {}
+        self.next_in = 0
+        self.next_out = 0
+        self.flushing = False
+        self.workers: set[asyncio.Task[None]] = set()
+        self.idle: list[asyncio.Future[None]] = []
+        self.upstream_done = False
+        self.terminated = False
+
+    # -- upstream notifications ------------------------------------------------
+    def on_next(self, item: _T) -> None:
+        if threading.get_ident() != self.thread:
+            self.loop.call_soon_threadsafe(self.on_next, item)
+            return
+        if self.terminated:
+            return
+        self.demand.pending += 1
+        self.queue.append((self.next_in, item))
+        self.next_in += 1
+        if self.idle:
+            fut = self.idle.pop()
+            if not fut.done():
+                fut.set_result(None)
+        elif len(self.workers) < self.concurrency:
+            task = self.loop.create_task(self.work(), context=self.context)
+            self.workers.add(task)
+            task.add_done_callback(self.workers.discard)
+
+    def on_error(self, error: Exception) -> None:
+        if threading.get_ident() != self.thread:
+            self.loop.call_soon_threadsafe(self.on_error, error)
+            return
+        self.fail(error)
+
+    def on_completed(self) -> None:
+        if threading.get_ident() != self.thread:
+            self.loop.call_soon_threadsafe(self.on_completed)
+            return
+        self.upstream_done = True
+        self.check_done()
+
+    # -- workers -----------------------------------------------------------------
+    async def work(self) -> None:
+        queue = self.queue
+        try:
+            while not self.terminated:
+                if not queue:
+                    fut = self.loop.create_future()
+                    self.idle.append(fut)
+                    await fut
+                    continue
+                index, item = queue.popleft()
+                result = await self.fn(item)
+                if self.ordered:
+                    self.results[index] = result
+                    await self.flush()
+                else:
+                    await self.emit(result)
+        except Exception as exc:
+            self.fail(exc)
+
+    async def flush(self) -> None:
+        if self.flushing:
+            return  # the worker already flushing will emit ours too
+        self.flushing = True
+        try:
+            results = self.results
+            while self.next_out in results and not self.terminated:
+                result = results.pop(self.next_out)
+                self.next_out += 1
+                await self.emit(result)
+        finally:
+            self.flushing = False
+
+    async def emit(self, result: _R) -> None:
+        self.observer.on_next(result)
+        down = self.down
+        if down is not None and down.pending >= down.limit:
+            await down.wait()
+        self.demand.release()
+        self.check_done()
+
+    # -- termination -------------------------------------------------------------
+    def check_done(self) -> None:
+        if self.upstream_done and self.demand.pending == 0 and not self.terminated:
+            self.terminated = True
+            self.stop_workers()
+            self.observer.on_completed()
+
+    def fail(self, error: Exception) -> None:
+        if self.terminated:
+            return
+        self.terminated = True
+        self.stop_workers()
+        if self.upstream is not None:
+            self.upstream.dispose()
+        self.observer.on_error(error)
+
+    def dispose(self) -> None:
+        if threading.get_ident() != self.thread:
+            self.loop.call_soon_threadsafe(self.dispose)
+            return
+        self.terminated = True
+        self.stop_workers()
+        if self.upstream is not None:
+            self.upstream.dispose()
+
+    def stop_workers(self) -> None:
+        current = asyncio.current_task(self.loop) if self.loop.is_running() else None
+        for task in list(self.workers):
+            if task is not current:
+                task.cancel()
+        self.queue.clear()
+        self.results.clear()
+        self.idle.clear()

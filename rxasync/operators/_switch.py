@@ -1,0 +1,141 @@
+"""``switch_map_async``: only the latest item's coroutine counts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import reactivex
+from reactivex import Observable, abc
+from reactivex.disposable import Disposable
+from reactivex.observer import Observer
+
+from .._flow import resolve_loop
+
+__all__ = ["switch_map_async"]
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def switch_map_async(
+    fn: Callable[[_T], Coroutine[Any, Any, _R]],
+) -> Callable[[Observable[_T]], Observable[_R]]:
+    """Run ``fn`` for the latest item only; a newer item cancels the call in flight.
+
+    The cancelled coroutine sees ``asyncio.CancelledError`` at its current
+    ``await`` (so an HTTP request inside it is aborted), and the result of a
+    call that is no longer the latest is never emitted, even if it finished
+    in the same loop iteration the newer item arrived. This is the operator
+    behind search-as-you-type: a stale answer can never overwrite a newer one.
+
+    The stream completes when the source has completed and the latest call
+    has finished. An error from the latest call is delivered once and
+    disposes upstream; an error raised by a superseded call is dropped.
+
+    Marble::
+
+        source:  -a---b-c-------|
+        f(a):     ----x                (finished before b)
+        f(b):         --X              (cancelled by c)
+        f(c):           -----z
+        result:  -----x----------z|
+
+    Args:
+        fn: ``async def fn(item) -> result``.
+
+    Example:
+        >>> import asyncio, reactivex, rxasync
+        >>> from rxasync.operators import switch_map_async
+        >>> async def search(q: str) -> str:
+        ...     await asyncio.sleep(0.01)
+        ...     return q.upper()
+        >>> asyncio.run(rxasync.to_list(reactivex.of("l", "lo", "lon").pipe(switch_map_async(search))))
+        ['LON']
+    """
+
+    def operator(source: Observable[_T]) -> Observable[_R]:
+        def subscribe(
+            observer: abc.ObserverBase[_R], scheduler: abc.SchedulerBase | None = None
+        ) -> abc.DisposableBase:
+            switch = _Switch(fn, observer, resolve_loop(scheduler, "switch_map_async"))
+            upstream = source.subscribe(
+                Observer(switch.on_next, switch.on_error, switch.on_completed), scheduler=scheduler
+            )
+            switch.upstream = upstream
+            if switch.terminated:
+                upstream.dispose()
+            return Disposable(switch.dispose)
+
+        return reactivex.create(subscribe)
+
+    return operator
+
+
+class _Switch:
+    def __init__(
+        self,
+        fn: Callable[[Any], Coroutine[Any, Any, Any]],
+        observer: abc.ObserverBase[Any],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.fn = fn
+        self.observer = observer
+        self.loop = loop
+        self.context = contextvars.copy_context()
+        self.current: asyncio.Task[Any] | None = None
+        self.upstream: abc.DisposableBase | None = None
+        self.upstream_done = False
+        self.terminated = False
+
+    def on_next(self, item: Any) -> None:
+        if self.terminated:
+            return
+        if self.current is not None:
+            self.current.cancel()
+        task = self.loop.create_task(self.fn(item), context=self.context)
+        self.current = task
+        task.add_done_callback(self.done)
+
+    def done(self, task: asyncio.Task[Any]) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        if task is not self.current or self.terminated:
+            return  # superseded: its result (or error) is stale
+        self.current = None
+        if error is not None:
+            self.fail(error if isinstance(error, Exception) else RuntimeError(repr(error)))
+            return
+        self.observer.on_next(task.result())
+        if self.upstream_done:
+            self.complete()
+
+    def on_error(self, error: Exception) -> None:
+        self.fail(error)
+
+    def on_completed(self) -> None:
+        self.upstream_done = True
+        if self.current is None:
+            self.complete()
+
+    def complete(self) -> None:
+        if not self.terminated:
+            self.terminated = True
+            self.observer.on_completed()
+
+    def fail(self, error: Exception) -> None:
+        if self.terminated:
+            return
+        self.dispose()
+        self.observer.on_error(error)
+
+    def dispose(self) -> None:
+        self.terminated = True
+        if self.current is not None:
+            self.current.cancel()
+            self.current = None
+        if self.upstream is not None:
+            self.upstream.dispose()
