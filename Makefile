@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 system-deps:
-	@bash scripts/system-deps.sh
+	@bash scripts/system-deps.sh chromium
 
 demo: $(STAMP)
 	$(PY) -m examples.pipelines.word_count
