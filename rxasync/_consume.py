@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from types import TracebackType
 from typing import Any, Generic, Literal, TypeVar
 
@@ -65,8 +65,44 @@ def to_async_iterable(
     return AsyncObservableIterator(source, max_buffer, overflow)
 
 
-class AsyncObservableIterator(Generic[_T], AsyncIterator[_T]):
+class AsyncObservableIterator(AsyncIterator[_T]):
     """What :func:`to_async_iterable` returns: an async iterator and async context manager."""
+
+    __slots__ = ("_channel",)
+
+    def __init__(self, source: Observable[_T], max_buffer: int, overflow: Overflow) -> None:
+        self._channel = _Channel(source, max_buffer, overflow)
+
+    def __aiter__(self) -> AsyncObservableIterator[_T]:
+        return self
+
+    def __anext__(self) -> Coroutine[Any, Any, _T]:
+        return self._channel.next()
+
+    async def aclose(self) -> None:
+        """Dispose the subscription; the iteration ends."""
+        self._channel.close()
+
+    async def __aenter__(self) -> AsyncObservableIterator[_T]:
+        if not self._channel.started:
+            self._channel.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._channel.close()
+
+    def __del__(self) -> None:
+        # `break` out of `async for` drops the iterator: dispose what it started.
+        channel = getattr(self, "_channel", None)
+        if channel is not None and channel.started:
+            channel.close()
+
+
+class _Channel(Generic[_T]):
+    """The state behind an iterator. Only this is referenced by the observer, so
+    dropping the iterator (``break``) frees it and its ``__del__`` can dispose."""
 
     def __init__(self, source: Observable[_T], max_buffer: int, overflow: Overflow) -> None:
         self._source = source
@@ -77,7 +113,7 @@ class AsyncObservableIterator(Generic[_T], AsyncIterator[_T]):
         self._waiter: asyncio.Future[None] | None = None
         self._subscription: abc.DisposableBase | None = None
         self._error: BaseException | None = None
-        self._started = False
+        self.started = False
         self._finished = False  # upstream terminated (completed or errored)
         self._closed = False  # the consumer is done
         self._disposed = False
@@ -122,8 +158,8 @@ class AsyncObservableIterator(Generic[_T], AsyncIterator[_T]):
                 w.set_result(None)
 
     # -- consumer side -----------------------------------------------------
-    def _start(self) -> None:
-        self._started = True
+    def start(self) -> None:
+        self.started = True
         resolve_loop(None, "to_async_iterable")
         observer: Observer[_T] = Observer(self._on_next, self._on_error, self._on_completed)
         subscription = subscribe_with_demand(self._source, observer, self._demand)
@@ -132,12 +168,9 @@ class AsyncObservableIterator(Generic[_T], AsyncIterator[_T]):
         else:
             self._subscription = subscription
 
-    def __aiter__(self) -> AsyncObservableIterator[_T]:
-        return self
-
-    async def __anext__(self) -> _T:
-        if not self._started:
-            self._start()
+    async def next(self) -> _T:
+        if not self.started:
+            self.start()
         buf = self._buffer
         while not buf:
             if self._finished or self._closed:
@@ -150,7 +183,7 @@ class AsyncObservableIterator(Generic[_T], AsyncIterator[_T]):
             try:
                 await self._waiter
             except asyncio.CancelledError:
-                self._close()
+                self.close()
                 raise
         item = buf.popleft()
         demand = self._demand
@@ -158,21 +191,7 @@ class AsyncObservableIterator(Generic[_T], AsyncIterator[_T]):
             demand.release()
         return item  # type: ignore[no-any-return]
 
-    async def aclose(self) -> None:
-        """Dispose the subscription; the iteration ends."""
-        self._close()
-
-    async def __aenter__(self) -> AsyncObservableIterator[_T]:
-        if not self._started:
-            self._start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._close()
-
-    def _close(self) -> None:
+    def close(self) -> None:
         self._closed = True
         self._buffer.clear()
         self._dispose()
@@ -180,12 +199,6 @@ class AsyncObservableIterator(Generic[_T], AsyncIterator[_T]):
     def _dispose(self) -> None:
         self._disposed = True
         sub, self._subscription = self._subscription, None
-        if sub is not None:
-            sub.dispose()
-
-    def __del__(self) -> None:
-        # `break` out of `async for` drops the iterator: dispose what it started.
-        sub = getattr(self, "_subscription", None)
         if sub is not None:
             sub.dispose()
 
