@@ -19,6 +19,7 @@ The tree::
     ├── HttpError                             carries method and url
     │   ├── HttpStatusError                   a non-2xx answer; status and start of body
     │   ├── HttpConnectionError (ConnectionError)  refused, reset, dropped mid-body
+    │   ├── InvalidUrlError (ValueError)      a URL that cannot be requested; names it
     │   └── HttpResumeError                   a broken body that cannot resume without replay
     ├── FileSourceError (OSError)             carries the path
     │   ├── FileNotFoundSourceError (FileNotFoundError)
@@ -41,6 +42,7 @@ __all__ = [
     "HttpError",
     "HttpResumeError",
     "HttpStatusError",
+    "InvalidUrlError",
     "IsADirectorySourceError",
     "JaxOperatorError",
     "LineTooLongError",
@@ -139,18 +141,36 @@ class HttpStatusError(HttpError):
     Attributes:
         status: the HTTP status code.
         body: the first bytes of the answer's body (at most 1 KiB).
+        retry_after: seconds the server asked to wait (``Retry-After`` on a
+            429 or 503), or ``None``; ``retry_with_backoff`` honours it.
     """
 
     def __init__(
-        self, message: str, *, method: str = "", url: str = "", status: int = 0, body: bytes = b""
+        self,
+        message: str,
+        *,
+        method: str = "",
+        url: str = "",
+        status: int = 0,
+        body: bytes = b"",
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message, method=method, url=url)
         self.status = status
         self.body = body
+        self.retry_after = retry_after
 
 
 class HttpConnectionError(HttpError, ConnectionError):
     """Raised when a connection is refused, reset, or drops before the body ended."""
+
+
+class InvalidUrlError(HttpError, ValueError):
+    """Raised at subscribe when a URL cannot be requested (no scheme or host, bad syntax).
+
+    Its message quotes the URL. Not raised for a well-formed URL whose host
+    does not resolve or refuses: that is an :class:`HttpConnectionError`.
+    """
 
 
 class HttpResumeError(HttpError):
