@@ -1,0 +1,43 @@
+"""rxasync.testing catches the leaks it promises to catch."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+import reactivex
+
+from rxasync.testing import LeakError, assert_run, no_leaks
+
+
+@pytest.mark.allow_leaks
+async def test_no_leaks_reports_pending_task() -> None:
+    holder: list[asyncio.Task[None]] = []
+    with pytest.raises(LeakError, match="pending task"):
+        async with no_leaks(settle=0.05):
+            holder.append(asyncio.create_task(asyncio.sleep(10)))
+    holder[0].cancel()
+
+
+@pytest.mark.allow_leaks
+async def test_no_leaks_reports_open_file(tmp_path: os.PathLike[str]) -> None:
+    handles = []
+    with pytest.raises(LeakError, match="open fd"):
+        async with no_leaks(settle=0.05):
+            handles.append(open(os.path.join(tmp_path, "f"), "w"))  # noqa: SIM115, ASYNC230
+    handles[0].close()
+
+
+@pytest.mark.allow_leaks
+async def test_no_leaks_reports_loop_errors() -> None:
+    with pytest.raises(LeakError, match="loop error"):
+        async with no_leaks(settle=0.05):
+            asyncio.get_running_loop().call_exception_handler({"message": "Unclosed client session"})
+
+
+async def test_assert_run_detects_mismatch() -> None:
+    with pytest.raises(AssertionError, match="through subscribe"):
+        await assert_run(lambda: reactivex.of(1), [2])
+    with pytest.raises(AssertionError, match="expected KeyError"):
+        await assert_run(lambda: reactivex.of(1), error=KeyError)

@@ -1,0 +1,125 @@
+"""The shared incremental line decoder."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import rxasync
+from rxasync._text import LineDecoder
+
+
+def decode_in_chunks(data: bytes, cuts: list[int], **kw: object) -> list[str]:
+    d = LineDecoder(**kw)  # type: ignore[arg-type]
+    out: list[str] = []
+    prev = 0
+    for cut in [*sorted(cuts), len(data)]:
+        out += d.feed(data[prev:cut])
+        prev = cut
+    return out + d.close()
+
+
+TEXT = "héllo\r\nwörld\rthis\nis 北京 🚀\r\n\r\n\n\rend"
+
+
+@pytest.mark.parametrize("keepends", [False, True])
+def test_line_decoder_every_single_split_position(keepends: bool) -> None:
+    data = TEXT.encode()
+    expected = TEXT.splitlines(keepends=keepends)
+    for cut in range(len(data) + 1):
+        assert decode_in_chunks(data, [cut], keepends=keepends) == expected, cut
+
+
+@given(
+    lines=st.lists(
+        st.text(
+            alphabet=st.characters(
+                blacklist_categories=("Cs",), blacklist_characters="\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+            )
+        ),
+        max_size=8,
+    ),
+    endings=st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=8, max_size=8),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=6),
+    keepends=st.booleans(),
+)
+def test_line_decoder_any_chunking_matches_splitlines(
+    lines: list[str], endings: list[str], cuts: list[int], keepends: bool
+) -> None:
+    text = "".join(line + endings[i] for i, line in enumerate(lines))
+    data = text.encode()
+    cuts = [c for c in cuts if c <= len(data)]
+    assert decode_in_chunks(data, cuts, keepends=keepends) == text.splitlines(keepends=keepends)
+
+
+def test_line_decoder_last_line_without_newline() -> None:
+    assert decode_in_chunks(b"a\nb", [1]) == ["a", "b"]
+    assert decode_in_chunks(b"", []) == []
+
+
+def test_line_decoder_invalid_utf8_names_line_and_offset() -> None:
+    d = LineDecoder(source="/tmp/x.log")
+    assert d.feed(b"ok\nfine\n") == ["ok", "fine"]
+    with pytest.raises(rxasync.DecodeError) as info:
+        d.feed(b"bad \xff here\n")
+    assert info.value.line == 3
+    assert info.value.offset == 8 + 4
+    for part in ("byte offset 12", "line 3", "/tmp/x.log"):
+        assert part in str(info.value)
+
+
+def test_line_decoder_invalid_utf8_split_across_chunks() -> None:
+    d = LineDecoder()
+    d.feed(b"ab\xe2\x82")  # an incomplete euro sign, held back
+    with pytest.raises(rxasync.DecodeError) as info:
+        d.feed(b"x")  # ...and it never completes
+    assert info.value.offset == 2
+
+
+def test_line_decoder_truncated_at_end_is_an_error() -> None:
+    d = LineDecoder()
+    d.feed(b"ab\xe2\x82")
+    with pytest.raises(rxasync.DecodeError):
+        d.close()
+
+
+def test_line_decoder_replace_substitutes() -> None:
+    assert decode_in_chunks(b"a\xffb\nc", [2], errors="replace") == ["a\ufffdb", "c"]
+
+
+def test_line_decoder_line_too_long_raised_before_newline() -> None:
+    d = LineDecoder(max_line_length=10)
+    d.feed(b"0123456789")  # exactly the limit: fine
+    with pytest.raises(rxasync.LineTooLongError, match="max_line_length=10") as info:
+        d.feed(b"x")
+    assert info.value.line == 1
+
+
+def test_line_decoder_line_too_long_inside_one_chunk() -> None:
+    d = LineDecoder(max_line_length=5)
+    with pytest.raises(rxasync.LineTooLongError) as info:
+        d.feed(b"ok\n" + b"y" * 50 + b"\nok\n")
+    assert info.value.line == 2
+
+
+def test_line_decoder_ten_megabyte_line_is_linear() -> None:
+    d = LineDecoder(max_line_length=20 << 20)
+    chunk = b"x" * 65536
+    for _ in range(160):
+        assert d.feed(chunk) == []
+    (line,) = d.feed(b"\n")
+    assert len(line) == 160 * 65536
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"encoding": "nope"}, "unknown encoding"),
+        ({"errors": "nope"}, "unknown errors"),
+        ({"max_line_length": 0}, "max_line_length"),
+    ],
+)
+def test_line_decoder_bad_arguments(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        LineDecoder(**kwargs)  # type: ignore[arg-type]
