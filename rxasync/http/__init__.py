@@ -1,0 +1,41 @@
+"""HTTP as observables, on aiohttp: requests, streamed bodies, lines, NDJSON, SSE, WebSockets.
+
+Every source sends nothing until subscribed, sends afresh on each
+subscription, and aborts its request when disposed. Errors are rxasync's
+(``HttpStatusError``, ``HttpConnectionError``, ``SourceTimeoutError``...),
+chained from aiohttp's.
+
+Example:
+    >>> import asyncio, rxasync
+    >>> from aiohttp import web
+    >>> from rxasync import http
+    >>> from rxasync.http._examples import serve  # a local server for the example
+    >>> async def hello(req: web.Request) -> web.Response:
+    ...     return web.json_response({"hello": "world"})
+    >>> async def main() -> object:
+    ...     async with serve(hello) as base:
+    ...         return await rxasync.first(http.get_json(base + "/"))
+    >>> asyncio.run(main())
+    {'hello': 'world'}
+"""
+
+from .._errors import InvalidUrlError
+from ._client import Client
+from ._policy import Retry, Timeout
+from ._request import Response, get, get_json, request
+
+__all__ = [
+    "Client",
+    "InvalidUrlError",
+    "Response",
+    "Retry",
+    "Timeout",
+    "get",
+    "get_json",
+    "request",
+]
+
+for _name in __all__:
+    if _name != "InvalidUrlError":  # an rxasync error: it reports rxasync._errors
+        globals()[_name].__module__ = __name__
+del _name

@@ -1,0 +1,190 @@
+"""One logical HTTP call: its settings, the session it runs on, and its attempts.
+
+Every source in ``rxasync.http`` resolves its arguments into a :class:`Call`
+when it is *created* (cheap, no I/O), then, per subscription, opens a session
+with :func:`open_session` and sends with :func:`send_with_retries`, counting
+attempts in an :class:`Attempts` shared with any resume of the body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+import aiohttp
+import yarl
+
+from .._errors import HttpError, RxAsyncError, SourceTimeoutError
+from ._policy import Retry, RetryArg, Timeout, TimeoutArg, resolve_retry, resolve_timeout
+from ._translate import check_url, status_error, translate_errors
+
+__all__ = ["Attempts", "Call", "ClientBase", "SessionArg", "make_call", "open_session", "send_with_retries"]
+
+
+class ClientBase:
+    """The settings and pool of a :class:`~rxasync.http.Client` (its methods live there)."""
+
+    def __init__(
+        self,
+        base_url: str | None,
+        headers: Mapping[str, str] | None,
+        retry: RetryArg,
+        timeout: TimeoutArg,
+    ) -> None:
+        self.base_url = check_url(base_url) if base_url is not None else None
+        self.headers = dict(headers or {})
+        self.retry = resolve_retry(retry)
+        self.timeout = resolve_timeout(timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The client's aiohttp session, open between ``__aenter__`` and ``aclose``."""
+        if self._session is None or self._session.closed:
+            raise RxAsyncError(
+                f"{self!r} is not open: use it as `async with Client(...) as client:` "
+                "and subscribe inside that block"
+            )
+        return self._session
+
+    def join(self, url: str) -> str:
+        """``url`` below ``base_url`` (paths are appended: ``/api`` + ``items`` → ``/api/items``)."""
+        if self.base_url is None or "://" in url:
+            return url
+        base = self.base_url
+        path = base.path.rstrip("/") + "/" + url.lstrip("/")
+        rel = yarl.URL(path, encoded=False)
+        return str(base.with_path(rel.path).with_query(rel.query_string or None).with_fragment(None))
+
+
+SessionArg = aiohttp.ClientSession | ClientBase | None
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """Everything needed to send one request (again), minus the session."""
+
+    method: str
+    url: str
+    session: aiohttp.ClientSession | None
+    client: ClientBase | None
+    params: Any
+    headers: Mapping[str, str] | None
+    json: Any
+    data: Any
+    timeout: Timeout
+    retry: Retry
+    raise_for_status: bool
+
+    def with_headers(self, extra: Mapping[str, str]) -> Call:
+        """The same call with ``extra`` headers added (``Range``, ``Last-Event-ID``)."""
+        return replace(self, headers={**(self.headers or {}), **extra})
+
+
+def make_call(
+    method: str,
+    url: str,
+    *,
+    session: SessionArg = None,
+    params: Any = None,
+    headers: Mapping[str, str] | None = None,
+    json: Any = None,
+    data: Any = None,
+    timeout: TimeoutArg = None,
+    retry: RetryArg = None,
+    raise_for_status: bool = True,
+) -> Call:
+    """Resolve a source's arguments against the client's defaults (no I/O, no URL check)."""
+    if not isinstance(method, str) or not method:
+        raise ValueError(f"method must be a non-empty str, got {method!r}")
+    client = session if isinstance(session, ClientBase) else None
+    if session is not None and client is None and not isinstance(session, aiohttp.ClientSession):
+        raise TypeError(f"session must be an aiohttp.ClientSession or rxasync.http.Client, got {session!r}")
+    if json is not None and data is not None:
+        raise ValueError("pass json= or data=, not both")
+    return Call(
+        method=method.upper(),
+        url=client.join(str(url)) if client is not None else str(url),
+        session=session if isinstance(session, aiohttp.ClientSession) else None,
+        client=client,
+        params=params,
+        headers=headers,
+        json=json,
+        data=data,
+        timeout=resolve_timeout(timeout, client.timeout) if client else resolve_timeout(timeout),
+        retry=resolve_retry(retry, client.retry) if client else resolve_retry(retry),
+        raise_for_status=raise_for_status,
+    )
+
+
+@asynccontextmanager
+async def open_session(call: Call) -> AsyncIterator[aiohttp.ClientSession]:
+    """The session to use: the one given (never closed here), the client's, or a fresh one.
+
+    A fresh session lives for one subscription and is closed when it ends,
+    however it ends. The URL is checked first, so a bad one fails here.
+    """
+    check_url(call.url)
+    if call.session is not None:
+        yield call.session
+    elif call.client is not None:
+        yield call.client.session
+    else:
+        session = aiohttp.ClientSession()
+        try:
+            yield session
+        finally:
+            await session.close()
+
+
+class Attempts:
+    """Counts the attempts of one call and waits between them as its :class:`Retry` says."""
+
+    __slots__ = ("call", "count")
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+        self.count = 1
+
+    async def backoff(self, error: Exception) -> bool:
+        """Wait before the next attempt and return True, or return False to give up."""
+        delay = self.call.retry.wait(self.count, self.call.method, error)
+        if delay is None:
+            if self.count > 1:
+                error.add_note(f"rxasync: gave up after {self.count} attempts")
+            return False
+        self.count += 1
+        await asyncio.sleep(delay)
+        return True
+
+
+async def send(session: aiohttp.ClientSession, call: Call) -> aiohttp.ClientResponse:
+    """One attempt: send, wait for the headers, raise for a non-2xx status if asked."""
+    with translate_errors(call.method, call.url):
+        resp = await session.request(
+            call.method,
+            call.url,
+            params=call.params,
+            headers=call.headers,
+            json=call.json,
+            data=call.data,
+            timeout=call.timeout.to_aiohttp(),
+        )
+    if call.raise_for_status and not 200 <= resp.status < 300:
+        raise await status_error(resp, call.method, call.url)
+    return resp
+
+
+async def send_with_retries(
+    session: aiohttp.ClientSession, call: Call, attempts: Attempts
+) -> aiohttp.ClientResponse:
+    """:func:`send` until an attempt answers or the retry policy gives up."""
+    while True:
+        try:
+            return await send(session, call)
+        except (HttpError, SourceTimeoutError) as exc:
+            if not await attempts.backoff(exc):
+                raise

@@ -1,0 +1,323 @@
+"""Whole-body requests: ``request``, ``get``, ``get_json`` and the ``Response`` they emit."""
+
+from __future__ import annotations
+
+import json as jsonlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from multidict import CIMultiDictProxy
+from reactivex import Observable
+
+from .._bridge import from_async_iterable
+from .._errors import DecodeError, HttpError, SourceTimeoutError
+from ._call import Attempts, Call, SessionArg, make_call, open_session, send_with_retries
+from ._policy import RetryArg, TimeoutArg
+from ._translate import translate_errors
+
+__all__ = ["Response", "fetch", "get", "get_json", "request"]
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A complete HTTP answer: status line, headers and the whole body.
+
+    Attributes:
+        status: the status code (``200``).
+        reason: the reason phrase (``"OK"``).
+        url: the final URL, after redirects.
+        headers: the response headers (case-insensitive).
+        body: the body bytes, decompressed.
+        method: the request's method.
+        charset: the ``charset`` of ``Content-Type``, or ``None``.
+    """
+
+    status: int
+    reason: str
+    url: str
+    headers: CIMultiDictProxy[str]
+    body: bytes
+    method: str = "GET"
+    charset: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True for a 2xx status."""
+        return 200 <= self.status < 300
+
+    def text(self, encoding: str | None = None, errors: str = "strict") -> str:
+        """The body decoded with ``encoding`` (default: the ``charset``, else UTF-8).
+
+        Raises:
+            DecodeError: the body does not decode (``errors="strict"``); names the byte offset.
+        """
+        codec = encoding or self.charset or "utf-8"
+        try:
+            return self.body.decode(codec, errors)
+        except UnicodeDecodeError as exc:
+            line = self.body.count(b"\n", 0, exc.start) + 1
+            raise DecodeError(
+                f"invalid {codec} data in {self.url} at byte offset {exc.start} (line {line}): {exc.reason}",
+                source=self.url,
+                line=line,
+                offset=exc.start,
+            ) from exc
+
+    def json(self) -> Any:
+        """The body decoded as JSON.
+
+        Raises:
+            DecodeError: the body is not JSON; names the URL, line and offset.
+        """
+        return decode_json(self.body, self.url)
+
+
+def decode_json(data: bytes | str, source: str, line: int = 0) -> Any:
+    """``json.loads`` with errors translated to :class:`DecodeError` naming ``source``."""
+    try:
+        return jsonlib.loads(data)
+    except jsonlib.JSONDecodeError as exc:
+        at_line = line or exc.lineno
+        raise DecodeError(
+            f"invalid JSON in {source} on line {at_line}, column {exc.colno}: {exc.msg}",
+            source=source,
+            line=at_line,
+            offset=exc.pos,
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise DecodeError(
+            f"invalid JSON in {source}: not UTF-8 at byte offset {exc.start}", source=source, offset=exc.start
+        ) from exc
+
+
+async def fetch(call: Call) -> Response:
+    """Send ``call`` and read its whole body, retrying whole attempts as the policy says."""
+    attempts = Attempts(call)
+    async with open_session(call) as session:
+        while True:
+            resp = await send_with_retries(session, call, attempts)
+            try:
+                with translate_errors(call.method, call.url):
+                    body = await resp.read()
+            except (HttpError, SourceTimeoutError) as exc:
+                resp.close()
+                if not await attempts.backoff(exc):
+                    raise
+                continue
+            except BaseException:
+                resp.close()  # cancelled mid-body: drop the connection, never pool it half-read
+                raise
+            return _response(resp, body, call.method)
+
+
+def _response(resp: aiohttp.ClientResponse, body: bytes, method: str) -> Response:
+    return Response(
+        status=resp.status,
+        reason=resp.reason or "",
+        url=str(resp.url),
+        headers=resp.headers,
+        body=body,
+        method=method,
+        charset=resp.charset,
+    )
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    session: SessionArg = None,
+    params: Any = None,
+    headers: Mapping[str, str] | None = None,
+    json: Any = None,
+    data: Any = None,
+    timeout: TimeoutArg = None,
+    retry: RetryArg = None,
+    raise_for_status: bool = True,
+) -> Observable[Response]:
+    """Send one HTTP request per subscription; emit the :class:`Response`, then complete.
+
+    Nothing is sent until you subscribe; each subscription sends afresh.
+    Disposing before the answer is read aborts the request and closes its
+    connection (the server sees it go away). Retries follow ``retry`` (by
+    default: connection errors, timeouts, 429 and 5xx on idempotent
+    methods, 3 attempts, honouring ``Retry-After``).
+
+    Marble::
+
+        subscribe:  ^
+        result:     --------r|      r = Response(status=200, ...)
+
+    Args:
+        method: ``"GET"``, ``"POST"``...
+        url: an absolute ``http(s)://`` URL, or a path below the client's ``base_url``.
+        session: an ``aiohttp.ClientSession`` (used, never closed), a
+            :class:`~rxasync.http.Client`, or ``None`` for a session of its own
+            per subscription, closed when it ends.
+        params: query parameters (mapping or sequence of pairs).
+        headers: request headers, added to the session's.
+        json: a value to send as a JSON body.
+        data: a body: bytes, str, a form dict or an ``aiohttp`` payload.
+        timeout: a :class:`~rxasync.http.Timeout`, or seconds for its ``total``.
+        retry: a :class:`~rxasync.http.Retry`, ``False`` for one attempt, or
+            ``None`` for the default policy (the client's, with a client).
+        raise_for_status: raise :class:`~rxasync.HttpStatusError` for a non-2xx answer.
+
+    Returns:
+        An ``Observable[Response]`` with one item.
+
+    Raises:
+        InvalidUrlError: (as ``on_error``) ``url`` cannot be requested.
+        HttpStatusError: a non-2xx answer, with status, method, URL and body start.
+        HttpConnectionError: refused, reset or dropped.
+        SourceTimeoutError: a limit of ``timeout`` ran out.
+
+    Example:
+        >>> import asyncio, rxasync
+        >>> from aiohttp import web
+        >>> from rxasync.http import request
+        >>> from rxasync.http._examples import serve  # a local server for the example
+        >>> async def echo(req: web.Request) -> web.Response:
+        ...     return web.Response(text=f"{req.method} {await req.text()}")
+        >>> async def main() -> tuple[int, str]:
+        ...     async with serve(echo) as base:
+        ...         resp = await rxasync.first(request("POST", base + "/echo", data=b"hi"))
+        ...         return resp.status, resp.text()
+        >>> asyncio.run(main())
+        (200, 'POST hi')
+    """
+    call = make_call(
+        method,
+        url,
+        session=session,
+        params=params,
+        headers=headers,
+        json=json,
+        data=data,
+        timeout=timeout,
+        retry=retry,
+        raise_for_status=raise_for_status,
+    )
+
+    async def one() -> AsyncIterator[Response]:
+        yield await fetch(call)
+
+    return from_async_iterable(one)
+
+
+def get(
+    url: str,
+    *,
+    session: SessionArg = None,
+    params: Any = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: TimeoutArg = None,
+    retry: RetryArg = None,
+    raise_for_status: bool = True,
+) -> Observable[Response]:
+    """``request("GET", url, ...)``: one :class:`Response` per subscription.
+
+    Marble::
+
+        result:     --------r|
+
+    Args:
+        url: the URL (or a path below the client's ``base_url``).
+        session: as for :func:`request`.
+        params: query parameters.
+        headers: request headers.
+        timeout: a :class:`~rxasync.http.Timeout` or total seconds.
+        retry: a :class:`~rxasync.http.Retry`, ``False`` or ``None``.
+        raise_for_status: raise for a non-2xx answer.
+
+    Example:
+        >>> import asyncio, rxasync
+        >>> from aiohttp import web
+        >>> from rxasync.http import get
+        >>> from rxasync.http._examples import serve  # a local server for the example
+        >>> async def hello(req: web.Request) -> web.Response:
+        ...     return web.Response(text="hello " + req.query["name"])
+        >>> async def main() -> str:
+        ...     async with serve(hello) as base:
+        ...         resp = await rxasync.first(get(base + "/", params={"name": "rx"}))
+        ...         return resp.text()
+        >>> asyncio.run(main())
+        'hello rx'
+    """
+    return request(
+        "GET",
+        url,
+        session=session,
+        params=params,
+        headers=headers,
+        timeout=timeout,
+        retry=retry,
+        raise_for_status=raise_for_status,
+    )
+
+
+def get_json(
+    url: str,
+    *,
+    session: SessionArg = None,
+    params: Any = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: TimeoutArg = None,
+    retry: RetryArg = None,
+    raise_for_status: bool = True,
+) -> Observable[Any]:
+    """GET ``url`` and emit its body decoded as JSON (one item), then complete.
+
+    Sends ``Accept: application/json`` unless ``headers`` name another.
+    Disposing mid-request aborts it.
+
+    Marble::
+
+        result:     --------v|      v = the decoded JSON value
+
+    Args:
+        url: the URL (or a path below the client's ``base_url``).
+        session: as for :func:`request`.
+        params: query parameters.
+        headers: request headers.
+        timeout: a :class:`~rxasync.http.Timeout` or total seconds.
+        retry: a :class:`~rxasync.http.Retry`, ``False`` or ``None``.
+        raise_for_status: raise for a non-2xx answer.
+
+    Raises:
+        DecodeError: (as ``on_error``) the body is not JSON; names URL and line.
+
+    Example:
+        >>> import asyncio, rxasync
+        >>> from aiohttp import web
+        >>> from rxasync.http import get_json
+        >>> from rxasync.http._examples import serve  # a local server for the example
+        >>> async def api(req: web.Request) -> web.Response:
+        ...     return web.json_response({"q": req.query["q"], "hits": [1, 2]})
+        >>> async def main() -> object:
+        ...     async with serve(api) as base:
+        ...         return await rxasync.first(get_json(base + "/search", params={"q": "rx"}))
+        >>> asyncio.run(main())
+        {'q': 'rx', 'hits': [1, 2]}
+    """
+    wanted = dict(headers or {})
+    if not any(k.lower() == "accept" for k in wanted):
+        wanted["Accept"] = "application/json"
+    call = make_call(
+        "GET",
+        url,
+        session=session,
+        params=params,
+        headers=wanted,
+        timeout=timeout,
+        retry=retry,
+        raise_for_status=raise_for_status,
+    )
+
+    async def one() -> AsyncIterator[Any]:
+        resp = await fetch(call)
+        yield decode_json(resp.body, resp.url)
+
+    return from_async_iterable(one)

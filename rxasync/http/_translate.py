@@ -1,0 +1,129 @@
+"""The one place where aiohttp's and the OS's exceptions become rxasync errors.
+
+Every await on aiohttp in ``rxasync.http`` runs inside :func:`translate_errors`
+(as httpx runs httpcore inside ``map_httpcore_exceptions``), so the mapping
+below is the whole story: each translated error is chained from the
+original (``raise ... from exc``) and names the method and URL.
+
+==========================================  ===================================
+aiohttp / OS                                rxasync
+==========================================  ===================================
+``ConnectionTimeoutError``                  ``SourceTimeoutError(timeout="connect")``
+``SocketTimeoutError``/``ServerTimeoutError``  ``SourceTimeoutError(timeout="idle")``
+``TimeoutError`` (aiohttp's total timer)    ``SourceTimeoutError(timeout="total")``
+``InvalidURL``, ``NonHttpUrlClientError``   ``InvalidUrlError``
+``ClientConnectionError``, ``ClientPayloadError``, ``OSError``  ``HttpConnectionError``
+any other ``ClientError``                   ``HttpError``
+==========================================  ===================================
+
+Cancellation (``CancelledError``, ``GeneratorExit``) and rxasync's own errors
+pass through untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import aiohttp
+import yarl
+
+from .._errors import (
+    HttpConnectionError,
+    HttpError,
+    HttpStatusError,
+    InvalidUrlError,
+    RxAsyncError,
+    SourceTimeoutError,
+)
+from ._policy import parse_retry_after
+
+__all__ = ["check_url", "status_error", "translate_errors"]
+
+_BODY_PREVIEW = 1024
+
+
+@contextmanager
+def translate_errors(method: str, url: str) -> Iterator[None]:
+    """Translate what the block raises into the rxasync error tree (see the module table)."""
+    try:
+        yield
+    except RxAsyncError:
+        raise
+    except aiohttp.ConnectionTimeoutError as exc:
+        raise _timeout("connect", method, url, exc) from exc
+    except aiohttp.ServerTimeoutError as exc:
+        raise _timeout("idle", method, url, exc) from exc
+    except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as exc:
+        raise InvalidUrlError(f"cannot request {url!r}: {exc}", method=method, url=url) from exc
+    except TimeoutError as exc:  # before OSError, its base
+        raise _timeout("total", method, url, exc) from exc
+    except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, OSError) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise HttpConnectionError(f"{method} {url}: {reason}", method=method, url=url) from exc
+    except aiohttp.ClientError as exc:
+        raise HttpError(f"{method} {url}: {exc or type(exc).__name__}", method=method, url=url) from exc
+
+
+def _timeout(which: str, method: str, url: str, exc: BaseException) -> SourceTimeoutError:
+    what = {
+        "connect": "connecting took longer than the connect timeout",
+        "idle": "the server sent nothing for longer than the idle timeout",
+        "total": "the request took longer than the total timeout",
+    }[which]
+    return SourceTimeoutError(f"{method} {url}: {what}", source=url, timeout=which)
+
+
+def check_url(url: str | yarl.URL, schemes: tuple[str, ...] = ("http", "https")) -> yarl.URL:
+    """Parse ``url`` and check it can be requested, or raise :class:`InvalidUrlError` naming it.
+
+    Example:
+        >>> check_url("http://127.0.0.1:8080/x").port
+        8080
+        >>> check_url("127.0.0.1/x")
+        Traceback (most recent call last):
+        ...
+        rxasync._errors.InvalidUrlError: cannot request '127.0.0.1/x': it has no scheme (http://, https://)
+    """
+    try:
+        parsed = url if isinstance(url, yarl.URL) else yarl.URL(url)
+        host = parsed.host
+    except (TypeError, ValueError) as exc:
+        raise InvalidUrlError(f"cannot request {str(url)!r}: {exc}", url=str(url)) from exc
+    wanted = ", ".join(f"{s}://" for s in schemes)
+    if not parsed.scheme:
+        raise InvalidUrlError(f"cannot request {str(url)!r}: it has no scheme ({wanted})", url=str(url))
+    if parsed.scheme.lower() not in schemes:
+        raise InvalidUrlError(
+            f"cannot request {str(url)!r}: scheme {parsed.scheme!r} is not one of {wanted}", url=str(url)
+        )
+    if not host:
+        raise InvalidUrlError(f"cannot request {str(url)!r}: it has no host", url=str(url))
+    return parsed
+
+
+async def status_error(resp: aiohttp.ClientResponse, method: str, url: str) -> HttpStatusError:
+    """An :class:`HttpStatusError` for a non-2xx answer, with the start of its body.
+
+    Closes ``resp``: the rest of the body is not worth a pooled connection.
+    """
+    body = b""
+    try:
+        with translate_errors(method, url):
+            body = await resp.content.read(_BODY_PREVIEW)
+    except HttpError:
+        pass  # the status says enough; the body was a courtesy
+    except SourceTimeoutError:
+        pass
+    finally:
+        resp.close()
+    retry_after = parse_retry_after(resp.headers) if resp.status in (429, 503) else None
+    preview = body[:200].decode("utf-8", "replace")
+    message = f"{resp.status} {resp.reason or ''}".rstrip() + f" for {method} {url}"
+    if preview:
+        message += f": {preview!r}"
+    if retry_after is not None:
+        message += f" (Retry-After: {retry_after:g} s)"
+    return HttpStatusError(
+        message, method=method, url=url, status=resp.status, body=body, retry_after=retry_after
+    )
