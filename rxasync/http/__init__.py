@@ -23,16 +23,21 @@ from .._errors import InvalidUrlError
 from ._client import Client
 from ._policy import Retry, Timeout
 from ._request import Response, get, get_json, request
+from ._stream import RequestOptions, lines, ndjson, stream
 
 __all__ = [
     "Client",
     "InvalidUrlError",
+    "RequestOptions",
     "Response",
     "Retry",
     "Timeout",
     "get",
     "get_json",
+    "lines",
+    "ndjson",
     "request",
+    "stream",
 ]
 
 for _name in __all__:

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 from reactivex import Observable
 
-from . import _request
+from . import _request, _stream
 from ._call import ClientBase
 from ._policy import RetryArg, TimeoutArg
 
@@ -101,3 +101,15 @@ class Client(ClientBase):
     def get_json(self, url: str, **kwargs: Any) -> Observable[Any]:
         """:func:`rxasync.http.get_json` through this client."""
         return _request.get_json(url, session=self, **kwargs)
+
+    def stream(self, url: str, **kwargs: Any) -> Observable[bytes]:
+        """:func:`rxasync.http.stream` through this client."""
+        return _stream.stream(url, session=self, **kwargs)
+
+    def lines(self, url: str, **kwargs: Any) -> Observable[str]:
+        """:func:`rxasync.http.lines` through this client."""
+        return _stream.lines(url, session=self, **kwargs)
+
+    def ndjson(self, url: str, **kwargs: Any) -> Observable[Any]:
+        """:func:`rxasync.http.ndjson` through this client."""
+        return _stream.ndjson(url, session=self, **kwargs)

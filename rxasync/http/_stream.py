@@ -1,0 +1,227 @@
+"""Streamed bodies: ``stream`` (bytes), ``lines`` (text lines) and ``ndjson`` (JSON values)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from contextlib import aclosing
+from typing import Any, TypedDict, Unpack
+
+from reactivex import Observable
+
+from .._bridge import from_async_iterable
+from .._errors import DecodeError, LineTooLongError
+from .._text import DEFAULT_MAX_LINE_LENGTH, LineDecoder
+from ._body import body_chunks, check_chunk_size
+from ._call import Call, SessionArg, make_call
+from ._policy import RetryArg, TimeoutArg
+from ._request import decode_json
+
+__all__ = ["RequestOptions", "lines", "ndjson", "stream"]
+
+
+class RequestOptions(TypedDict, total=False):
+    """The keyword arguments every streaming source takes, as for :func:`~rxasync.http.request`."""
+
+    method: str
+    session: SessionArg
+    params: Any
+    headers: Mapping[str, str] | None
+    json: Any
+    data: Any
+    timeout: TimeoutArg
+    retry: RetryArg
+    raise_for_status: bool
+
+
+def call_of(url: str, options: RequestOptions) -> Call:
+    """Resolve a source's URL and options into a :class:`Call` (``GET`` unless ``method`` says)."""
+    opts = dict(options)
+    method = opts.pop("method", "GET")
+    return make_call(method, url, **opts)  # type: ignore[arg-type]
+
+
+def stream(url: str, *, chunk_size: int = 65536, **options: Unpack[RequestOptions]) -> Observable[bytes]:
+    """The response body as it arrives, in chunks of at most ``chunk_size`` bytes.
+
+    Chunks are emitted as the network delivers them (a chunk may be shorter
+    than ``chunk_size``). With an rxasync consumer downstream the download
+    pauses while it is busy (demand), so memory stays at a few chunks. If
+    the connection breaks mid-body, the rest is fetched with a ``Range``
+    request when the server allows it (``Accept-Ranges: bytes`` and the same
+    ``ETag``/``Last-Modified``); otherwise the stream fails with
+    :class:`~rxasync.HttpResumeError` — bytes are never delivered twice.
+    Disposing closes the connection at once.
+
+    Marble::
+
+        body:    [ab][cd]--[e]|
+        result:  -ab-cd----e--|
+
+    Args:
+        url: the URL (or a path below the client's ``base_url``).
+        chunk_size: the most bytes per item. If in doubt, 64 KiB.
+        **options: ``method``, ``session``, ``params``, ``headers``, ``json``,
+            ``data``, ``timeout``, ``retry``, ``raise_for_status``, as for
+            :func:`~rxasync.http.request`.
+
+    Returns:
+        An ``Observable[bytes]``.
+
+    Example:
+        >>> import asyncio, rxasync
+        >>> from aiohttp import web
+        >>> from rxasync.http import stream
+        >>> from rxasync.http._examples import serve  # a local server for the example
+        >>> async def data(req: web.Request) -> web.Response:
+        ...     return web.Response(body=bytes(range(10)))
+        >>> async def main() -> list[bytes]:
+        ...     async with serve(data) as base:
+        ...         return await rxasync.to_list(stream(base + "/", chunk_size=4))
+        >>> asyncio.run(main())
+        [b'\\x00\\x01\\x02\\x03', b'\\x04\\x05\\x06\\x07', b'\\x08\\t']
+    """
+    check_chunk_size(chunk_size)
+    call = call_of(url, options)
+    return from_async_iterable(lambda: body_chunks(call, chunk_size))
+
+
+def _decoder(encoding: str, errors: str, max_line_length: int, source: str) -> LineDecoder:
+    return LineDecoder(encoding, errors, max_line_length, source=source)
+
+
+async def _line_batches(call: Call, decoder: LineDecoder, chunk_size: int) -> AsyncGenerator[list[str]]:
+    """The body's lines, a list per chunk (maybe empty), then the last unterminated one.
+
+    Before a :class:`DecodeError` the lines complete ahead of the bad bytes in
+    the same chunk are still yielded, so nothing good is lost.
+    """
+    async with aclosing(body_chunks(call, chunk_size)) as chunks:
+        async for chunk in chunks:
+            try:
+                batch = decoder.feed(chunk)
+            except LineTooLongError:
+                raise
+            except DecodeError as exc:
+                good = exc.offset - decoder.offset  # the decoder is unchanged by a failed feed
+                if good > 0:
+                    yield decoder.feed(chunk[:good])
+                raise
+            yield batch
+    yield decoder.close()
+
+
+def lines(
+    url: str,
+    *,
+    encoding: str = "utf-8",
+    errors: str = "strict",
+    max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
+    chunk_size: int = 65536,
+    **options: Unpack[RequestOptions],
+) -> Observable[str]:
+    """The response body decoded and split into lines, without their line endings.
+
+    Lines end at ``\\n``, ``\\r\\n`` or ``\\r`` — also when a multi-byte
+    character or a ``\\r\\n`` is split between two network chunks. A last
+    line without a newline is emitted too. Unlike aiohttp's own line reader,
+    the longest line is yours to set: past ``max_line_length`` the stream
+    fails with :class:`~rxasync.LineTooLongError` as soon as it is passed.
+
+    Marble::
+
+        body:    [a\\nb][c\\r][\\nd]|
+        result:  -a------bc----d|
+
+    Args:
+        url: the URL (or a path below the client's ``base_url``).
+        encoding: the body's text encoding.
+        errors: ``"strict"`` fails with :class:`~rxasync.DecodeError` naming
+            the byte offset and line; ``"replace"`` substitutes U+FFFD.
+        max_line_length: the longest line allowed, in characters (1 MiB).
+        chunk_size: bytes read per network read.
+        **options: as for :func:`stream`.
+
+    Returns:
+        An ``Observable[str]`` of lines.
+
+    Example:
+        >>> import asyncio, rxasync
+        >>> from aiohttp import web
+        >>> from rxasync.http import lines
+        >>> from rxasync.http._examples import serve  # a local server for the example
+        >>> async def log(req: web.Request) -> web.Response:
+        ...     return web.Response(body="café\\r\\nbar\\nlast".encode())
+        >>> async def main() -> list[str]:
+        ...     async with serve(log) as base:
+        ...         return await rxasync.to_list(lines(base + "/", chunk_size=4))
+        >>> asyncio.run(main())
+        ['café', 'bar', 'last']
+    """
+    check_chunk_size(chunk_size)
+    _decoder(encoding, errors, max_line_length, url)  # bad arguments fail here, not at subscribe
+    call = call_of(url, options)
+
+    async def gen() -> AsyncIterator[str]:
+        decoder = _decoder(encoding, errors, max_line_length, call.url)
+        async with aclosing(_line_batches(call, decoder, chunk_size)) as batches:
+            async for batch in batches:
+                for line in batch:
+                    yield line
+
+    return from_async_iterable(gen)
+
+
+def ndjson(
+    url: str,
+    *,
+    max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
+    chunk_size: int = 65536,
+    **options: Unpack[RequestOptions],
+) -> Observable[Any]:
+    """Newline-delimited JSON: one decoded value per line of the body; blank lines are skipped.
+
+    Marble::
+
+        body:    [{"a":1}\\n{"a"][:2}\\n]|
+        result:  -{a:1}-------{a:2}--|
+
+    Args:
+        url: the URL (or a path below the client's ``base_url``).
+        max_line_length: the longest line allowed, in characters (1 MiB).
+        chunk_size: bytes read per network read.
+        **options: as for :func:`stream`.
+
+    Returns:
+        An ``Observable`` of the decoded values.
+
+    Raises:
+        DecodeError: (as ``on_error``) a line is not JSON; the error names its
+            line number and the URL. Values before it were delivered.
+
+    Example:
+        >>> import asyncio, rxasync
+        >>> from aiohttp import web
+        >>> from rxasync.http import ndjson
+        >>> from rxasync.http._examples import serve  # a local server for the example
+        >>> async def events(req: web.Request) -> web.Response:
+        ...     return web.Response(text='{"n": 1}\\n\\n{"n": 2}\\n', content_type="application/x-ndjson")
+        >>> async def main() -> list[object]:
+        ...     async with serve(events) as base:
+        ...         return await rxasync.to_list(ndjson(base + "/"))
+        >>> asyncio.run(main())
+        [{'n': 1}, {'n': 2}]
+    """
+    check_chunk_size(chunk_size)
+    _decoder("utf-8", "strict", max_line_length, url)
+    call = call_of(url, options)
+
+    async def gen() -> AsyncIterator[Any]:
+        decoder = _decoder("utf-8", "strict", max_line_length, call.url)
+        async with aclosing(_line_batches(call, decoder, chunk_size)) as batches:
+            async for batch in batches:
+                first = decoder.line - len(batch) + 1
+                for number, line in enumerate(batch, first):
+                    if line and not line.isspace():
+                        yield decode_json(line, call.url, number)
+
+    return from_async_iterable(gen)

@@ -1,0 +1,200 @@
+"""stream: chunks, Range resume after a mid-body break, dispose, timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import socket
+
+import pytest
+from aiohttp import web
+from reactivex import operators as ops
+
+import rxasync
+from rxasync import HttpConnectionError, HttpResumeError, SourceTimeoutError
+from rxasync.http import Client, Retry, Timeout, get, stream
+from rxasync.testing import assert_run
+
+FAST = Retry(initial_delay=0.01, max_delay=0.05)
+BODY = os.urandom(1 << 20)
+
+
+def ranged(
+    body: bytes,
+    *,
+    break_at: float | None = None,
+    ranges: bool = True,
+    etags: tuple[str, ...] = ('"v1"',),
+    seen: list[tuple[str | None, str | None]] | None = None,
+):
+    """A handler serving ``body`` with Range support; the first answer breaks at ``break_at`` of it."""
+    calls = 0
+
+    async def handler(req: web.Request) -> web.StreamResponse:
+        nonlocal calls
+        etag = etags[min(calls, len(etags) - 1)]
+        calls += 1
+        if seen is not None:
+            seen.append((req.headers.get("Range"), req.headers.get("If-Range")))
+        headers = {"ETag": etag, "Last-Modified": "Wed, 21 Oct 2015 07:28:00 GMT"}
+        if ranges:
+            headers["Accept-Ranges"] = "bytes"
+        start, status = 0, 200
+        rng = req.headers.get("Range")
+        if ranges and rng and req.headers.get("If-Range") in (None, etag):
+            start, status = int(rng.removeprefix("bytes=").split("-")[0]), 206
+            headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
+        resp = web.StreamResponse(status=status, headers=headers)
+        resp.content_length = len(body) - start
+        await resp.prepare(req)
+        if calls == 1 and break_at is not None:
+            cut = int(len(body) * break_at)
+            await resp.write(body[start:cut])
+            assert req.transport is not None
+            req.transport.close()  # flushes what was written, then drops the connection
+            return resp
+        await resp.write(body[start:])
+        return resp
+
+    return handler
+
+
+async def endless(req: web.Request) -> web.StreamResponse:
+    resp = web.StreamResponse()
+    await resp.prepare(req)
+    while True:
+        await resp.write(b"x" * 4096)
+        await asyncio.sleep(0.01)
+
+
+def sha(chunks: list[bytes]) -> str:
+    return hashlib.sha256(b"".join(chunks)).hexdigest()
+
+
+async def test_stream_chunks_concatenate_to_body(server) -> None:
+    url = server.route("/body", ranged(BODY))
+    chunks = await assert_run(lambda: stream(url, chunk_size=65536))
+    assert sha(chunks) == hashlib.sha256(BODY).hexdigest()
+    assert max(len(c) for c in chunks) <= 65536
+
+
+async def test_stream_resumes_with_range_after_break_byte_exact(server) -> None:
+    seen: list[tuple[str | None, str | None]] = []
+    url = server.route("/big", ranged(BODY, break_at=0.6, seen=seen))
+    chunks = await rxasync.to_list(stream(url, retry=FAST))
+    assert sha(chunks) == hashlib.sha256(BODY).hexdigest()
+    assert len(seen) == 2
+    assert seen[0] == (None, None)
+    assert seen[1] == (f"bytes={int(len(BODY) * 0.6)}-", '"v1"')
+
+
+async def test_stream_without_accept_ranges_fails_without_replay(server) -> None:
+    url = server.route("/norange", ranged(BODY, break_at=0.6, ranges=False))
+    got: list[bytes] = []
+    with pytest.raises(HttpResumeError, match="Accept-Ranges") as info:
+        await rxasync.to_list(stream(url, retry=FAST).pipe(ops.do_action(got.append)))
+    assert b"".join(got) == BODY[: int(len(BODY) * 0.6)]  # what came, once; nothing replayed
+    assert isinstance(info.value.__cause__, HttpConnectionError)
+
+
+async def test_stream_resource_changed_fails_with_resume_error(server) -> None:
+    url = server.route("/changed", ranged(BODY, break_at=0.6, etags=('"v1"', '"v2"')))
+    got: list[bytes] = []
+    with pytest.raises(HttpResumeError, match="206"):
+        await rxasync.to_list(stream(url, retry=FAST).pipe(ops.do_action(got.append)))
+    assert b"".join(got) == BODY[: int(len(BODY) * 0.6)]
+
+
+async def test_stream_break_without_retry_is_connection_error(server) -> None:
+    url = server.route("/once", ranged(BODY, break_at=0.6))
+    with pytest.raises(HttpConnectionError):
+        await rxasync.to_list(stream(url, retry=False))
+
+
+async def test_stream_dispose_mid_body_server_sees_disconnect(server) -> None:
+    url = server.route("/endless", endless)
+    got: list[bytes] = []
+    sub = stream(url).subscribe(got.append)
+    while not got:
+        await asyncio.sleep(0.01)
+    sub.dispose()
+    await asyncio.wait_for(server.disconnected.wait(), 1.0)
+
+
+async def test_stream_take_closes_connection_not_pooled_half_read(server) -> None:
+    url = server.route("/endless", endless)
+    small = server.route("/small", ranged(b"ok"))
+    async with Client(limit=1) as client:
+        first = await rxasync.first(client.stream(url))
+        assert first
+        await asyncio.wait_for(server.disconnected.wait(), 1.0)
+        assert (await rxasync.first(client.get(small))).body == b"ok"
+    assert len(server.connections) == 2  # the half-read connection was closed, not reused
+
+
+async def test_stream_through_async_for_break_aborts(server) -> None:
+    url = server.route("/endless", endless)
+    async with rxasync.to_async_iterable(stream(url), max_buffer=2) as chunks:
+        async for _ in chunks:
+            break
+    await asyncio.wait_for(server.disconnected.wait(), 1.0)
+
+
+async def test_stream_idle_timeout_between_chunks(server) -> None:
+    async def stalls(req: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        await resp.prepare(req)
+        await resp.write(b"first")
+        await asyncio.sleep(30)
+        return resp
+
+    url = server.route("/stalls", stalls)
+    got: list[bytes] = []
+    with pytest.raises(SourceTimeoutError) as info:
+        await rxasync.to_list(
+            stream(url, timeout=Timeout(idle=0.3), retry=False).pipe(ops.do_action(got.append))
+        )
+    assert info.value.timeout == "idle"
+    assert isinstance(info.value, TimeoutError)
+    assert got == [b"first"]
+
+
+async def test_request_timeout_total_server_never_answers(silent_server) -> None:
+    url = f"http://127.0.0.1:{silent_server.port}/"
+    with pytest.raises(SourceTimeoutError) as info:
+        await rxasync.first(get(url, timeout=0.3, retry=False))
+    assert info.value.timeout == "total"
+    assert url in str(info.value)
+
+
+async def test_request_timeout_idle_server_never_answers(silent_server) -> None:
+    url = f"http://127.0.0.1:{silent_server.port}/"
+    with pytest.raises(SourceTimeoutError) as info:
+        await rxasync.first(get(url, timeout=Timeout(idle=0.3), retry=Retry(attempts=2, initial_delay=0.01)))
+    assert info.value.timeout == "idle"
+    assert len(silent_server.writers) == 2  # timeouts are retried
+
+
+async def test_request_timeout_connect_when_backlog_full() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    fillers: list[socket.socket] = []
+    try:
+        for _ in range(4):  # fill the accept queue so the next SYN is dropped
+            filler = socket.socket()
+            filler.setblocking(False)
+            try:
+                filler.connect(listener.getsockname())
+            except BlockingIOError:
+                pass
+            fillers.append(filler)
+        url = "http://127.0.0.1:%d/" % listener.getsockname()[1]
+        with pytest.raises(SourceTimeoutError) as info:
+            await rxasync.first(get(url, timeout=Timeout(connect=0.3, idle=0.3), retry=False))
+        assert info.value.timeout == "connect"
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
