@@ -15,7 +15,7 @@ from rxasync import DecodeError, LineTooLongError
 from rxasync.http import Client, lines, ndjson
 from rxasync.testing import assert_run
 
-TEXT = "héllo wörld\r\nα→β\n\r\nlast 😀 line\rtail"
+TEXT = "héllo wörld\r\n→ é ü\n\r\nlast 😀 line\rtail"
 BODY = TEXT.encode()
 EXPECTED = TEXT.splitlines()  # Python's universal newlines: \n, \r\n, \r
 

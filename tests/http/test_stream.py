@@ -114,10 +114,9 @@ async def test_stream_break_without_retry_is_connection_error(server) -> None:
 
 async def test_stream_dispose_mid_body_server_sees_disconnect(server) -> None:
     url = server.route("/endless", endless)
-    got: list[bytes] = []
-    sub = stream(url).subscribe(got.append)
-    while not got:
-        await asyncio.sleep(0.01)
+    arrived = asyncio.Event()
+    sub = stream(url).subscribe(lambda chunk: arrived.set())
+    await asyncio.wait_for(arrived.wait(), 5)
     sub.dispose()
     await asyncio.wait_for(server.disconnected.wait(), 1.0)
 
@@ -190,7 +189,7 @@ async def test_request_timeout_connect_when_backlog_full() -> None:
             except BlockingIOError:
                 pass
             fillers.append(filler)
-        url = "http://127.0.0.1:%d/" % listener.getsockname()[1]
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
         with pytest.raises(SourceTimeoutError) as info:
             await rxasync.first(get(url, timeout=Timeout(connect=0.3, idle=0.3), retry=False))
         assert info.value.timeout == "connect"
