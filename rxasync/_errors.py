@@ -198,7 +198,14 @@ class PermissionSourceError(FileSourceError, PermissionError):
 
 
 class FileChangedError(FileSourceError):
-    """Raised when a file is truncated or replaced while ``read_chunks`` reads it."""
+    """Raised when a file is truncated or replaced while ``read_chunks`` reads it.
+
+    Its ``errno`` is ``None`` and ``filename`` names the file; the message
+    says what changed.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if len(self.args) == 1 else super().__str__()
 
 
 class JaxOperatorError(RxAsyncError):

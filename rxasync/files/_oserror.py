@@ -1,0 +1,62 @@
+"""The one place where ``OSError`` becomes an rxasync file error.
+
+Every file operation in ``rxasync.files`` runs inside :func:`os_errors` (or
+calls :func:`file_error`), so the same errno always gives the same class,
+and the error keeps ``errno``, ``strerror`` and ``filename`` with the
+original chained as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from .._errors import (
+    FileNotFoundSourceError,
+    FileSourceError,
+    IsADirectorySourceError,
+    PermissionSourceError,
+)
+
+__all__ = ["file_error", "os_errors"]
+
+_BY_ERRNO: dict[int, type[FileSourceError]] = {
+    errno.ENOENT: FileNotFoundSourceError,
+    errno.EISDIR: IsADirectorySourceError,
+    errno.EACCES: PermissionSourceError,
+    errno.EPERM: PermissionSourceError,
+}
+
+
+def file_error(exc: OSError, path: str) -> FileSourceError:
+    """The rxasync error for ``exc``, naming ``path`` when the OS did not.
+
+    ``FileSourceError`` subclasses pass through unchanged; others keep their
+    errno (``ENOSPC``, ``EIO``...) as a plain :class:`FileSourceError`.
+
+    Example:
+        >>> e = file_error(FileNotFoundError(2, "No such file or directory"), "/x")
+        >>> type(e).__name__, e.errno, e.filename
+        ('FileNotFoundSourceError', 2, '/x')
+    """
+    if isinstance(exc, FileSourceError):
+        return exc
+    cls = _BY_ERRNO.get(exc.errno or 0, FileSourceError)
+    filename = exc.filename if exc.filename is not None else path
+    if exc.errno is None:
+        error = cls(f"{exc} ({filename})")
+        error.filename = filename
+    else:
+        error = cls(exc.errno, exc.strerror or str(exc), filename)
+    error.__cause__ = exc
+    return error
+
+
+@contextmanager
+def os_errors(path: str) -> Iterator[None]:
+    """Translate any ``OSError`` raised in the block with :func:`file_error`."""
+    try:
+        yield
+    except OSError as exc:
+        raise file_error(exc, path) from exc

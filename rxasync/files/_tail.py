@@ -1,0 +1,206 @@
+"""``tail``: follow a file by name, like ``tail -F``.
+
+The blocking part, :class:`_Follower`, runs on the default executor once per
+poll (one thread hop per ``poll_interval``, or back to back while there is
+more to read). It notices the three things ``tail -F`` survives:
+
+* **not there yet** (or removed): it retries the name at every poll;
+* **rotated** (the name now points to another file): it reads the old file
+  to its end, then follows the new one from its start;
+* **truncated** (the file got shorter than what was read): it goes on from
+  the start, where the new content begins.
+
+At each switch the line in progress, if any, is emitted as a line: that
+file will not complete it. On dispose a line without its newline yet is
+dropped: ``tail`` never emits half a line the writer is still writing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import stat
+from collections.abc import AsyncIterator
+
+from reactivex import Observable
+
+from .._bridge import from_async_iterable
+from .._text import DEFAULT_MAX_LINE_LENGTH, LineDecoder
+from ._checks import PathArg, check_path
+from ._offload import Offload
+from ._oserror import os_errors
+
+__all__ = ["tail"]
+
+_MAX_READ = 4 << 20  # bytes per poll; more waiting means poll again at once
+_BLOCK = 1 << 20
+
+
+def tail(
+    path: PathArg,
+    *,
+    from_start: bool = False,
+    poll_interval: float = 0.1,
+    encoding: str = "utf-8",
+    errors: str = "strict",
+    max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
+    keepends: bool = False,
+) -> Observable[str]:
+    """The lines appended to a file, following it by name like ``tail -F``; never completes.
+
+    Starts at the end of the file as it is at subscription (``from_start``:
+    at its beginning). Every ``poll_interval`` seconds it reads what was
+    appended and emits each complete line. It survives:
+
+    * the file **not existing yet**, or being deleted: it waits for it, and
+      reads a file that appears from its start;
+    * **rotation** (renamed away and recreated, as logrotate does): the rest
+      of the old file is read, then the new one from its start;
+    * **truncation** (``copytruncate``, ``> file``): it goes on from the
+      start of the new content. A file truncated and then grown past the
+      point already read between two polls cannot be told from one only
+      appended to.
+
+    A line is emitted when its newline arrives. When the file is rotated or
+    truncated, a last line without newline is emitted as it is (that file
+    will not complete it). On dispose, a partial line is **dropped**, never
+    emitted. Disposing closes the file.
+
+    Marble::
+
+        file:    ab\\n  c    d\\n  (rotated)  e\\n
+        result:  -ab--------cd-------------e--->
+
+    Args:
+        path: the file to follow.
+        from_start: emit the lines already in the file first.
+        poll_interval: seconds between looks at the file, > 0.
+        encoding: any codec Python knows.
+        errors: ``"strict"`` fails with :class:`DecodeError`; ``"replace"``
+            substitutes (a good choice for logs of unknown hygiene).
+        max_line_length: longest line allowed, in characters.
+        keepends: keep each line's ending.
+
+    Returns:
+        An ``Observable[str]`` that never completes; dispose it to stop.
+
+    Raises:
+        IsADirectorySourceError: (as ``on_error``) the path is a directory.
+        PermissionSourceError: (as ``on_error``) the file may not be read.
+        DecodeError: (as ``on_error``) invalid data with ``errors="strict"``.
+        LineTooLongError: (as ``on_error``) a line over ``max_line_length``.
+
+    Example:
+        >>> import asyncio, pathlib, rxasync, tempfile
+        >>> from reactivex import operators as ops
+        >>> from rxasync.files import tail
+        >>> async def main(path: pathlib.Path) -> list[str]:
+        ...     path.write_text("old\\n")
+        ...     lines = tail(path, from_start=True, poll_interval=0.01).pipe(ops.take(2))
+        ...     task = asyncio.ensure_future(rxasync.to_list(lines))
+        ...     await asyncio.sleep(0.05)
+        ...     with path.open("a") as f:
+        ...         _ = f.write("new\\n")
+        ...     return await task
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     asyncio.run(main(pathlib.Path(d, "app.log")))
+        ['old', 'new']
+    """
+    name = check_path(path)
+    LineDecoder(encoding, errors, max_line_length, keepends, name)  # validates now
+    if isinstance(poll_interval, bool) or not isinstance(poll_interval, int | float) or not poll_interval > 0:
+        raise ValueError(f"poll_interval must be a number > 0, got {poll_interval!r}")
+
+    async def lines() -> AsyncIterator[str]:
+        follower = _Follower(name, from_start)
+        offload = Offload()
+
+        def decoder() -> LineDecoder:
+            return LineDecoder(encoding, errors, max_line_length, keepends, name)
+
+        current = decoder()
+        try:
+            while True:
+                pieces, more = await offload.call(follower.poll)
+                for piece in pieces:
+                    if piece is None:  # that file ended: flush its partial line
+                        done, current = current.close(), decoder()
+                    else:
+                        done = current.feed(piece)
+                    for line in done:
+                        yield line
+                if not more:
+                    await asyncio.sleep(poll_interval)
+        finally:
+            await offload.drain()
+            follower.close()
+
+    return from_async_iterable(lines)
+
+
+class _Follower:
+    """The file followed: its descriptor, identity and read position. Worker thread only."""
+
+    def __init__(self, path: str, from_start: bool) -> None:
+        self.path = path
+        self.at_end = not from_start  # only the first file opened skips its content
+        self.fd = -1
+        self.ident = (0, 0)
+        self.pos = 0
+
+    def poll(self) -> tuple[list[bytes | None], bool]:
+        """What was appended since the last poll (``None``: the file ended), and whether more waits."""
+        with os_errors(self.path):
+            pieces: list[bytes | None] = []
+            if self.fd < 0 and not self._open():
+                return pieces, False
+            if os.fstat(self.fd).st_size < self.pos:  # truncated
+                pieces.append(None)
+                self.pos = 0
+            if self._read(pieces):
+                return pieces, True
+            if self._replaced():
+                pieces.append(None)
+                self.close()
+                return pieces, True  # the new file is read at once
+            return pieces, False
+
+    def _open(self) -> bool:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            self.at_end = False  # it will appear: read it from its start
+            return False
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            os.close(fd)
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), self.path)
+        self.fd, self.ident = fd, (info.st_dev, info.st_ino)
+        self.pos = info.st_size if self.at_end else 0
+        self.at_end = False
+        return True
+
+    def _read(self, pieces: list[bytes | None]) -> bool:
+        """Read up to ``_MAX_READ`` bytes; True if that limit stopped it."""
+        budget = _MAX_READ
+        while budget > 0:
+            data = os.pread(self.fd, min(_BLOCK, budget), self.pos)
+            if not data:
+                return False
+            pieces.append(data)
+            self.pos += len(data)
+            budget -= len(data)
+        return True
+
+    def _replaced(self) -> bool:
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            return False  # removed, or renamed and not recreated yet: keep the old one
+        return (info.st_dev, info.st_ino) != self.ident
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
