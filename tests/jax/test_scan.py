@@ -37,7 +37,8 @@ async def test_scan_running_mean_and_variance_match_numpy(seed: int) -> None:
     states, states_iter = await run_both(lambda: jittery(data, seed, pause=0.003, p=0.2).pipe(MOMENTS))
     for out in (states, states_iter):
         counts = [int(n) for n, _, _ in out]
-        assert counts == sorted(counts) and counts[-1] == len(data)
+        assert counts == sorted(counts)
+        assert counts[-1] == len(data)
         for n, mean, m2 in out:  # every state is the fold of a prefix
             prefix = np.stack(data[: int(n)])
             np.testing.assert_allclose(mean, prefix.mean(axis=0), rtol=1e-4, atol=1e-5)
@@ -83,6 +84,6 @@ async def test_scan_state_that_changes_type_is_a_trace_error() -> None:
 
 async def test_scan_shape_mismatch_names_the_element() -> None:
     data = [np.ones(3, np.float32)] * 6 + [np.ones(2, np.float32)]
-    items, error = await collect(reactivex.from_iterable(data).pipe(MOMENTS))
+    _items, error = await collect(reactivex.from_iterable(data).pipe(MOMENTS))
     assert isinstance(error, JaxOperatorError)
     assert (error.operator, error.index) == ("scan", 6)
