@@ -191,13 +191,18 @@ class _Target:
             flags = os.O_APPEND if opts.append else os.O_TRUNC
             self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | flags, 0o666)
             return
-        folder, name = os.path.split(os.path.abspath(path))
-        self.temp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
-        self.fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        try:
+            self.temp, self.fd = self._create_temp(*os.path.split(os.path.abspath(path)))
+        except OSError as exc:  # name the file the user asked for, not our temporary name
+            raise OSError(exc.errno, exc.strerror, path) from exc
         if info is not None:
             os.fchmod(self.fd, stat.S_IMODE(info.st_mode))
             if opts.append:
                 self._copy_old(path)
+
+    def _create_temp(self, folder: str, name: str) -> tuple[str, int]:
+        temp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+        return temp, os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
 
     def _copy_old(self, path: str) -> None:
         src = os.open(path, os.O_RDONLY | os.O_CLOEXEC)

@@ -1,0 +1,142 @@
+"""read_lines and read_line_batches: splitting, decoding, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from reactivex import operators as ops
+
+import rxasync
+from rxasync.files import read_line_batches, read_lines
+from rxasync.testing import assert_run
+
+BLOCK = 256 * 1024  # the reader's block: boundaries inside characters and "\r\n" are tested
+
+
+async def test_read_lines_splits_every_kind_of_newline(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(b"unix\nwindows\r\nmac\rlast")
+    await assert_run(lambda: read_lines(path), ["unix", "windows", "mac", "last"])
+
+
+async def test_read_lines_keepends_keeps_the_endings(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(b"a\nb\r\nc\rd\n")
+    await assert_run(lambda: read_lines(path, keepends=True), ["a\n", "b\r\n", "c\r", "d\n"])
+
+
+async def test_read_lines_empty_file_completes_without_items(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").touch()
+    await assert_run(lambda: read_lines(tmp_path / "empty.txt"), [])
+
+
+async def test_read_lines_multibyte_and_crlf_split_across_blocks(tmp_path: Path) -> None:
+    path = tmp_path / "boundaries.txt"
+    head = b"x" * (BLOCK - 1)
+    # "é" (2 bytes) cut by the first block boundary, "\r\n" cut by the second
+    data = head + "é\n".encode() + b"y" * (BLOCK - 3) + b"\r\nend\n"
+    assert data[BLOCK * 2 - 1 : BLOCK * 2 + 1] == b"\r\n"
+    path.write_bytes(data)
+    lines = await rxasync.to_list(read_lines(path))
+    assert lines == ["x" * (BLOCK - 1) + "é", "y" * (BLOCK - 3), "end"]
+
+
+async def test_read_lines_many_lines_match_python(tmp_path: Path) -> None:
+    path = tmp_path / "many.txt"
+    text = "".join(f"line {i} {'ü' * (i % 7)}\n" for i in range(100_000))
+    path.write_text(text, encoding="utf-8")
+    assert await rxasync.to_list(read_lines(path)) == text.splitlines()
+
+
+async def test_read_lines_other_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("café\nnaïve\n".encode("latin-1"))
+    assert await rxasync.to_list(read_lines(path, encoding="latin-1")) == ["café", "naïve"]
+
+
+async def test_read_lines_invalid_utf8_is_decode_error_with_line_and_offset(tmp_path: Path) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"good\nalso good\nbad \xff here\n")
+    items: list[str] = []
+    with pytest.raises(rxasync.DecodeError) as info:
+        async with rxasync.to_async_iterable(read_lines(path)) as lines:
+            async for line in lines:
+                items.append(line)
+    assert info.value.line == 3
+    assert info.value.offset == len(b"good\nalso good\nbad ")
+    assert info.value.source == str(path)
+    assert "line 3" in str(info.value)
+    assert str(path) in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+async def test_read_lines_invalid_utf8_deep_in_the_file_names_the_right_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad-late.txt"
+    good = b"0123456789\n" * 50_000  # several blocks
+    path.write_bytes(good + b"\xc3\x28\n")
+    with pytest.raises(rxasync.DecodeError) as info:
+        await rxasync.last(read_lines(path))
+    assert (info.value.line, info.value.offset) == (50_001, len(good))
+
+
+async def test_read_lines_errors_replace_substitutes(tmp_path: Path) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"bad \xff here\nok\n")
+    await assert_run(lambda: read_lines(path, errors="replace"), ["bad \ufffd here", "ok"])
+
+
+async def test_read_lines_truncated_multibyte_at_the_end_is_decode_error(tmp_path: Path) -> None:
+    path = tmp_path / "cut.txt"
+    path.write_bytes(b"ok\ncaf\xc3")
+    with pytest.raises(rxasync.DecodeError):
+        await rxasync.to_list(read_lines(path))
+
+
+async def test_read_lines_line_too_long_is_line_too_long_error(tmp_path: Path) -> None:
+    path = tmp_path / "long.txt"
+    path.write_bytes(b"short\n" + b"z" * 5000 + b"\nafter\n")
+    with pytest.raises(rxasync.LineTooLongError) as info:
+        await rxasync.to_list(read_lines(path, max_line_length=1000))
+    assert info.value.line == 2
+    assert isinstance(info.value, rxasync.DecodeError)
+
+
+async def test_read_lines_endless_line_fails_before_reading_it_all(tmp_path: Path) -> None:
+    path = tmp_path / "endless.txt"
+    with path.open("wb") as f:
+        f.truncate(64 << 20)  # 64 MiB of NULs and no newline
+    with pytest.raises(rxasync.LineTooLongError) as info:
+        await rxasync.to_list(read_lines(path, max_line_length=100_000))
+    assert info.value.offset < 2 * BLOCK
+
+
+async def test_read_lines_missing_file_is_file_not_found(tmp_path: Path) -> None:
+    with pytest.raises(rxasync.FileNotFoundSourceError, match=r"missing\.txt"):
+        await rxasync.to_list(read_lines(tmp_path / "missing.txt"))
+
+
+async def test_read_lines_bad_arguments_fail_at_call_time(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="encoding"):
+        read_lines(tmp_path / "x", encoding="no-such-codec")
+    with pytest.raises(ValueError, match="errors"):
+        read_lines(tmp_path / "x", errors="no-such-handler")
+    with pytest.raises(ValueError, match="max_line_length"):
+        read_line_batches(tmp_path / "x", max_line_length=0)
+
+
+async def test_read_line_batches_gives_the_same_lines_in_lists(tmp_path: Path) -> None:
+    path = tmp_path / "many.txt"
+    text = "".join(f"{i}\n" for i in range(200_000))
+    path.write_text(text)
+    batches = await assert_run(lambda: read_line_batches(path))
+    assert len(batches) > 1
+    assert all(batches)
+    assert [line for batch in batches for line in batch] == text.splitlines()
+
+
+async def test_read_line_batches_flat_map_gives_single_lines(tmp_path: Path) -> None:
+    path = tmp_path / "few.txt"
+    path.write_text("a\nb\n")
+    source = read_line_batches(path).pipe(ops.flat_map(lambda batch: batch))
+    assert await rxasync.to_list(source) == ["a", "b"]
