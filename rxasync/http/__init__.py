@@ -23,7 +23,9 @@ from .._errors import InvalidUrlError
 from ._client import Client
 from ._policy import Retry, Timeout
 from ._request import Response, get, get_json, request
+from ._sse import ServerSentEvent, SseParser, sse
 from ._stream import RequestOptions, lines, ndjson, stream
+from ._websocket import WebSocket, websocket
 
 __all__ = [
     "Client",
@@ -31,13 +33,18 @@ __all__ = [
     "RequestOptions",
     "Response",
     "Retry",
+    "ServerSentEvent",
+    "SseParser",
     "Timeout",
+    "WebSocket",
     "get",
     "get_json",
     "lines",
     "ndjson",
     "request",
+    "sse",
     "stream",
+    "websocket",
 ]
 
 for _name in __all__:

@@ -121,13 +121,15 @@ def make_call(
 
 
 @asynccontextmanager
-async def open_session(call: Call) -> AsyncIterator[aiohttp.ClientSession]:
+async def open_session(
+    call: Call, schemes: tuple[str, ...] = ("http", "https")
+) -> AsyncIterator[aiohttp.ClientSession]:
     """The session to use: the one given (never closed here), the client's, or a fresh one.
 
     A fresh session lives for one subscription and is closed when it ends,
     however it ends. The URL is checked first, so a bad one fails here.
     """
-    check_url(call.url)
+    check_url(call.url, schemes)
     if call.session is not None:
         yield call.session
     elif call.client is not None:

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 from reactivex import Observable
 
-from . import _request, _stream
+from . import _request, _sse, _stream, _websocket
 from ._call import ClientBase
 from ._policy import RetryArg, TimeoutArg
 
@@ -113,3 +113,11 @@ class Client(ClientBase):
     def ndjson(self, url: str, **kwargs: Any) -> Observable[Any]:
         """:func:`rxasync.http.ndjson` through this client."""
         return _stream.ndjson(url, session=self, **kwargs)
+
+    def sse(self, url: str, **kwargs: Any) -> Observable[_sse.ServerSentEvent]:
+        """:func:`rxasync.http.sse` through this client."""
+        return _sse.sse(url, session=self, **kwargs)
+
+    def websocket(self, url: str, **kwargs: Any) -> _websocket.WebSocket:
+        """:func:`rxasync.http.websocket` through this client."""
+        return _websocket.websocket(url, session=self, **kwargs)
