@@ -137,7 +137,7 @@
     const li = list.querySelectorAll("li")[i];
     if (!li) return;
     setActive(i);
-    chosen.replaceChildren(el("strong", "", li.querySelector(".name").firstChild.textContent),
+    chosen.replaceChildren(el("strong", "", li.dataset.name),
       document.createTextNode(` — ${li.querySelector(".where").textContent.slice(2)}, ${li.querySelector(".pop").textContent}.`));
     chosen.hidden = false;
   };
