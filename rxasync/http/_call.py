@@ -19,9 +19,18 @@ import yarl
 
 from .._errors import HttpError, RxAsyncError, SourceTimeoutError
 from ._policy import Retry, RetryArg, Timeout, TimeoutArg, resolve_retry, resolve_timeout
-from ._translate import check_url, status_error, translate_errors
+from ._translate import check_url, status_error, translate
 
-__all__ = ["Attempts", "Call", "ClientBase", "SessionArg", "make_call", "open_session", "send_with_retries"]
+__all__ = [
+    "Attempts",
+    "Call",
+    "ClientBase",
+    "SessionArg",
+    "make_call",
+    "borrowed_session",
+    "open_session",
+    "send_with_retries",
+]
 
 
 class ClientBase:
@@ -120,6 +129,18 @@ def make_call(
     )
 
 
+def borrowed_session(
+    call: Call, schemes: tuple[str, ...] = ("http", "https")
+) -> aiohttp.ClientSession | None:
+    """Check the URL; return the session given or the client's, or ``None`` to open one."""
+    check_url(call.url, schemes)
+    if call.session is not None:
+        return call.session
+    if call.client is not None:
+        return call.client.session
+    return None
+
+
 @asynccontextmanager
 async def open_session(
     call: Call, schemes: tuple[str, ...] = ("http", "https")
@@ -129,11 +150,9 @@ async def open_session(
     A fresh session lives for one subscription and is closed when it ends,
     however it ends. The URL is checked first, so a bad one fails here.
     """
-    check_url(call.url, schemes)
-    if call.session is not None:
-        yield call.session
-    elif call.client is not None:
-        yield call.client.session
+    borrowed = borrowed_session(call, schemes)
+    if borrowed is not None:
+        yield borrowed
     else:
         session = aiohttp.ClientSession()
         try:
@@ -165,7 +184,7 @@ class Attempts:
 
 async def send(session: aiohttp.ClientSession, call: Call) -> aiohttp.ClientResponse:
     """One attempt: send, wait for the headers, raise for a non-2xx status if asked."""
-    with translate_errors(call.method, call.url):
+    try:
         resp = await session.request(
             call.method,
             call.url,
@@ -175,6 +194,11 @@ async def send(session: aiohttp.ClientSession, call: Call) -> aiohttp.ClientResp
             data=call.data,
             timeout=call.timeout.to_aiohttp(),
         )
+    except Exception as exc:
+        error = translate(exc, call.method, call.url)
+        if error is exc:
+            raise
+        raise error from exc
     if call.raise_for_status and not 200 <= resp.status < 300:
         raise await status_error(resp, call.method, call.url)
     return resp

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import functools
 import math
 import time
 from collections.abc import Mapping
@@ -138,7 +139,12 @@ class Timeout:
 
     def to_aiohttp(self) -> aiohttp.ClientTimeout:
         """The same limits as aiohttp's ``ClientTimeout``."""
-        return aiohttp.ClientTimeout(total=self.total, sock_connect=self.connect, sock_read=self.idle)
+        return _client_timeout(self.total, self.connect, self.idle)
+
+
+@functools.lru_cache(maxsize=64)
+def _client_timeout(total: float | None, connect: float | None, idle: float | None) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=idle)
 
 
 RetryArg = Retry | bool | None

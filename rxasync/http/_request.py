@@ -13,9 +13,9 @@ from reactivex import Observable
 
 from .._bridge import from_async_iterable
 from .._errors import DecodeError, HttpError, SourceTimeoutError
-from ._call import Attempts, Call, SessionArg, make_call, open_session, send_with_retries
+from ._call import Attempts, Call, SessionArg, borrowed_session, make_call, open_session, send_with_retries
 from ._policy import RetryArg, TimeoutArg
-from ._translate import translate_errors
+from ._translate import translate
 
 __all__ = ["Response", "fetch", "get", "get_json", "request"]
 
@@ -94,22 +94,31 @@ def decode_json(data: bytes | str, source: str, line: int = 0) -> Any:
 
 async def fetch(call: Call) -> Response:
     """Send ``call`` and read its whole body, retrying whole attempts as the policy says."""
+    session = borrowed_session(call)
+    if session is not None:
+        return await _fetch_on(session, call)
+    async with open_session(call) as own:
+        return await _fetch_on(own, call)
+
+
+async def _fetch_on(session: aiohttp.ClientSession, call: Call) -> Response:
     attempts = Attempts(call)
-    async with open_session(call) as session:
-        while True:
-            resp = await send_with_retries(session, call, attempts)
-            try:
-                with translate_errors(call.method, call.url):
-                    body = await resp.read()
-            except (HttpError, SourceTimeoutError) as exc:
-                resp.close()
-                if not await attempts.backoff(exc):
+    while True:
+        resp = await send_with_retries(session, call, attempts)
+        try:
+            body = await resp.read()
+        except Exception as exc:
+            resp.close()
+            error = translate(exc, call.method, call.url)
+            if not isinstance(error, HttpError | SourceTimeoutError) or not await attempts.backoff(error):
+                if error is exc:
                     raise
-                continue
-            except BaseException:
-                resp.close()  # cancelled mid-body: drop the connection, never pool it half-read
-                raise
-            return _response(resp, body, call.method)
+                raise error from exc
+            continue
+        except BaseException:
+            resp.close()  # cancelled mid-body: drop the connection, never pool it half-read
+            raise
+        return _response(resp, body, call.method)
 
 
 def _response(resp: aiohttp.ClientResponse, body: bytes, method: str) -> Response:

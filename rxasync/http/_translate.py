@@ -1,8 +1,8 @@
 """The one place where aiohttp's and the OS's exceptions become rxasync errors.
 
 Every await on aiohttp in ``rxasync.http`` runs inside :func:`translate_errors`
-(as httpx runs httpcore inside ``map_httpcore_exceptions``), so the mapping
-below is the whole story: each translated error is chained from the
+or hands what it caught to :func:`translate` (as httpx runs httpcore inside
+``map_httpcore_exceptions``), so the mapping below is the whole story: each translated error is chained from the
 original (``raise ... from exc``) and names the method and URL.
 
 ==========================================  ===================================
@@ -22,6 +22,7 @@ pass through untouched.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -38,31 +39,45 @@ from .._errors import (
 )
 from ._policy import parse_retry_after
 
-__all__ = ["check_url", "status_error", "translate_errors"]
+__all__ = ["check_url", "status_error", "translate", "translate_errors"]
 
 _BODY_PREVIEW = 1024
 
 
+def translate(exc: Exception, method: str, url: str) -> Exception:
+    """The rxasync error for ``exc`` (see the module table), or ``exc`` itself if it maps to none.
+
+    Raise the result ``from exc`` when it is not ``exc``; hot paths call this
+    from a plain ``except Exception`` rather than entering :func:`translate_errors`.
+    """
+    if isinstance(exc, RxAsyncError):
+        return exc
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return _timeout("connect", method, url, exc)
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        return _timeout("idle", method, url, exc)
+    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
+        return InvalidUrlError(f"cannot request {url!r}: {exc}", method=method, url=url)
+    if isinstance(exc, TimeoutError):  # before OSError, its base
+        return _timeout("total", method, url, exc)
+    if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError | OSError):
+        reason = str(exc) or type(exc).__name__
+        return HttpConnectionError(f"{method} {url}: {reason}", method=method, url=url)
+    if isinstance(exc, aiohttp.ClientError):
+        return HttpError(f"{method} {url}: {exc or type(exc).__name__}", method=method, url=url)
+    return exc
+
+
 @contextmanager
 def translate_errors(method: str, url: str) -> Iterator[None]:
-    """Translate what the block raises into the rxasync error tree (see the module table)."""
+    """Run the block with what it raises translated by :func:`translate`."""
     try:
         yield
-    except RxAsyncError:
-        raise
-    except aiohttp.ConnectionTimeoutError as exc:
-        raise _timeout("connect", method, url, exc) from exc
-    except aiohttp.ServerTimeoutError as exc:
-        raise _timeout("idle", method, url, exc) from exc
-    except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as exc:
-        raise InvalidUrlError(f"cannot request {url!r}: {exc}", method=method, url=url) from exc
-    except TimeoutError as exc:  # before OSError, its base
-        raise _timeout("total", method, url, exc) from exc
-    except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, OSError) as exc:
-        reason = str(exc) or type(exc).__name__
-        raise HttpConnectionError(f"{method} {url}: {reason}", method=method, url=url) from exc
-    except aiohttp.ClientError as exc:
-        raise HttpError(f"{method} {url}: {exc or type(exc).__name__}", method=method, url=url) from exc
+    except Exception as exc:
+        error = translate(exc, method, url)
+        if error is exc:
+            raise
+        raise error from exc
 
 
 def _timeout(which: str, method: str, url: str, exc: BaseException) -> SourceTimeoutError:
@@ -74,6 +89,7 @@ def _timeout(which: str, method: str, url: str, exc: BaseException) -> SourceTim
     return SourceTimeoutError(f"{method} {url}: {what}", source=url, timeout=which)
 
 
+@functools.lru_cache(maxsize=512)
 def check_url(url: str | yarl.URL, schemes: tuple[str, ...] = ("http", "https")) -> yarl.URL:
     """Parse ``url`` and check it can be requested, or raise :class:`InvalidUrlError` naming it.
 
