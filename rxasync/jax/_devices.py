@@ -119,11 +119,13 @@ class Placement:
         return abstract(shape, dtype, self.sharding if batched else self.replicated)
 
     def put(self, leaves: list[Any], batched: bool = True) -> list[Any]:
-        """Start the transfer of ``leaves`` to their devices (returns at once)."""
+        """Leaves ready for a compiled call: host arrays as they are (the call transfers
+        them, without an extra copy), JAX arrays moved to the sharding if they are elsewhere."""
         sharding = self.sharding if batched else self.replicated
-        if sharding is None:
-            return [jax.device_put(leaf) for leaf in leaves]
-        return [jax.device_put(leaf, sharding) for leaf in leaves]
+        return [
+            leaf if not isinstance(leaf, jax.Array) or sharding is None else jax.device_put(leaf, sharding)
+            for leaf in leaves
+        ]
 
     def __repr__(self) -> str:
         return f"Placement({self.sharding!r})"

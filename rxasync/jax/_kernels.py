@@ -25,7 +25,7 @@ from ._devices import abstract
 if TYPE_CHECKING:
     from ._operator import JaxOperator
 
-__all__ = ["MapRunner", "ScanRunner", "split_chunk", "stack_elements"]
+__all__ = ["MapRunner", "ScanRunner", "split_chunk", "stack_elements", "to_host"]
 
 Piece = tuple[int, list[Any], int]  # (bucket, leaves padded to bucket rows, real rows)
 
@@ -110,10 +110,15 @@ def split_chunk(
 
 
 class MapRunner:
-    """``map_batched`` for one subscription."""
+    """``map_batched`` for one subscription: batches are independent, so each is one job."""
+
+    two_phase = False
 
     def __init__(self, op: JaxOperator[Any]) -> None:
         self.op = op
+
+    def run(self, start: int, items: list[Any]) -> list[Any]:
+        return self.fetch(self.dispatch(start, items), start, len(items))
 
     def dispatch(self, start: int, items: list[Any]) -> list[tuple[Any, int]]:
         op = self.op
@@ -138,7 +143,7 @@ class MapRunner:
     def fetch(self, handle: list[tuple[Any, int]], start: int, count: int) -> list[Any]:
         op = self.op
         try:
-            host = [(jax.device_get(out), m) for out, m in handle]
+            host = [(to_host(out), m) for out, m in handle]
         except Exception as exc:
             raise run_error(op.name, exc, start, count, "chunk" if op.chunked else "element") from exc
         if op.chunked:
@@ -155,6 +160,11 @@ class MapRunner:
         return [treedef.unflatten(row) for row in zip(*(list(x[:n]) for x in leaves), strict=True)]
 
 
+def to_host(tree: Any) -> Any:
+    """Wait for ``tree``'s arrays and copy them to numpy (``np.asarray`` beats ``device_get`` here)."""
+    return jax.tree.map(lambda x: x if isinstance(x, jax.ShapeDtypeStruct) else np.asarray(x), tree)
+
+
 def _rows(leaf: Any, m: int) -> Any:
     if isinstance(leaf, jax.ShapeDtypeStruct):
         return np.empty(leaf.shape, leaf.dtype)
@@ -162,11 +172,20 @@ def _rows(leaf: Any, m: int) -> Any:
 
 
 class ScanRunner:
-    """``scan`` for one subscription: the state stays on the device between batches."""
+    """``scan`` for one subscription: the state stays on the device between batches.
+
+    Dispatch runs in batch order on the subscription's own thread (each batch
+    starts from the state the one before left); fetching runs on the pool.
+    """
+
+    two_phase = True
 
     def __init__(self, op: JaxOperator[Any]) -> None:
         self.op = op
         self.state: Any = None
+
+    def run(self, start: int, items: list[Any]) -> list[Any]:
+        return self.fetch(self.dispatch(start, items), start, len(items))
 
     def dispatch(self, start: int, items: list[Any]) -> Any:
         op = self.op
@@ -192,7 +211,7 @@ class ScanRunner:
 
     def fetch(self, handle: Any, start: int, count: int) -> list[Any]:
         try:
-            return [jax.device_get(handle)]
+            return [to_host(handle)]
         except Exception as exc:
             what = "chunk" if self.op.chunked else "element"
             raise run_error(self.op.name, exc, start, count, what) from exc

@@ -3,8 +3,8 @@
 One :class:`BatchStage` per subscription. On the loop it only moves lists:
 items go into a buffer, a full buffer (or one older than ``max_latency``, or
 the rest at completion) is sealed into a batch and handed to the
-subscription's dispatch thread; an emitter task awaits the batches in order,
-hands each to the shared fetch pool, and emits the results, honouring the
+JAX threads (see :class:`Runner`); an emitter task awaits the batches in
+order and emits the results, honouring the
 demand of the consumer below. At most ``depth`` batches are in flight; the
 stage publishes ``(depth + 1) * batch_size`` items as its demand upstream, so
 a bridge source pauses while the device is busy and the next batch is full.
@@ -31,8 +31,17 @@ __all__ = ["BatchStage", "Runner"]
 
 
 class Runner(Protocol):
-    """What a stage runs on threads; see :mod:`rxasync.jax._kernels`."""
+    """What a stage runs on threads; see :mod:`rxasync.jax._kernels`.
 
+    With ``two_phase`` false, ``run`` (dispatch and fetch) is one job on the
+    shared pool, ``depth`` of them at once. With ``two_phase`` true,
+    ``dispatch`` runs in batch order on the subscription's own thread and
+    ``fetch`` on the pool.
+    """
+
+    two_phase: bool
+
+    def run(self, start: int, items: list[Any]) -> list[Any]: ...
     def dispatch(self, start: int, items: list[Any]) -> Any: ...
     def fetch(self, handle: Any, start: int, count: int) -> list[Any]: ...
 
@@ -136,11 +145,17 @@ class BatchStage(abc.ObserverBase[Any]):
                     break
                 self.seal()
             batch = self.ready.popleft()
-            if self.dispatcher is None:
-                self.dispatcher = ThreadPoolExecutor(1, thread_name_prefix=f"rxasync-jax-{self.name}")
-            batch.dispatched = self.loop.run_in_executor(
-                self.dispatcher, self.runner.dispatch, batch.start, batch.items
-            )
+            runner = self.runner
+            if not runner.two_phase:
+                batch.dispatched = self.loop.run_in_executor(
+                    fetch_pool(), runner.run, batch.start, batch.items
+                )
+            else:
+                if self.dispatcher is None:
+                    self.dispatcher = ThreadPoolExecutor(1, thread_name_prefix=f"rxasync-jax-{self.name}")
+                batch.dispatched = self.loop.run_in_executor(
+                    self.dispatcher, runner.dispatch, batch.start, batch.items
+                )
             inflight.append(batch)
         if inflight and self.emitter is None and not self.terminated:
             self.emitter = self.loop.create_task(self.emit_batches(), context=self.context)
@@ -152,12 +167,13 @@ class BatchStage(abc.ObserverBase[Any]):
             while inflight and not self.terminated:
                 batch = inflight[0]
                 assert batch.dispatched is not None
-                handle = await batch.dispatched
+                outputs = await batch.dispatched
                 batch.items = []
-                batch.fetched = self.loop.run_in_executor(
-                    fetch_pool(), self.runner.fetch, handle, batch.start, batch.count
-                )
-                outputs = await batch.fetched
+                if self.runner.two_phase:
+                    batch.fetched = self.loop.run_in_executor(
+                        fetch_pool(), self.runner.fetch, outputs, batch.start, batch.count
+                    )
+                    outputs = await batch.fetched
                 inflight.popleft()
                 self.pump()  # the next batch computes while this one is emitted
                 await self.emit(outputs, batch.count)
