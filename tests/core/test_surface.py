@@ -18,7 +18,7 @@ EXPECTED = {
     "rxasync": {
         "AsyncObservableIterator", "BufferOverflowError", "DecodeError", "EmptySourceError",
         "FileChangedError", "FileNotFoundSourceError", "FileSourceError", "HttpConnectionError",
-        "HttpError", "HttpResumeError", "HttpStatusError", "IsADirectorySourceError",
+        "HttpError", "HttpResumeError", "HttpStatusError", "InvalidUrlError", "IsADirectorySourceError",
         "JaxOperatorError", "LineTooLongError", "NoRunningLoopError", "PermissionSourceError",
         "RxAsyncError", "SourceTimeoutError", "first", "from_async_iterable", "from_awaitable",
         "last", "operators", "schedulers", "to_async_iterable", "to_list",
