@@ -197,3 +197,53 @@ async def test_request_timeout_connect_when_backlog_full() -> None:
         for filler in fillers:
             filler.close()
         listener.close()
+
+
+async def test_stream_slow_consumer_pauses_download(server) -> None:
+    written = 0
+
+    async def counting(req: web.Request) -> web.StreamResponse:
+        nonlocal written
+        resp = web.StreamResponse()
+        await resp.prepare(req)
+        for _ in range(3200):  # 200 MiB if nothing held it back
+            await resp.write(b"d" * 65536)
+            written += 65536
+        return resp
+
+    url = server.route("/counting", counting)
+    async with rxasync.to_async_iterable(stream(url), max_buffer=2) as chunks:
+        got = 0
+        async for _chunk in chunks:
+            got += 1
+            if got == 3:
+                await asyncio.sleep(0.5)  # a slow consumer: demand stops the pump
+                break
+    assert written < 48 << 20  # socket buffers, not the whole body
+
+
+async def test_stream_idle_timeout_mid_body_resumes_with_range(server) -> None:
+    seen: list[str | None] = []
+    body = os.urandom(300_000)
+
+    async def stalls_once(req: web.Request) -> web.StreamResponse:
+        seen.append(req.headers.get("Range"))
+        start = int(req.headers["Range"].removeprefix("bytes=").split("-")[0]) if len(seen) > 1 else 0
+        headers = {"Accept-Ranges": "bytes", "ETag": '"s"'}
+        status = 200
+        if start:
+            status = 206
+            headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
+        resp = web.StreamResponse(status=status, headers=headers)
+        resp.content_length = len(body) - start
+        await resp.prepare(req)
+        if len(seen) == 1:
+            await resp.write(body[:100_000])
+            await asyncio.sleep(30)  # stalls: the client's idle timeout fires
+        await resp.write(body[start:])
+        return resp
+
+    url = server.route("/stalls-once", stalls_once)
+    chunks = await rxasync.to_list(stream(url, timeout=Timeout(idle=0.3), retry=FAST))
+    assert sha(chunks) == hashlib.sha256(body).hexdigest()
+    assert seen == [None, "bytes=100000-"]
