@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from reactivex import Observable, abc
 from reactivex.observer import Observer
@@ -68,16 +68,36 @@ def to_async_iterable(
 class AsyncObservableIterator(AsyncIterator[_T]):
     """What :func:`to_async_iterable` returns: an async iterator and async context manager."""
 
-    __slots__ = ("_channel",)
+    __slots__ = ("_buffer", "_channel", "_demand")
 
     def __init__(self, source: Observable[_T], max_buffer: int, overflow: Overflow) -> None:
-        self._channel = _Channel(source, max_buffer, overflow)
+        channel = (_BlockingChannel if overflow == "block" else _Channel)(source, max_buffer, overflow)
+        self._channel = channel
+        # The channel's own deque and demand, so the common case (an item is
+        # buffered) costs one coroutine and no call into the channel.
+        self._buffer = channel.buffer
+        self._demand = channel.demand
 
     def __aiter__(self) -> AsyncObservableIterator[_T]:
         return self
 
-    def __anext__(self) -> Coroutine[Any, Any, _T]:
-        return self._channel.next()
+    async def __anext__(self) -> _T:
+        buf = self._buffer
+        if not buf:  # not started, nothing buffered, or the end: the channel waits or raises
+            return await self._channel.next()
+        item: _T = buf.popleft()
+        demand = self._demand
+        if demand is not None:
+            # demand.release(), inlined while the count stays at or over the
+            # limit: release wakes producers only when it drops below the
+            # limit, which one release from above it cannot do. That is the
+            # case when a source that cannot pause (from_iterable) buffered
+            # far past the limit and the consumer drains it.
+            if demand.pending > demand.limit:
+                demand.pending -= 1
+            else:
+                demand.release()
+        return item
 
     async def aclose(self) -> None:
         """Dispose the subscription; the iteration ends."""
@@ -100,16 +120,22 @@ class AsyncObservableIterator(AsyncIterator[_T]):
             channel.close()
 
 
-class _Channel(Generic[_T]):
+class _Channel(abc.ObserverBase[_T]):
     """The state behind an iterator. Only this is referenced by the observer, so
-    dropping the iterator (``break``) frees it and its ``__del__`` can dispose."""
+    dropping the iterator (``break``) frees it and its ``__del__`` can dispose.
+
+    It is itself the observer RxPY calls (through its ``AutoDetachObserver``,
+    which already enforces the on_next*/terminal grammar), so an item costs
+    one call here rather than three through ``reactivex.observer.Observer``.
+    """
 
     def __init__(self, source: Observable[_T], max_buffer: int, overflow: Overflow) -> None:
         self._source = source
         self._max = max_buffer
         self._overflow = overflow
-        self._buffer: deque[Any] = deque()
-        self._demand = Demand(max_buffer) if overflow == "block" else None
+        self._bounded = overflow != "block"  # drops or errors when full; "block" buffers on
+        self.buffer: deque[Any] = deque()
+        self.demand = Demand(max_buffer) if overflow == "block" else None
         self._waiter: asyncio.Future[None] | None = None
         self._subscription: abc.DisposableBase | None = None
         self._error: BaseException | None = None
@@ -119,9 +145,9 @@ class _Channel(Generic[_T]):
         self._disposed = False
 
     # -- observer side (loop thread) --------------------------------------
-    def _on_next(self, value: _T) -> None:
-        buf = self._buffer
-        if len(buf) >= self._max and self._overflow != "block":
+    def on_next(self, value: _T) -> None:
+        buf = self.buffer
+        if self._bounded and len(buf) >= self._max:
             if self._overflow == "drop_newest":
                 return
             if self._overflow == "drop_oldest":
@@ -132,14 +158,16 @@ class _Channel(Generic[_T]):
                 )
                 return
         buf.append(value)
-        if self._demand is not None:
-            self._demand.pending += 1
-        self._wake()
+        demand = self.demand
+        if demand is not None:
+            demand.pending += 1
+        if self._waiter is not None:
+            self._wake()
 
-    def _on_error(self, error: Exception) -> None:
+    def on_error(self, error: Exception) -> None:
         self._terminate(error)
 
-    def _on_completed(self) -> None:
+    def on_completed(self) -> None:
         self._terminate(None)
 
     def _terminate(self, error: BaseException | None) -> None:
@@ -161,8 +189,7 @@ class _Channel(Generic[_T]):
     def start(self) -> None:
         self.started = True
         resolve_loop(None, "to_async_iterable")
-        observer: Observer[_T] = Observer(self._on_next, self._on_error, self._on_completed)
-        subscription = subscribe_with_demand(self._source, observer, self._demand)
+        subscription = subscribe_with_demand(self._source, self, self.demand)
         if self._disposed:  # the source terminated inside subscribe
             subscription.dispose()
         else:
@@ -171,7 +198,7 @@ class _Channel(Generic[_T]):
     async def next(self) -> _T:
         if not self.started:
             self.start()
-        buf = self._buffer
+        buf = self.buffer
         while not buf:
             if self._finished or self._closed:
                 self._closed = True
@@ -185,15 +212,14 @@ class _Channel(Generic[_T]):
             except asyncio.CancelledError:
                 self.close()
                 raise
-        item = buf.popleft()
-        demand = self._demand
-        if demand is not None:
-            demand.release()
-        return item  # type: ignore[no-any-return]
+        item: _T = buf.popleft()
+        if self.demand is not None:
+            self.demand.release()
+        return item
 
     def close(self) -> None:
         self._closed = True
-        self._buffer.clear()
+        self.buffer.clear()
         self._dispose()
 
     def _dispose(self) -> None:
@@ -201,6 +227,21 @@ class _Channel(Generic[_T]):
         sub, self._subscription = self._subscription, None
         if sub is not None:
             sub.dispose()
+
+
+class _BlockingChannel(_Channel[_T]):
+    """``overflow="block"``: every item is buffered and holds a credit; ``on_next`` without branches."""
+
+    def __init__(self, source: Observable[_T], max_buffer: int, overflow: Overflow) -> None:
+        super().__init__(source, max_buffer, overflow)
+        assert self.demand is not None  # overflow == "block"
+        self._credits: Demand = self.demand
+
+    def on_next(self, value: _T) -> None:
+        self.buffer.append(value)
+        self._credits.pending += 1
+        if self._waiter is not None:
+            self._wake()
 
 
 async def _single(source: Observable[_T], which: Literal["first", "last", "list"]) -> Any:
