@@ -32,6 +32,7 @@ __all__ = ["TIERS", "CityIndex", "Hit"]
 TIERS = ("prefix", "other name", "word", "substring", "typo")
 _SEP = "\x00"
 _TYPO_SPAN = 12  # typos are looked for in the first letters of main names
+_TYPO_CANDIDATES = 5  # names checked for typos, per result wanted
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,10 @@ class CityIndex:
         alt = sorted((self._norms[e], e) for e in entries if not self._is_main[e])
         self._main_keys, self._main_entries = [k for k, _ in main], [e for _, e in main]
         self._alt_keys, self._alt_entries = [k for k, _ in alt], [e for _, e in alt]
-        self._ascii = _Text((self._norms[e], e) for e in entries if self._norms[e].isascii())
+        # word and substring matches: main names in Latin letters, every name in other scripts
+        self._ascii = _Text(
+            (self._norms[e], e) for e in entries if self._is_main[e] and self._norms[e].isascii()
+        )
         self._other = _Text((self._norms[e], e) for e in entries if not self._norms[e].isascii())
         self._grams: dict[tuple[str, int], list[int]] = {}
         for e in entries:
@@ -148,11 +152,12 @@ class CityIndex:
 
     def _search(self, q: str, limit: int) -> list[Hit]:
         found: dict[int, Hit] = {}
+        word, inner = self._scan(q, limit + len(found))
         tiers = (
             self._prefix(q, self._main_keys, self._main_entries, limit),
             self._prefix(q, self._alt_keys, self._alt_entries, limit),
-            self._scan(" " + q),
-            self._scan(q),
+            word,
+            inner,
             self._typos(q, limit),
         )
         for tier, matches in zip(TIERS, tiers, strict=True):
@@ -177,11 +182,39 @@ class CityIndex:
         for number in sorted(best)[: 2 * limit]:
             yield best[number], 0, len(q)
 
-    def _scan(self, needle: str) -> Iterator[tuple[int, int, int]]:
-        text = self._ascii if needle.isascii() else self._other
-        skip = 1 if needle.startswith(" ") else 0
-        for entry, offset in text.find(needle):
-            yield entry, offset + skip, offset + len(needle)
+    def _scan(
+        self, q: str, limit: int
+    ) -> tuple[Iterator[tuple[int, int, int]], Iterator[tuple[int, int, int]]]:
+        """Lazily, in one pass over the names: word-prefix hits, then other substring hits."""
+        word: list[tuple[int, int, int]] = []
+        inner: list[tuple[int, int, int]] = []
+        scanned = False
+
+        def scan() -> None:
+            nonlocal scanned
+            if scanned:
+                return
+            scanned = True
+            text = self._ascii if q.isascii() else self._other
+            word_cities: set[int] = set()
+            inner_cities: set[int] = set()
+            for entry, offset in text.find(q):
+                number = self._owner[entry]
+                if offset > 0 and self._norms[entry][offset - 1] == " ":
+                    if number not in word_cities:
+                        word_cities.add(number)
+                        word.append((entry, offset, offset + len(q)))
+                        if len(word_cities) >= 2 * limit:
+                            return  # every later word hit, and every inner one, ranks lower
+                elif offset > 0 and number not in inner_cities and len(inner_cities) < 2 * limit:
+                    inner_cities.add(number)
+                    inner.append((entry, offset, offset + len(q)))
+
+        def tier(hits: list[tuple[int, int, int]]) -> Iterator[tuple[int, int, int]]:
+            scan()
+            yield from hits
+
+        return tier(word), tier(inner)
 
     def _typos(self, q: str, limit: int) -> Iterator[tuple[int, int, int]]:
         allowed = max_typos(q)
@@ -195,12 +228,16 @@ class CityIndex:
                 near.update(self._grams.get((gram, shift), ()))
             counts.update(near)
         need = len(grams) - 3 * allowed  # one typo spoils at most 3 pieces (a swap does)
+        # Check the names sharing the most pieces first, and only as many as can fill
+        # the list: the edit distance is the costly part.
+        candidates = [
+            (e, shared) for e, shared in counts.most_common(_TYPO_CANDIDATES * limit) if shared >= need
+        ]
         scored = []
-        for e, shared in counts.items():
-            if shared >= need:
-                distance, length = prefix_distance(q, self._norms[e], allowed)
-                if distance <= allowed:
-                    scored.append((distance, self._owner[e], e, length))
+        for e, _ in candidates:
+            distance, length = prefix_distance(q, self._norms[e], allowed)
+            if distance <= allowed:
+                scored.append((distance, self._owner[e], e, length))
         scored.sort()
         for _, _, e, length in scored[: 2 * limit]:
             yield e, 0, length
