@@ -17,7 +17,7 @@ system-deps:
 	@bash scripts/system-deps.sh chromium
 
 demo: $(STAMP)
-	$(PY) -m examples.pipelines.word_count
+	$(PY) -m examples.search_as_you_type
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

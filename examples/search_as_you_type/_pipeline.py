@@ -35,6 +35,7 @@ from typing import Any
 import reactivex
 from reactivex import Observable, abc
 from reactivex import operators as ops
+from reactivex.scheduler import CurrentThreadScheduler
 
 import rxasync
 from rxasync.operators import switch_map_async
@@ -150,7 +151,11 @@ def search_pipeline(
         ops.distinct_until_changed(_query_text),
         switch_map_async(answer),
     )
-    return reactivex.merge(acks, results)
+    # from_iterable on the trampoline: both halves are subscribed before subscribe() returns
+    # (reactivex.merge would do it later, on the subscription's scheduler, and could miss
+    # a keystroke sent right after subscribing)
+    halves = reactivex.from_iterable([acks, results], scheduler=CurrentThreadScheduler.singleton())
+    return halves.pipe(ops.merge_all())
 
 
 def _ack(query: Query) -> Message:

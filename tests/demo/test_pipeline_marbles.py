@@ -6,12 +6,16 @@ the number of ticks its cold observable waits before answering.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from reactivex import Observable
+from reactivex.scheduler.eventloop import AsyncIOScheduler
+from reactivex.subject import Subject
 from reactivex.testing import ReactiveTest, TestScheduler
 
+import rxasync
 from examples.search_as_you_type import Keystroke, Query, queries, search_pipeline
 
 from .marbles import hot, record, run_virtual
@@ -146,3 +150,24 @@ async def test_queries_normalise_what_was_typed(typed: str, expected: str) -> No
     out = record(queries(keystrokes, debounce=DEBOUNCE, scheduler=scheduler), scheduler)
     await run_virtual(scheduler, 5)
     assert out == [(4, Query(1, expected))]
+
+
+async def test_pipeline_keystroke_sent_right_after_subscribing_is_not_lost() -> None:
+    scheduler = AsyncIOScheduler(asyncio.get_running_loop())
+    keystrokes: Subject[Keystroke] = Subject()
+
+    async def search(q: str) -> dict[str, list[str]]:
+        await asyncio.sleep(0)
+        return {"results": [q]}
+
+    out: list[Any] = []
+    subscription = search_pipeline(
+        keystrokes, lambda q: rxasync.from_awaitable(lambda: search(q)), debounce=0.01, scheduler=scheduler
+    ).subscribe(out.append, scheduler=scheduler)
+    keystrokes.on_next(Keystroke(1, "lond"))
+    for _ in range(100):
+        if len(out) == 2:
+            break
+        await asyncio.sleep(0.01)
+    subscription.dispose()
+    assert [(m["type"], m["q"]) for m in out] == [("query", "lond"), ("results", "lond")]
