@@ -29,7 +29,7 @@ _pool_lock = threading.Lock()
 
 
 def fetch_pool() -> ThreadPoolExecutor:
-    """The threads that wait for JAX results (``device_get``), shared by every operator.
+    """The threads ``from_jax`` runs on (dispatch and the wait for the result), shared.
 
     Waiting releases the GIL, so a few threads serve many pipelines; the
     event loop never waits for a device.

@@ -12,6 +12,7 @@ into what the operator emits. The event loop does neither.
 from __future__ import annotations
 
 import bisect
+import operator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,36 @@ def _mismatch(name: str, items: list[Any], start: int, sig: Signature, exc: Exce
     return run_error(name, exc, start, len(items))
 
 
+_shape_of = operator.attrgetter("shape")
+
+
+def _stack(column: Sequence[Any], n: int, shape: tuple[int, ...], dtype: np.dtype[Any], bucket: int) -> Any:
+    """One leaf of ``n`` elements as a ``(bucket, *shape)`` array, padded with copies of the first.
+
+    Scalars go through one ``np.asarray``; arrays of one shape are joined with
+    ``np.concatenate`` into the buffer (about 3x faster than ``np.stack``);
+    anything else (lists, mixed shapes) through ``np.stack``, which checks.
+    """
+    buf = np.empty((bucket, *shape), dtype)
+    if not shape:
+        values = np.asarray(column)
+        if values.shape != (n,) or not np.can_cast(values.dtype, dtype, "same_kind"):
+            raise TypeError(f"cannot stack {values.dtype}{list(values.shape)} as {n} {dtype} scalars")
+        buf[:n] = values
+    else:
+        try:
+            same = set(map(_shape_of, column)) == {shape}
+        except AttributeError:
+            same = False
+        if same and shape[0] > 0:
+            np.concatenate(column, out=buf[:n].reshape(n * shape[0], *shape[1:]))
+        else:
+            np.stack(column, out=buf[:n])
+    if n < bucket:
+        buf[n:] = buf[0]
+    return buf
+
+
 def stack_elements(
     name: str, items: list[Any], start: int, buckets: Sequence[int]
 ) -> tuple[Signature, Piece]:
@@ -64,13 +95,10 @@ def stack_elements(
             columns: Sequence[Sequence[Any]] = [items]
         else:
             columns = list(zip(*(treedef.flatten_up_to(item) for item in items), strict=True))
-        leaves = []
-        for (shape, dtype), column in zip(sig.leaves, columns, strict=True):
-            buf = np.empty((bucket, *shape), dtype)
-            np.stack(column, out=buf[:n])
-            if n < bucket:
-                buf[n:] = buf[0]
-            leaves.append(buf)
+        leaves = [
+            _stack(column, n, shape, dtype, bucket)
+            for (shape, dtype), column in zip(sig.leaves, columns, strict=True)
+        ]
     except (ValueError, TypeError) as exc:
         raise _mismatch(name, items, start, sig, exc) from exc
     return sig, (bucket, leaves, n)
@@ -110,15 +138,10 @@ def split_chunk(
 
 
 class MapRunner:
-    """``map_batched`` for one subscription: batches are independent, so each is one job."""
-
-    two_phase = False
+    """``map_batched`` for one subscription."""
 
     def __init__(self, op: JaxOperator[Any]) -> None:
         self.op = op
-
-    def run(self, start: int, items: list[Any]) -> list[Any]:
-        return self.fetch(self.dispatch(start, items), start, len(items))
 
     def dispatch(self, start: int, items: list[Any]) -> list[tuple[Any, int]]:
         op = self.op
@@ -174,18 +197,13 @@ def _rows(leaf: Any, m: int) -> Any:
 class ScanRunner:
     """``scan`` for one subscription: the state stays on the device between batches.
 
-    Dispatch runs in batch order on the subscription's own thread (each batch
-    starts from the state the one before left); fetching runs on the pool.
+    The worker dispatches in batch order, so each batch starts from the
+    state the one before left, without waiting for it to reach the host.
     """
-
-    two_phase = True
 
     def __init__(self, op: JaxOperator[Any]) -> None:
         self.op = op
         self.state: Any = None
-
-    def run(self, start: int, items: list[Any]) -> list[Any]:
-        return self.fetch(self.dispatch(start, items), start, len(items))
 
     def dispatch(self, start: int, items: list[Any]) -> Any:
         op = self.op

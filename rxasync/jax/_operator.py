@@ -15,7 +15,8 @@ from .._flow import resolve_loop, subscribe_with_demand
 from ._compiler import Compiler, Signature, canonical_dtype, flatten, signature
 from ._devices import Device, Placement, check_positive_int, make_buckets
 from ._kernels import MapRunner, ScanRunner
-from ._stage import BatchStage, Runner
+from ._stage import BatchStage
+from ._worker import Runner
 
 __all__ = ["JaxOperator"]
 

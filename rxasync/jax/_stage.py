@@ -3,9 +3,9 @@
 One :class:`BatchStage` per subscription. On the loop it only moves lists:
 items go into a buffer, a full buffer (or one older than ``max_latency``, or
 the rest at completion) is sealed into a batch and handed to the
-JAX threads (see :class:`Runner`); an emitter task awaits the batches in
-order and emits the results, honouring the
-demand of the consumer below. At most ``depth`` batches are in flight; the
+subscription's :class:`~rxasync.jax._worker.Worker` thread; an emitter task
+awaits the batches in order and emits the results, honouring the demand of
+the consumer below. At most ``depth`` batches are in flight; the
 stage publishes ``(depth + 1) * batch_size`` items as its demand upstream, so
 a bridge source pauses while the device is busy and the next batch is full.
 """
@@ -16,45 +16,29 @@ import asyncio
 import contextvars
 import threading
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from reactivex import abc
 
 from .._flow import Demand, current_demand
-from ._devices import fetch_pool
+from ._worker import Runner, Worker
 
 if TYPE_CHECKING:
     from ._operator import JaxOperator
 
-__all__ = ["BatchStage", "Runner"]
+__all__ = ["BatchStage"]
 
-
-class Runner(Protocol):
-    """What a stage runs on threads; see :mod:`rxasync.jax._kernels`.
-
-    With ``two_phase`` false, ``run`` (dispatch and fetch) is one job on the
-    shared pool, ``depth`` of them at once. With ``two_phase`` true,
-    ``dispatch`` runs in batch order on the subscription's own thread and
-    ``fetch`` on the pool.
-    """
-
-    two_phase: bool
-
-    def run(self, start: int, items: list[Any]) -> list[Any]: ...
-    def dispatch(self, start: int, items: list[Any]) -> Any: ...
-    def fetch(self, handle: Any, start: int, count: int) -> list[Any]: ...
+_get_ident = threading.get_ident
 
 
 class _Batch:
-    __slots__ = ("count", "dispatched", "fetched", "items", "start")
+    __slots__ = ("count", "future", "items", "start")
 
     def __init__(self, start: int, items: list[Any]) -> None:
         self.start = start
         self.count = len(items)
         self.items = items
-        self.dispatched: asyncio.Future[Any] | None = None
-        self.fetched: asyncio.Future[list[Any]] | None = None
+        self.future: asyncio.Future[list[Any]] | None = None
 
 
 class BatchStage(abc.ObserverBase[Any]):
@@ -85,14 +69,14 @@ class BatchStage(abc.ObserverBase[Any]):
         self.ready: deque[_Batch] = deque()
         self.inflight: deque[_Batch] = deque()
         self.emitter: asyncio.Task[None] | None = None
-        self.dispatcher: ThreadPoolExecutor | None = None
+        self.worker = Worker(runner, loop, op.depth, op.name)
         self.upstream: abc.DisposableBase | None = None
         self.upstream_done = False
         self.terminated = False
 
     # -- upstream notifications ------------------------------------------------
     def on_next(self, item: Any) -> None:
-        if threading.get_ident() != self.thread:
+        if _get_ident() != self.thread:
             self.loop.call_soon_threadsafe(self.on_next, item)
             return
         if self.terminated:
@@ -100,10 +84,11 @@ class BatchStage(abc.ObserverBase[Any]):
         self.demand.pending += 1
         buffer = self.buffer
         buffer.append(item)
-        if len(buffer) >= self.per_batch:
+        n = len(buffer)
+        if n >= self.per_batch:
             self.seal()
             self.pump()
-        elif len(buffer) == 1 and self.max_latency is not None:
+        elif n == 1 and self.max_latency is not None:
             self.timer = self.loop.call_later(self.max_latency, self.on_timer)
 
     def on_error(self, error: Exception) -> None:
@@ -145,17 +130,7 @@ class BatchStage(abc.ObserverBase[Any]):
                     break
                 self.seal()
             batch = self.ready.popleft()
-            runner = self.runner
-            if not runner.two_phase:
-                batch.dispatched = self.loop.run_in_executor(
-                    fetch_pool(), runner.run, batch.start, batch.items
-                )
-            else:
-                if self.dispatcher is None:
-                    self.dispatcher = ThreadPoolExecutor(1, thread_name_prefix=f"rxasync-jax-{self.name}")
-                batch.dispatched = self.loop.run_in_executor(
-                    self.dispatcher, runner.dispatch, batch.start, batch.items
-                )
+            batch.future = self.worker.submit(batch.start, batch.items)
             inflight.append(batch)
         if inflight and self.emitter is None and not self.terminated:
             self.emitter = self.loop.create_task(self.emit_batches(), context=self.context)
@@ -166,14 +141,9 @@ class BatchStage(abc.ObserverBase[Any]):
         try:
             while inflight and not self.terminated:
                 batch = inflight[0]
-                assert batch.dispatched is not None
-                outputs = await batch.dispatched
+                assert batch.future is not None
+                outputs = await batch.future
                 batch.items = []
-                if self.runner.two_phase:
-                    batch.fetched = self.loop.run_in_executor(
-                        fetch_pool(), self.runner.fetch, outputs, batch.start, batch.count
-                    )
-                    outputs = await batch.fetched
                 inflight.popleft()
                 self.pump()  # the next batch computes while this one is emitted
                 await self.emit(outputs, batch.count)
@@ -186,12 +156,18 @@ class BatchStage(abc.ObserverBase[Any]):
 
     async def emit(self, outputs: list[Any], count: int) -> None:
         on_next, down = self.observer.on_next, self.down
-        for out in outputs:
-            on_next(out)
-            if down is not None and down.pending >= down.limit:
-                await down.wait()
-            if self.terminated:
-                return
+        if down is None:  # the common case, kept tight: nothing below gives demand
+            for out in outputs:
+                on_next(out)
+                if self.terminated:
+                    return
+        else:
+            for out in outputs:
+                on_next(out)
+                if down.pending >= down.limit:
+                    await down.wait()
+                if self.terminated:
+                    return
         self.demand.release(count)
 
     # -- termination --------------------------------------------------------------
@@ -235,15 +211,14 @@ class BatchStage(abc.ObserverBase[Any]):
         if emitter is not None and emitter is not asyncio.current_task(self.loop):
             emitter.cancel()
         for batch in self.inflight:
-            for fut in (batch.dispatched, batch.fetched):
-                if fut is None:
-                    continue
-                if not fut.done():
-                    fut.cancel()
-                elif not fut.cancelled():
-                    fut.exception()  # retrieved: a dropped batch's error is not "never retrieved"
+            fut = batch.future
+            if fut is None:
+                continue
+            if not fut.done():
+                fut.cancel()
+            elif not fut.cancelled():
+                fut.exception()  # retrieved: a dropped batch's error is not "never retrieved"
         self.inflight.clear()
         self.ready.clear()
         self.buffer = []
-        if self.dispatcher is not None:
-            self.dispatcher.shutdown(wait=False, cancel_futures=True)
+        self.worker.close()

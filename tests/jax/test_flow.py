@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 
 import jax
@@ -138,6 +139,11 @@ async def test_map_batched_dispose_drops_batches_in_flight() -> None:
     n = len(got)
     await asyncio.sleep(0.2)  # the batches that were running finish on their threads and are dropped
     assert len(got) == n
+    for _ in range(100):  # the worker thread finishes the call it was in, then exits
+        if not any(t.name.startswith("rxasync-jax-map_batched") for t in threading.enumerate()):
+            break
+        await asyncio.sleep(0.05)
+    assert not any(t.name.startswith("rxasync-jax-map_batched") for t in threading.enumerate())
     # the leak check (conftest) asserts no task is left pending
 
 
