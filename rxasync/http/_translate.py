@@ -96,10 +96,11 @@ def check_url(url: str | yarl.URL, schemes: tuple[str, ...] = ("http", "https"))
     Example:
         >>> check_url("http://127.0.0.1:8080/x").port
         8080
-        >>> check_url("127.0.0.1/x")
-        Traceback (most recent call last):
-        ...
-        rxasync._errors.InvalidUrlError: cannot request '127.0.0.1/x': it has no scheme (http://, https://)
+        >>> try:
+        ...     check_url("127.0.0.1/x")
+        ... except ValueError as exc:
+        ...     print(type(exc).__name__, exc)
+        InvalidUrlError cannot request '127.0.0.1/x': it has no scheme (http://, https://)
     """
     try:
         parsed = url if isinstance(url, yarl.URL) else yarl.URL(url)
