@@ -22,7 +22,8 @@ Example:
 from .._errors import InvalidUrlError
 from ._client import Client
 from ._policy import Retry, Timeout
-from ._request import Response, get, get_json, request
+from ._request import get, get_json, request
+from ._response import Response
 from ._sse import ServerSentEvent, SseParser, sse
 from ._stream import RequestOptions, lines, ndjson, stream
 from ._websocket import WebSocket, websocket

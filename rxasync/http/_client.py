@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 from reactivex import Observable
 
-from . import _request, _sse, _stream, _websocket
+from . import _request, _response, _sse, _stream, _websocket
 from ._call import ClientBase
 from ._policy import RetryArg, TimeoutArg
 
@@ -90,11 +90,11 @@ class Client(ClientBase):
         if session is not None:
             await session.close()
 
-    def request(self, method: str, url: str, **kwargs: Any) -> Observable[_request.Response]:
+    def request(self, method: str, url: str, **kwargs: Any) -> Observable[_response.Response]:
         """:func:`rxasync.http.request` through this client (same arguments but ``session``)."""
         return _request.request(method, url, session=self, **kwargs)
 
-    def get(self, url: str, **kwargs: Any) -> Observable[_request.Response]:
+    def get(self, url: str, **kwargs: Any) -> Observable[_response.Response]:
         """:func:`rxasync.http.get` through this client."""
         return _request.get(url, session=self, **kwargs)
 

@@ -14,7 +14,7 @@ from .._text import DEFAULT_MAX_LINE_LENGTH, LineDecoder
 from ._body import body_chunks, check_chunk_size
 from ._call import Call, SessionArg, make_call
 from ._policy import RetryArg, TimeoutArg
-from ._request import decode_json
+from ._response import decode_json
 
 __all__ = ["RequestOptions", "lines", "ndjson", "stream"]
 

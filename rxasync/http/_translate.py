@@ -2,19 +2,22 @@
 
 Every await on aiohttp in ``rxasync.http`` runs inside :func:`translate_errors`
 or hands what it caught to :func:`translate` (as httpx runs httpcore inside
-``map_httpcore_exceptions``), so the mapping below is the whole story: each translated error is chained from the
-original (``raise ... from exc``) and names the method and URL.
+``map_httpcore_exceptions``), so the mapping below is the whole story: each
+translated error is chained from the original (``raise ... from exc``) and
+names the method and URL.
 
-==========================================  ===================================
-aiohttp / OS                                rxasync
-==========================================  ===================================
-``ConnectionTimeoutError``                  ``SourceTimeoutError(timeout="connect")``
-``SocketTimeoutError``/``ServerTimeoutError``  ``SourceTimeoutError(timeout="idle")``
-``TimeoutError`` (aiohttp's total timer)    ``SourceTimeoutError(timeout="total")``
-``InvalidURL``, ``NonHttpUrlClientError``   ``InvalidUrlError``
-``ClientConnectionError``, ``ClientPayloadError``, ``OSError``  ``HttpConnectionError``
-any other ``ClientError``                   ``HttpError``
-==========================================  ===================================
+=================================================  =========================================
+aiohttp / OS                                       rxasync
+=================================================  =========================================
+``ConnectionTimeoutError``                         ``SourceTimeoutError(timeout="connect")``
+``SocketTimeoutError``, ``ServerTimeoutError``     ``SourceTimeoutError(timeout="idle")``
+``TimeoutError`` (aiohttp's total timer)           ``SourceTimeoutError(timeout="total")``
+``InvalidURL``, ``NonHttpUrlClientError``          ``InvalidUrlError``
+``ClientConnectionError``, ``ClientPayloadError``  ``HttpConnectionError``
+``OSError``                                        ``HttpConnectionError``
+``ClientResponseError`` with status >= 300         ``HttpStatusError`` (a refused WebSocket handshake)
+any other ``ClientError``                          ``HttpError``
+=================================================  =========================================
 
 Cancellation (``CancelledError``, ``GeneratorExit``) and rxasync's own errors
 pass through untouched.
@@ -63,6 +66,9 @@ def translate(exc: Exception, method: str, url: str) -> Exception:
     if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError | OSError):
         reason = str(exc) or type(exc).__name__
         return HttpConnectionError(f"{method} {url}: {reason}", method=method, url=url)
+    if isinstance(exc, aiohttp.ClientResponseError) and exc.status >= 300:
+        message = f"{exc.status} {exc.message}".rstrip() + f" for {method} {url}"
+        return HttpStatusError(message, method=method, url=url, status=exc.status)
     if isinstance(exc, aiohttp.ClientError):
         return HttpError(f"{method} {url}: {exc or type(exc).__name__}", method=method, url=url)
     return exc

@@ -11,7 +11,7 @@ from aiohttp import web
 from reactivex import operators as ops
 
 import rxasync
-from rxasync import RxAsyncError
+from rxasync import HttpConnectionError, HttpStatusError, RxAsyncError
 from rxasync.http import Client, InvalidUrlError, WebSocket, websocket
 
 
@@ -110,3 +110,17 @@ async def test_websocket_invalid_url_and_bad_message() -> None:
         await rxasync.first(websocket("ftp://x/"))
     with pytest.raises(TypeError):
         websocket("ws://127.0.0.1:1/").on_next(42)  # type: ignore[arg-type]
+
+
+async def test_websocket_refused_handshake_is_status_error(server) -> None:
+    async def not_ws(req: web.Request) -> web.Response:
+        return web.Response(status=403, text="no sockets for you")
+
+    with pytest.raises(HttpStatusError) as info:
+        await rxasync.first(websocket(ws_url(server, "/plain", not_ws)))
+    assert info.value.status == 403
+
+
+async def test_websocket_connection_refused(closed_port: int) -> None:
+    with pytest.raises(HttpConnectionError):
+        await rxasync.first(websocket(f"ws://127.0.0.1:{closed_port}/"))
