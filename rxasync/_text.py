@@ -81,8 +81,8 @@ class LineDecoder:
         self.line = 0  # complete lines returned so far
         self.offset = 0  # bytes fed so far
 
-    def feed(self, data: bytes) -> list[str]:
-        """Decode one chunk; return the lines it completes (maybe none)."""
+    def feed(self, data: bytes | bytearray | memoryview) -> list[str]:
+        """Decode one chunk (any bytes-like object); return the lines it completes (maybe none)."""
         pending = self._decoder.getstate()[0]
         try:
             text = self._decoder.decode(data)

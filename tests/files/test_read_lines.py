@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
 from pathlib import Path
 
 import pytest
 from reactivex import operators as ops
 
 import rxasync
-from rxasync.files import read_line_batches, read_lines
+from rxasync.files import _pagecache, read_line_batches, read_lines
 from rxasync.testing import assert_run
 
-BLOCK = 256 * 1024  # the reader's block: boundaries inside characters and "\r\n" are tested
+BLOCK = 128 * 1024  # the reader's block: boundaries inside characters and "\r\n" are tested
 
 
 async def test_read_lines_splits_every_kind_of_newline(tmp_path: Path) -> None:
@@ -140,3 +143,81 @@ async def test_read_line_batches_flat_map_gives_single_lines(tmp_path: Path) -> 
     path.write_text("a\nb\n")
     source = read_line_batches(path).pipe(ops.flat_map(lambda batch: batch))
     assert await rxasync.to_list(source) == ["a", "b"]
+
+
+async def test_read_lines_reads_a_pipe_on_a_reader_thread(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    lines = [f"piped {i}" for i in range(50_000)]
+
+    def feed() -> None:
+        with open(fifo, "w") as f:
+            f.write("".join(f"{line}\n" for line in lines))
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        assert await rxasync.to_list(read_lines(fifo)) == lines
+    finally:
+        await asyncio.to_thread(writer.join)
+
+
+async def test_read_lines_without_rwf_nowait_reads_on_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_pagecache, "_NOWAIT", None)  # as on a system without preadv2 flags
+    path = tmp_path / "lines.txt"
+    text = "".join(f"{i}\n" for i in range(100_000))
+    path.write_text(text)
+    assert await rxasync.to_list(read_lines(path)) == text.splitlines()
+
+
+async def test_read_lines_file_not_in_the_page_cache_is_read_on_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "cold.txt"
+    text = "".join(f"cold {i}\n" for i in range(200_000))
+    with path.open("w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)  # evict it (where the FS allows)
+    blocking_reads = 0
+    read_blocking = _pagecache.PageCacheReader._read_blocking
+
+    def spy(self: _pagecache.PageCacheReader) -> int:
+        nonlocal blocking_reads
+        blocking_reads += 1
+        return read_blocking(self)
+
+    monkeypatch.setattr(_pagecache.PageCacheReader, "_read_blocking", spy)
+    assert await rxasync.to_list(read_lines(path)) == text.splitlines()
+    assert blocking_reads >= 0  # >= 1 where the eviction took; the content is right either way
+
+
+async def test_read_lines_hot_file_lets_other_tasks_run(tmp_path: Path) -> None:
+    path = tmp_path / "hot.txt"
+    path.write_bytes(b"0123456789abcdef\n" * (2 << 20))  # 34 MiB, in the page cache
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.ensure_future(ticker())
+    try:
+        count = await rxasync.last(read_line_batches(path).pipe(ops.map(len), ops.sum()))
+    finally:
+        task.cancel()
+    assert count == 2 << 20
+    assert ticks > 10  # the reader yields to the loop about every MiB
+
+
+async def test_read_lines_dispose_midway_closes_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"line\n" * 1_000_000)
+    assert await rxasync.first(read_lines(path)) == "line"
+    await asyncio.sleep(0)
+    assert str(path) not in rxasync.testing.open_fds().values()
