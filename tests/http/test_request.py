@@ -12,7 +12,7 @@ from aiohttp import web
 
 import rxasync
 from rxasync import DecodeError, HttpConnectionError, HttpStatusError, RxAsyncError
-from rxasync.http import Client, InvalidUrlError, Retry, get, get_json, request
+from rxasync.http import Client, InvalidUrlError, Retry, Timeout, get, get_json, request
 from rxasync.operators import map_async
 from rxasync.testing import assert_run
 
@@ -247,3 +247,17 @@ async def test_client_validates_arguments() -> None:
 
 async def _text(text: str) -> web.Response:
     return web.Response(text=text)
+
+
+async def test_client_retry_and_timeout_defaults_apply_and_calls_override(server) -> None:
+    async def busy(req: web.Request) -> web.Response:
+        return web.Response(status=503)
+
+    url = server.route("/busy", busy)
+    async with Client(retry=False, timeout=Timeout(total=5)) as client:
+        with pytest.raises(HttpStatusError):
+            await rxasync.first(client.get(url))
+        assert len(server.requests) == 1  # the client's retry=False
+        with pytest.raises(HttpStatusError):
+            await rxasync.first(client.get(url, retry=Retry(attempts=2, initial_delay=0.01)))
+        assert len(server.requests) == 3  # the call's own policy
