@@ -178,3 +178,18 @@ def test_map_batched_validates_arguments() -> None:
     with pytest.raises(TypeError):
         map_batched(dense, device="gpu")  # type: ignore[arg-type]
     assert map_batched(dense, batch_size=8, buckets=[8, 3]).buckets == (3, 8)
+
+
+async def test_map_batched_scalar_of_another_dtype_names_the_element() -> None:
+    items, error = await collect(reactivex.of(1, 2, 3, 4.5).pipe(map_batched(lambda x: x + 1, batch_size=4)))
+    assert items == []
+    assert isinstance(error, JaxOperatorError)
+    assert error.index == 3
+    assert "element 3 is float32[] but element 0 is int32[]" in str(error)
+
+
+async def test_map_batched_items_from_another_thread() -> None:
+    data = rows(50, 12)
+    src = reactivex.from_iterable(data).pipe(ops.subscribe_on(rxasync.schedulers.threads(1)))
+    got = await rxasync.to_list(src.pipe(SHARED))
+    assert_rows_close(got, [dense_np(x) for x in data])
