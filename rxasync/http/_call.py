@@ -26,8 +26,8 @@ __all__ = [
     "Call",
     "ClientBase",
     "SessionArg",
-    "make_call",
     "borrowed_session",
+    "make_call",
     "open_session",
     "send_with_retries",
 ]

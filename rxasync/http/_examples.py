@@ -19,7 +19,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @asynccontextmanager
 async def serve(handler: Handler, path: str = "/{tail:.*}") -> AsyncIterator[str]:
-    """Serve ``handler`` for every GET under ``path`` on a free port; yield ``http://127.0.0.1:PORT``."""
+    """Serve ``handler`` for every method and path under ``path`` on a free loopback port.
+
+    Yields the base URL, ``http://127.0.0.1:PORT``.
+    """
     app = web.Application()
     app.router.add_route("*", path, handler)
     runner = web.AppRunner(app, access_log=None)
