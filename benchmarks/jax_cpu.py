@@ -90,7 +90,7 @@ def _raw_chunks(chunks: list[np.ndarray], vmapped: Callable[[Any], Any]) -> floa
 def main(argv: list[str] | None = None) -> None:
     """Run the four ways and print rates, ratios and whether each target is met."""
     args = parse_args(argv, __doc__ or "")
-    n = 16 * BATCH if args.quick else 64 * BATCH
+    n = 16 * BATCH if args.quick else 128 * BATCH
     n_rx = 2048 if args.quick else 8192  # RxPY map is ~100x slower: fewer rows, compared as rates
     header(
         f"jax_cpu: dense {WIDTH}x{WIDTH} layer, {n:,} rows, batch {BATCH}, {jax.devices()[0].platform}", args

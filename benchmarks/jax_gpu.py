@@ -129,13 +129,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reps", type=int, default=None, help="repetitions (default 7, quick 3)")
     parser.add_argument("--width", type=int, default=512, help="MLP width (features per row)")
     parser.add_argument("--batch", type=int, default=1024, help="batch_size and chunk rows")
+    parser.add_argument("--full-on-cpu", action="store_true", help="full sizes even without an accelerator")
     args = parser.parse_args(argv)
+    devices = jax.devices()
+    print(f"== jax_gpu: jax {jax.__version__}, devices {devices}", flush=True)
+    if devices[0].platform == "cpu" and not args.full_on_cpu:
+        print("   no accelerator: quick sizes, width <= 128 (--full-on-cpu for the full run)", flush=True)
+        args.quick, args.width = True, min(args.width, 128)
     reps = args.reps or (3 if args.quick else 7)
     batch, width = args.batch, args.width
     n = (16 if args.quick else 64) * batch
     n_rx = min(n, 1024 if args.quick else 4096)
-    devices = jax.devices()
-    print(f"== jax_gpu: jax {jax.__version__}, devices {devices}", flush=True)
     print(f"   MLP {width}->{width}->{width}, {n:,} rows, batch {batch}, median of {reps} runs", flush=True)
 
     mlp = make_mlp(width)
