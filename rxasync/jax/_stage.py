@@ -5,9 +5,13 @@ items go into a buffer, a full buffer (or one older than ``max_latency``, or
 the rest at completion) is sealed into a batch and handed to the
 subscription's :class:`~rxasync.jax._worker.Worker` thread; an emitter task
 awaits the batches in order and emits the results, honouring the demand of
-the consumer below. At most ``depth`` batches are in flight; the
-stage publishes ``(depth + 1) * batch_size`` items as its demand upstream, so
-a bridge source pauses while the device is busy and the next batch is full.
+the consumer below. The worker keeps at most ``depth`` batches on the
+device; the stage hands it one more, so that the next batch is already
+queued while a finished one travels back to the loop (without it the device
+idles for that round trip after every batch). Counting the batch being
+emitted and the one filling, the stage holds at most ``(depth + 3)`` batches
+of items and publishes ``(depth + 2) * batch_size`` as its demand upstream: a
+bridge source pauses while the device is busy and the next batches are full.
 """
 
 from __future__ import annotations
@@ -56,8 +60,8 @@ class BatchStage(abc.ObserverBase[Any]):
         self.loop = loop
         self.per_batch = 1 if op.chunked else op.batch_size
         self.max_latency = None if op.chunked else op.max_latency
-        self.depth = op.depth
-        self.demand = Demand((op.depth + 1) * self.per_batch)
+        self.submitted_limit = op.depth + 1  # batches handed to the worker and not yet emitted
+        self.demand = Demand((op.depth + 2) * self.per_batch)
         self.down = current_demand()
         self.context = contextvars.copy_context()
         self.thread = threading.get_ident()
@@ -122,9 +126,9 @@ class BatchStage(abc.ObserverBase[Any]):
             self.pump()
 
     def pump(self) -> None:
-        """Dispatch sealed batches while fewer than ``depth`` are in flight."""
+        """Hand sealed batches to the worker while fewer than ``depth + 1`` are out."""
         inflight = self.inflight
-        while len(inflight) < self.depth and not self.terminated:
+        while len(inflight) < self.submitted_limit and not self.terminated:
             if not self.ready:
                 if not self.buffer or not (self.late or self.upstream_done):
                     break

@@ -89,8 +89,8 @@ async def test_map_batched_slow_downstream_bounds_what_is_in_flight() -> None:
             lead = max(lead, produced - consumed)
             await asyncio.sleep(0.0005)
     assert_rows_close(out, [dense_np(x) for x in data])
-    # depth batches in flight + one being emitted + max_buffer + the one in the loop body
-    assert lead <= (depth + 1) * batch + 4 + 1, lead
+    # the stage's demand, (depth + 2) batches, + max_buffer + the one in the loop body
+    assert lead <= (depth + 2) * batch + 4 + 1, lead
 
 
 async def test_map_batched_keeps_at_most_depth_batches_in_flight(monkeypatch: object) -> None:
