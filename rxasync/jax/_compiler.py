@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from .._errors import JaxOperatorError
@@ -30,9 +31,17 @@ def flatten(tree: Any) -> tuple[list[Any], Any]:
 
 
 def canonical_dtype(value: Any) -> np.dtype[Any]:
-    """The dtype JAX computes ``value`` in (float64 becomes float32 unless x64 is on)."""
+    """The dtype JAX computes ``value`` in (float64 becomes float32 unless x64 is on).
+
+    Raises:
+        TypeError: ``value`` is not a number or an array of numbers (a string, ``None``...).
+    """
     dtype = getattr(value, "dtype", None)
-    return np.dtype(jax.dtypes.canonicalize_dtype(dtype if dtype is not None else np.result_type(value)))
+    if dtype is None:
+        dtype = np.asarray(value).dtype
+    if not (jnp.issubdtype(dtype, np.number) or jnp.issubdtype(dtype, np.bool_)):
+        raise TypeError(f"{type(value).__name__} {value!r:.40} is not a number or an array of numbers")
+    return np.dtype(jax.dtypes.canonicalize_dtype(dtype))
 
 
 class Signature(NamedTuple):
@@ -43,8 +52,14 @@ class Signature(NamedTuple):
 
 
 def signature(element: Any) -> Signature:
-    """The :class:`Signature` of one element (not a batch)."""
+    """The :class:`Signature` of one element (not a batch).
+
+    Raises:
+        TypeError: the element holds no arrays, or a leaf that is not numeric.
+    """
     leaves, treedef = flatten(element)
+    if not leaves:
+        raise TypeError(f"{element!r:.40} holds no arrays")
     return Signature(treedef, tuple((tuple(np.shape(x)), canonical_dtype(x)) for x in leaves))
 
 

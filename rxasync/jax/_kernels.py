@@ -88,7 +88,12 @@ def stack_elements(
     """Stack per-element items into one batch padded (with copies of the first) to a bucket."""
     n = len(items)
     bucket = _bucket(buckets, n)
-    sig = signature(items[0])
+    try:
+        sig = signature(items[0])
+    except TypeError as exc:
+        raise JaxOperatorError(
+            f"{name}: element {start} is not an array: {exc}", operator=name, index=start
+        ) from exc
     treedef: Any = sig.treedef
     try:
         if treedef.num_nodes == 1 and treedef.num_leaves == 1:
@@ -111,10 +116,14 @@ def split_chunk(
     leaves, treedef = flatten(chunk)
     leaves = [x if isinstance(x, np.ndarray | jax.Array) else np.asarray(x) for x in leaves]
     rows = {x.shape[0] if x.ndim else -1 for x in leaves}
-    if len(rows) != 1 or -1 in rows:
+    if (
+        len(rows) != 1
+        or -1 in rows
+        or not all(x.dtype.kind in "biufc" or x.dtype.kind == "V" for x in leaves)
+    ):
         raise JaxOperatorError(
-            f"{name}: chunk {index} is not a batch: its leaves need one shared leading axis, "
-            f"got shapes {[x.shape for x in leaves]}",
+            f"{name}: chunk {index} is not a batch: it needs numeric arrays with one shared "
+            f"leading axis, got {[f'{x.dtype}{list(x.shape)}' for x in leaves]}",
             operator=name,
             index=index,
         )

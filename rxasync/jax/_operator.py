@@ -34,6 +34,15 @@ class JaxOperator(Generic[_T]):
         buckets: the batch sizes it compiles for, ascending.
         placement: where batches go (``placement.sharding`` is ``None`` for
             JAX's default device).
+
+    Example:
+        >>> import numpy as np
+        >>> from rxasync.jax import map_batched
+        >>> op = map_batched(lambda x: x * 2, batch_size=8)
+        >>> op.buckets, op.compilations
+        ((1, 2, 4, 8), 0)
+        >>> op.compile(np.float32(0)), op.compilations   # every bucket, ahead of time
+        (4, 4)
     """
 
     def __init__(

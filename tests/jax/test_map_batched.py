@@ -193,3 +193,19 @@ async def test_map_batched_items_from_another_thread() -> None:
     src = reactivex.from_iterable(data).pipe(ops.subscribe_on(rxasync.schedulers.threads(1)))
     got = await rxasync.to_list(src.pipe(SHARED))
     assert_rows_close(got, [dense_np(x) for x in data])
+
+
+@pytest.mark.parametrize("bad", ["text", None, object()])
+async def test_map_batched_element_that_is_not_an_array_is_named(bad: object) -> None:
+    _items, error = await collect(reactivex.of(bad, bad).pipe(map_batched(lambda x: x, batch_size=2)))
+    assert isinstance(error, JaxOperatorError)
+    assert (error.operator, error.index) == ("map_batched", 0)
+    assert "not an array" in str(error)
+
+
+async def test_map_batched_chunk_that_is_not_a_batch_is_named() -> None:
+    chunks = [np.ones((2, 3), np.float32), np.float32(1.0)]
+    items, error = await collect(reactivex.from_iterable(chunks).pipe(map_batched(dense, chunked=True)))
+    assert isinstance(error, JaxOperatorError)
+    assert error.index == 1
+    assert len(items) == 1
