@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections import deque
 from collections.abc import Callable
+from threading import get_ident
 from typing import Any, TypeVar
 
 import reactivex
@@ -17,8 +17,6 @@ from .._flow import resolve_loop
 __all__ = ["observe_on_loop"]
 
 _T = TypeVar("_T")
-
-_NEXT, _ERROR, _COMPLETED = 0, 1, 2
 
 
 def observe_on_loop(
@@ -68,49 +66,70 @@ def observe_on_loop(
     return operator
 
 
+class _Terminal:
+    """``on_error`` (``error`` set) or ``on_completed`` (``None``) waiting in the queue.
+
+    Items go into the queue as themselves, so a hand-off allocates nothing
+    per item; ``type(x) is _Terminal`` tells the two apart (no user value
+    can be an instance of this private class).
+    """
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception | None) -> None:
+        self.error = error
+
+
 class _Hop:
     __slots__ = ("disposed", "loop", "observer", "queue", "scheduled", "thread")
 
     def __init__(self, observer: abc.ObserverBase[Any], loop: asyncio.AbstractEventLoop) -> None:
         self.observer = observer
         self.loop = loop
-        self.queue: deque[tuple[int, Any]] = deque()
+        self.queue: deque[Any] = deque()  # items as themselves, then maybe a _Terminal
         self.scheduled = False
         self.disposed = False
         self.thread = _loop_thread(loop)
 
     def on_next(self, value: Any) -> None:
-        if threading.get_ident() == self.thread and not self.queue:
+        queue = self.queue
+        if not queue and get_ident() == self.thread:
             self.observer.on_next(value)
-        else:
-            self.push(_NEXT, value)
+            return
+        queue.append(value)  # deque.append is atomic under the GIL
+        if not self.scheduled:
+            self.schedule()
 
     def on_error(self, error: Exception) -> None:
-        self.push(_ERROR, error)
+        self.queue.append(_Terminal(error))
+        if not self.scheduled:
+            self.schedule()
 
     def on_completed(self) -> None:
-        self.push(_COMPLETED, None)
-
-    def push(self, kind: int, value: Any) -> None:
-        self.queue.append((kind, value))  # deque.append is atomic under the GIL
+        self.queue.append(_Terminal(None))
         if not self.scheduled:
-            self.scheduled = True
-            try:
-                self.loop.call_soon_threadsafe(self.drain)
-            except RuntimeError:  # the loop is closed: nobody is left to deliver to
-                self.queue.clear()
+            self.schedule()
+
+    def schedule(self) -> None:
+        self.scheduled = True
+        try:
+            self.loop.call_soon_threadsafe(self.drain)
+        except RuntimeError:  # the loop is closed: nobody is left to deliver to
+            self.queue.clear()
 
     def drain(self) -> None:
         self.scheduled = False  # before draining: a push from now on schedules again
         queue, observer = self.queue, self.observer
+        popleft, on_next = queue.popleft, observer.on_next
         while queue and not self.disposed:
-            kind, value = queue.popleft()
-            if kind == _NEXT:
-                observer.on_next(value)
-            elif kind == _ERROR:
-                observer.on_error(value)
+            item = popleft()
+            if type(item) is _Terminal:
+                if item.error is not None:
+                    observer.on_error(item.error)
+                else:
+                    observer.on_completed()
             else:
-                observer.on_completed()
+                on_next(item)
 
     def dispose(self) -> None:
         self.disposed = True
@@ -120,7 +139,7 @@ class _Hop:
 def _loop_thread(loop: asyncio.AbstractEventLoop) -> int | None:
     try:
         if asyncio.get_running_loop() is loop:
-            return threading.get_ident()
+            return get_ident()
     except RuntimeError:
         pass
     return getattr(loop, "_thread_id", None)
