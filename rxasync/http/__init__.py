@@ -49,6 +49,6 @@ __all__ = [
 ]
 
 for _name in __all__:
-    if _name != "InvalidUrlError":  # an rxasync error: it reports rxasync._errors
+    if _name != "InvalidUrlError":  # an rxasync error, re-exported: it reports `rxasync`
         globals()[_name].__module__ = __name__
 del _name
