@@ -148,3 +148,18 @@ async def test_ndjson_bad_line_names_line_number(server) -> None:
     assert info.value.line == 4
     assert "line 4" in str(info.value)
     assert got == [{"n": 1}, {"n": 2}]
+
+
+async def test_lines_dispose_mid_body_server_sees_disconnect(server) -> None:
+    async def endless_lines(req: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        await resp.prepare(req)
+        n = 0
+        while True:
+            n += 1
+            await resp.write(b'{"n": %d}\n' % n)
+            await asyncio.sleep(0.005)
+
+    url = server.route("/endless-lines", endless_lines)
+    assert await rxasync.to_list(ndjson(url).pipe(ops.take(2))) == [{"n": 1}, {"n": 2}]
+    await asyncio.wait_for(server.disconnected.wait(), 1.0)
