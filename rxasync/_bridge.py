@@ -147,6 +147,11 @@ class _Pump:
         if task is None or loop is None or task.done():
             return
         if _on_loop(loop):
+            if asyncio.current_task(loop) is task:
+                # Disposed from inside our own on_next (take(n), first()): run()
+                # sees `disposed` and closes the iterator itself. Cancelling
+                # here would cut the generator's async cleanup at its first await.
+                return
             task.cancel()
         else:
             loop.call_soon_threadsafe(task.cancel)

@@ -212,3 +212,22 @@ async def test_from_awaitable_future_result() -> None:
 async def test_from_async_iterable_concat_subscribes_in_order() -> None:
     source = reactivex.concat(rxasync.from_async_iterable(numbers), rxasync.from_async_iterable(numbers))
     await assert_run(lambda: source, [0, 1, 2, 3, 4, 0, 1, 2, 3, 4])
+
+
+async def test_from_async_iterable_dispose_from_on_next_lets_async_cleanup_finish() -> None:
+    cleaned: list[str] = []
+
+    async def gen() -> AsyncIterator[int]:
+        try:
+            yield 1
+            yield 2
+        finally:
+            await asyncio.sleep(0.01)  # async cleanup (closing a socket, flushing a file)
+            cleaned.append("done")
+
+    assert await rxasync.to_list(rxasync.from_async_iterable(gen).pipe(ops.take(1))) == [1]
+    for _ in range(50):
+        if cleaned:
+            break
+        await asyncio.sleep(0.005)
+    assert cleaned == ["done"]
