@@ -36,13 +36,15 @@ _get_ident = threading.get_ident
 
 
 class _Batch:
-    __slots__ = ("count", "future", "items", "start")
+    __slots__ = ("count", "done", "error", "items", "outputs", "start")
 
     def __init__(self, start: int, items: list[Any]) -> None:
         self.start = start
         self.count = len(items)
         self.items = items
-        self.future: asyncio.Future[list[Any]] | None = None
+        self.done = False
+        self.outputs: list[Any] = []
+        self.error: Exception | None = None
 
 
 class BatchStage(abc.ObserverBase[Any]):
@@ -134,45 +136,72 @@ class BatchStage(abc.ObserverBase[Any]):
                     break
                 self.seal()
             batch = self.ready.popleft()
-            batch.future = self.worker.submit(batch.start, batch.items)
+            self.worker.submit(batch, self.on_done)
             inflight.append(batch)
-        if inflight and self.emitter is None and not self.terminated:
-            self.emitter = self.loop.create_task(self.emit_batches(), context=self.context)
 
     # -- emission -----------------------------------------------------------------
-    async def emit_batches(self) -> None:
+    def on_done(self, batch: _Batch, outputs: list[Any], error: Exception | None) -> None:
+        """A batch's result, posted by the worker (loop thread)."""
+        if self.terminated:
+            return
+        batch.done, batch.outputs, batch.error, batch.items = True, outputs, error, []
+        if self.emitter is None:
+            self.drain()
+
+    def drain(self) -> None:
+        """Emit finished batches in order, right here; hand over to a task if the consumer is full."""
         inflight = self.inflight
         try:
-            while inflight and not self.terminated:
-                batch = inflight[0]
-                assert batch.future is not None
-                outputs = await batch.future
-                batch.items = []
-                inflight.popleft()
-                self.pump()  # the next batch computes while this one is emitted
-                await self.emit(outputs, batch.count)
+            while inflight and inflight[0].done and not self.terminated:
+                batch = inflight.popleft()
+                if batch.error is not None:
+                    self.fail(batch.error)
+                    return
+                self.pump()  # the next batch goes to the worker before this one is emitted
+                at = self.emit_from(batch.outputs, 0)
+                if at < len(batch.outputs):
+                    self.emitter = self.loop.create_task(self.resume(batch, at), context=self.context)
+                    return
+                self.demand.release(batch.count)
+        except Exception as exc:  # raised by the consumer's on_next
+            self.fail(exc)
+            return
+        self.check_done()
+
+    def emit_from(self, outputs: list[Any], at: int) -> int:
+        """Emit ``outputs[at:]`` until the consumer below is full; return where it stopped."""
+        on_next, down, n = self.observer.on_next, self.down, len(outputs)
+        if down is None:  # the common case, kept tight: nothing below gives demand
+            for out in outputs[at:] if at else outputs:
+                on_next(out)
+                if self.terminated:
+                    return n
+            return n
+        while at < n:
+            on_next(outputs[at])
+            at += 1
+            if self.terminated:
+                return n
+            if down.pending >= down.limit:
+                return at
+        return at
+
+    async def resume(self, batch: _Batch, at: int) -> None:
+        """Finish emitting ``batch`` as the consumer below frees credits, then drain the rest."""
+        down = self.down
+        assert down is not None
+        try:
+            while at < len(batch.outputs) and not self.terminated:
+                await down.wait()
+                at = self.emit_from(batch.outputs, at)
         except Exception as exc:
             self.emitter = None
             self.fail(exc)
             return
         self.emitter = None
-        self.check_done()
-
-    async def emit(self, outputs: list[Any], count: int) -> None:
-        on_next, down = self.observer.on_next, self.down
-        if down is None:  # the common case, kept tight: nothing below gives demand
-            for out in outputs:
-                on_next(out)
-                if self.terminated:
-                    return
-        else:
-            for out in outputs:
-                on_next(out)
-                if down.pending >= down.limit:
-                    await down.wait()
-                if self.terminated:
-                    return
-        self.demand.release(count)
+        if not self.terminated:
+            self.demand.release(batch.count)
+            self.drain()
 
     # -- termination --------------------------------------------------------------
     def check_done(self) -> None:
@@ -207,21 +236,13 @@ class BatchStage(abc.ObserverBase[Any]):
             self.upstream.dispose()
 
     def cleanup(self) -> None:
-        """Drop everything in flight: queued work is cancelled, running work is ignored."""
+        """Drop everything in flight: the worker stops, results still on their way are ignored."""
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
         emitter, self.emitter = self.emitter, None
         if emitter is not None and emitter is not asyncio.current_task(self.loop):
             emitter.cancel()
-        for batch in self.inflight:
-            fut = batch.future
-            if fut is None:
-                continue
-            if not fut.done():
-                fut.cancel()
-            elif not fut.cancelled():
-                fut.exception()  # retrieved: a dropped batch's error is not "never retrieved"
         self.inflight.clear()
         self.ready.clear()
         self.buffer = []

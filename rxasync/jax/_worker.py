@@ -7,9 +7,9 @@ the host waits for one; it waits for the oldest when ``depth`` are
 dispatched or nothing else is queued. Batches run in the order submitted, so
 ``scan`` can chain its state from one to the next.
 
-The loop submits with :meth:`Worker.submit` (a non-blocking queue put) and
-gets an ``asyncio.Future``; results come back with one
-``call_soon_threadsafe`` each. :meth:`Worker.close` drops what is queued and
+The loop submits with :meth:`Worker.submit` (a non-blocking queue put);
+each result comes back as one ``call_soon_threadsafe(done, token, outputs,
+error)``. :meth:`Worker.close` drops what is queued and
 what is in flight: the thread finishes the call it is in and exits.
 """
 
@@ -19,9 +19,10 @@ import asyncio
 import queue
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Protocol
 
-__all__ = ["Runner", "Worker"]
+__all__ = ["Done", "Job", "Runner", "Worker"]
 
 
 class Runner(Protocol):
@@ -31,16 +32,15 @@ class Runner(Protocol):
     def fetch(self, handle: Any, start: int, count: int) -> list[Any]: ...
 
 
-_Job = tuple["asyncio.Future[list[Any]]", int, list[Any]]
+class Job(Protocol):
+    """A batch as the worker sees it."""
+
+    start: int
+    count: int
+    items: list[Any]
 
 
-def _settle(fut: asyncio.Future[list[Any]], value: list[Any] | None, error: BaseException | None) -> None:
-    if fut.done():
-        return  # cancelled: the stage dropped it
-    if error is not None:
-        fut.set_exception(error)
-    else:
-        fut.set_result(value if value is not None else [])
+Done = Callable[[Any, list[Any], Exception | None], None]
 
 
 class Worker:
@@ -51,18 +51,16 @@ class Worker:
         self.loop = loop
         self.depth = depth
         self.name = name
-        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.jobs: queue.SimpleQueue[tuple[Job, Done] | None] = queue.SimpleQueue()
         self.thread: threading.Thread | None = None
         self.closed = False
 
-    def submit(self, start: int, items: list[Any]) -> asyncio.Future[list[Any]]:
-        """Queue a batch; the future gets its outputs (or its error)."""
-        fut: asyncio.Future[list[Any]] = self.loop.create_future()
-        self.jobs.put((fut, start, items))
+    def submit(self, job: Job, done: Done) -> None:
+        """Queue a batch; ``done(job, outputs, error)`` is called on the loop when it has run."""
+        self.jobs.put((job, done))
         if self.thread is None:
             self.thread = threading.Thread(target=self.main, name=f"rxasync-jax-{self.name}", daemon=True)
             self.thread.start()
-        return fut
 
     def close(self) -> None:
         """Drop everything; the thread exits after the call it is in."""
@@ -70,31 +68,29 @@ class Worker:
         self.jobs.put(None)
 
     def main(self) -> None:
-        pending: deque[tuple[asyncio.Future[list[Any]], Any, int, int]] = deque()
-        jobs = self.jobs
+        pending: deque[tuple[Job, Done, Any]] = deque()
+        jobs, runner = self.jobs, self.runner
         while not self.closed:
             if pending and (len(pending) >= self.depth or jobs.empty()):
-                fut, handle, start, count = pending.popleft()
+                job, done, handle = pending.popleft()
                 try:
-                    self.post(fut, self.runner.fetch(handle, start, count), None)
+                    self.post(done, job, runner.fetch(handle, job.start, job.count), None)
                 except Exception as exc:
-                    self.post(fut, None, exc)
+                    self.post(done, job, [], exc)
                 continue
-            job = jobs.get()
-            if job is None:
+            entry = jobs.get()
+            if entry is None:
                 break
-            fut, start, items = job
+            job, done = entry
             try:
-                pending.append((fut, self.runner.dispatch(start, items), start, len(items)))
+                pending.append((job, done, runner.dispatch(job.start, job.items)))
             except Exception as exc:
-                self.post(fut, None, exc)
+                self.post(done, job, [], exc)
 
-    def post(
-        self, fut: asyncio.Future[list[Any]], value: list[Any] | None, error: BaseException | None
-    ) -> None:
+    def post(self, done: Done, job: Job, outputs: list[Any], error: Exception | None) -> None:
         if self.closed:
             return
         try:
-            self.loop.call_soon_threadsafe(_settle, fut, value, error)
+            self.loop.call_soon_threadsafe(done, job, outputs, error)
         except RuntimeError:  # the loop is closed: nobody is waiting any more
             self.closed = True
