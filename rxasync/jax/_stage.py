@@ -3,15 +3,17 @@
 One :class:`BatchStage` per subscription. On the loop it only moves lists:
 items go into a buffer, a full buffer (or one older than ``max_latency``, or
 the rest at completion) is sealed into a batch and handed to the
-subscription's :class:`~rxasync.jax._worker.Worker` thread; an emitter task
-awaits the batches in order and emits the results, honouring the demand of
-the consumer below. The worker keeps at most ``depth`` batches on the
-device; the stage hands it one more, so that the next batch is already
-queued while a finished one travels back to the loop (without it the device
-idles for that round trip after every batch). Counting the batch being
-emitted and the one filling, the stage holds at most ``(depth + 3)`` batches
-of items and publishes ``(depth + 2) * batch_size`` as its demand upstream: a
-bridge source pauses while the device is busy and the next batches are full.
+subscription's :class:`~rxasync.jax._worker.Worker` thread. Each result comes
+back as a callback on the loop, which emits every finished batch in order
+right there; only when the consumer below is full does a task take over to
+wait for its credits.
+
+The worker keeps at most ``depth`` batches on the device; the stage hands it
+one more, so the next batch is already queued while a finished one travels
+back to the loop (without it the device idles for that round trip after every
+batch). The stage publishes ``(depth + 2) * batch_size`` items as its demand
+upstream: a bridge source pauses while the device is busy and the next
+batches are full.
 """
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ dispatched or nothing else is queued. Batches run in the order submitted, so
 ``scan`` can chain its state from one to the next.
 
 The loop submits with :meth:`Worker.submit` (a non-blocking queue put);
-each result comes back as one ``call_soon_threadsafe(done, token, outputs,
-error)``. :meth:`Worker.close` drops what is queued and
-what is in flight: the thread finishes the call it is in and exits.
+each result comes back as one ``call_soon_threadsafe(done, job, outputs,
+error)``. :meth:`Worker.close` drops what is queued and what is in flight:
+the thread finishes the call it is in and exits.
 """
 
 from __future__ import annotations
