@@ -10,7 +10,7 @@ import jax
 from reactivex import Observable
 
 from .._bridge import from_awaitable
-from ._compiler import run_error
+from .._errors import JaxOperatorError
 from ._devices import fetch_pool
 
 __all__ = ["from_jax"]
@@ -54,7 +54,11 @@ def from_jax(fn: Callable[[Unpack[_Ts]], Any], *args: *_Ts) -> Observable[Any]:
         try:
             return jax.device_get(jitted(*args))
         except Exception as exc:
-            raise run_error("from_jax", exc, 0, 1, "call") from exc
+            name = getattr(fn, "__name__", repr(fn))
+            raise JaxOperatorError(
+                f"from_jax: {name} failed to trace, compile or run: {type(exc).__name__}: {exc}",
+                operator="from_jax",
+            ) from exc
 
     async def run() -> Any:
         return await asyncio.get_running_loop().run_in_executor(fetch_pool(), compute)
