@@ -11,7 +11,8 @@ stream of 64-float rows. Four ways, alternating, medians of several runs:
 
 Targets (issue 5): per-element rxasync >= 15x RxPY ``map`` and >= 0.7x the
 hand-written loop; chunked >= 0.8x the raw chunked loop. Compilation is
-outside the timings (every bucket is compiled first, ``op.compile``).
+outside the timings (every bucket is compiled first, ``op.compile``). Last,
+200 chunks of random sizes show the compilations bucketing saves.
 
     .venv/bin/python -m benchmarks.jax_cpu [--quick] [--reps N]
 """
@@ -135,6 +136,14 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"compilations: per-element {per_element.compilations}, chunked {chunked.compilations} "
         f"(buckets {len(per_element.buckets)})",
+        flush=True,
+    )
+    sizes = np.random.default_rng(2).integers(1, BATCH + 1, 200).tolist()
+    bucketed = map_batched(layer, batch_size=BATCH, chunked=True)
+    _timed_async(lambda: reactivex.from_iterable([data[:k] for k in sizes]).pipe(bucketed), len(sizes))
+    print(
+        f"200 chunks of random sizes: {bucketed.compilations} compilations with buckets; "
+        f"{len(set(sizes))} distinct sizes, so as many compilations for jit(vmap) unpadded",
         flush=True,
     )
 
