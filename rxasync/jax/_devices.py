@@ -1,4 +1,4 @@
-"""Where batches run and how big they are: buckets, placement, the fetch pool.
+"""Where batches run and how big they are: buckets, placement, the pool from_jax runs on.
 
 A *bucket* is a batch size the operator compiles for. Every batch is padded
 up to the smallest bucket that holds it, so a stream of random batch sizes
@@ -19,7 +19,7 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding
 
-__all__ = ["Device", "Placement", "abstract", "check_positive_int", "fetch_pool", "make_buckets"]
+__all__ = ["Device", "Placement", "abstract", "check_positive_int", "call_pool", "make_buckets"]
 
 Device: TypeAlias = jax.Device | Sequence[jax.Device] | jax.sharding.Sharding | None
 
@@ -28,7 +28,7 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def fetch_pool() -> ThreadPoolExecutor:
+def call_pool() -> ThreadPoolExecutor:
     """The threads ``from_jax`` runs on (dispatch and the wait for the result), shared.
 
     Waiting releases the GIL, so a few threads serve many pipelines; the
@@ -37,7 +37,7 @@ def fetch_pool() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="rxasync-jax-fetch")
+            _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="rxasync-jax-call")
         return _pool
 
 

@@ -11,7 +11,7 @@ from reactivex import Observable
 
 from .._bridge import from_awaitable
 from .._errors import JaxOperatorError
-from ._devices import fetch_pool
+from ._devices import call_pool
 
 __all__ = ["from_jax"]
 
@@ -22,7 +22,7 @@ def from_jax(fn: Callable[[Unpack[_Ts]], Any], *args: *_Ts) -> Observable[Any]:
     """Run ``jax.jit(fn)(*args)`` and emit its result, as host values, when it is ready.
 
     The call (tracing and compiling the first time, dispatch, the wait for
-    the result) runs on rxasync's JAX fetch pool, so the event loop never
+    the result) runs on a small thread pool of rxasync's, so the event loop never
     waits: JAX arrays are not awaitable, this makes one computation so. Each
     subscription runs the function again (compiled once). Disposing before
     the result is ready drops it. Built on :func:`rxasync.from_awaitable`.
@@ -61,6 +61,6 @@ def from_jax(fn: Callable[[Unpack[_Ts]], Any], *args: *_Ts) -> Observable[Any]:
             ) from exc
 
     async def run() -> Any:
-        return await asyncio.get_running_loop().run_in_executor(fetch_pool(), compute)
+        return await asyncio.get_running_loop().run_in_executor(call_pool(), compute)
 
     return from_awaitable(run)

@@ -1,12 +1,10 @@
-"""What runs on the threads: stack a batch, dispatch it, fetch and split the result.
+"""What runs on a subscription's worker thread: stack a batch, dispatch it, fetch and split the result.
 
-A runner serves one subscription. ``dispatch`` runs on the subscription's
-dispatch thread, in batch order: it stacks the items into padded host
-arrays, picks (or compiles) the executable for the bucket, starts the
-transfer and calls it; JAX returns at once (async dispatch) with arrays that
-are still being computed. ``fetch`` runs on the shared fetch pool: it waits
-for those arrays (``jax.device_get``, which releases the GIL) and cuts them
-into what the operator emits. The event loop does neither.
+``dispatch`` runs in batch order: it stacks the items into padded host
+arrays, picks (or compiles) the executable for the bucket and calls it; JAX
+returns at once (async dispatch) with arrays that are still being computed.
+``fetch`` waits for those arrays (``np.asarray``, which releases the GIL)
+and cuts them into what the operator emits. The event loop does neither.
 """
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from rxasync.jax._devices import fetch_pool
+from rxasync.jax._devices import call_pool
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _jax_started() -> None:
     jax.block_until_ready(jax.jit(jnp.sin)(jnp.zeros(2)))
-    fetch_pool()
+    call_pool()
