@@ -163,3 +163,33 @@ async def test_map_batched_cancelled_consumer_stops_the_pipeline() -> None:
     except asyncio.CancelledError:
         pass
     assert task.cancelled()
+
+
+async def test_map_batched_slow_downstream_bounds_upstream_memory() -> None:
+    import tracemalloc
+
+    row_bytes, n, batch, depth = 64 * 1024, 300, 8, 2
+
+    async def big_rows() -> AsyncIterator[np.ndarray]:
+        for i in range(n):
+            yield np.full(row_bytes // 4, i, np.float32)
+
+    op = map_batched(jnp.sum, batch_size=batch, max_latency=0.001, depth=depth)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        total = 0.0
+        async with rxasync.to_async_iterable(
+            rxasync.from_async_iterable(big_rows).pipe(op), max_buffer=2
+        ) as sums:
+            async for s in sums:
+                total += float(s)
+                await asyncio.sleep(0.0005)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert total == sum(i * row_bytes // 4 for i in range(n))
+    # the stage's demand, (depth + 2) batches, each held as rows and once stacked, plus slack;
+    # everything at once would be n * row_bytes = 19 MiB
+    assert peak < 2 * (depth + 3) * batch * row_bytes + (2 << 20), peak / 2**20
