@@ -11,7 +11,6 @@ from ._operator import JaxOperator
 __all__ = ["map_batched", "scan"]
 
 _T = TypeVar("_T")
-_S = TypeVar("_S")
 
 
 def map_batched(
@@ -96,8 +95,8 @@ def map_batched(
 
 
 def scan(
-    fn: Callable[[_S, _T], _S],
-    init: _S,
+    fn: Callable[[Any, _T], Any],
+    init: Any,
     *,
     batch_size: int = 1024,
     max_latency: float | None = 0.005,
