@@ -60,14 +60,17 @@ class PageCacheReader:
 
     def _open(self) -> int:
         with os_errors(self.path):
-            # O_NONBLOCK: opening a FIFO must not wait for a writer (that is BlockReader's job)
-            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
-            mode = os.fstat(fd).st_mode
-            if stat.S_ISREG(mode):
-                return fd
-            os.close(fd)
+            # Look before opening: opening a FIFO, even for a moment, would let its writer in.
+            mode = os.stat(self.path).st_mode
             if stat.S_ISDIR(mode):
                 raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), self.path)
+            if not stat.S_ISREG(mode):
+                return -1
+            # O_NONBLOCK: should the path become a FIFO meanwhile, do not wait for a writer
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                return fd
+            os.close(fd)
             return -1
 
     async def read(self) -> memoryview:
