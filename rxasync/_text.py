@@ -42,6 +42,7 @@ class LineDecoder:
     __slots__ = (
         "_cr",
         "_decoder",
+        "_failed",
         "_partlen",
         "_parts",
         "encoding",
@@ -80,9 +81,16 @@ class LineDecoder:
         self._cr = False  # the last text ended in "\r": drop a "\n" that starts the next
         self.line = 0  # complete lines returned so far
         self.offset = 0  # bytes fed so far
+        self._failed: LineTooLongError | None = None  # raised at the next call
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[str]:
-        """Decode one chunk (any bytes-like object); return the lines it completes (maybe none)."""
+        """Decode one chunk (any bytes-like object); return the lines it completes (maybe none).
+
+        When a line is too long, the complete lines before it are returned
+        first and :class:`LineTooLongError` is raised by the next call.
+        """
+        if self._failed is not None:
+            raise self._failed
         pending = self._decoder.getstate()[0]
         try:
             text = self._decoder.decode(data)
@@ -96,7 +104,10 @@ class LineDecoder:
 
         Raises:
             DecodeError: the stream ends inside a multi-byte character (strict).
+            LineTooLongError: a line was too long (see :meth:`feed`).
         """
+        if self._failed is not None:
+            raise self._failed
         pending = self._decoder.getstate()[0]
         try:
             text = self._decoder.decode(b"", True)
@@ -155,26 +166,40 @@ class LineDecoder:
                 pieces[0] = "".join(parts)
                 parts.clear()
             if self._partlen + textlen > limit:
-                self._check_lengths(pieces)
+                bad = self._first_too_long(pieces)
+                if bad >= 0:
+                    del pieces[bad:]
+                    return self._fail(pieces)
             self.line += len(pieces)
             self._partlen = 0
         if tail:
             parts.append(tail)
             self._partlen += len(tail)
             if self._partlen > limit:
-                self._too_long()
+                return self._fail(pieces, counted=True)
         return pieces
 
-    def _check_lengths(self, lines: list[str]) -> None:
+    def _first_too_long(self, lines: list[str]) -> int:
         limit = self.max_line_length + (2 if self.keepends else 0)
-        for number, line in enumerate(lines, self.line + 1):
+        for index, line in enumerate(lines):
             if len(line) > limit and len(line.rstrip("\r\n")) > self.max_line_length:
-                self.line = number - 1
-                self._too_long()
+                return index
+        return -1
 
-    def _too_long(self) -> None:
+    def _fail(self, before: list[str], counted: bool = False) -> list[str]:
+        """Deliver the complete lines ``before`` the too-long one; raise at the next call."""
+        if not counted:
+            self.line += len(before)
+        self._failed = self._too_long()
+        self._parts.clear()
+        self._partlen = 0
+        if not before:
+            raise self._failed
+        return before
+
+    def _too_long(self) -> LineTooLongError:
         where = f" in {self.source}" if self.source else ""
-        raise LineTooLongError(
+        return LineTooLongError(
             f"line {self.line + 1}{where} is longer than max_line_length="
             f"{self.max_line_length} characters (read {self.offset} bytes so far)",
             source=self.source,

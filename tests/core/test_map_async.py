@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import random
 import threading
 import time
@@ -180,8 +181,19 @@ async def test_map_on_thread_pool_order_and_concurrency() -> None:
     assert peak <= 3
 
 
+@pytest.fixture(scope="session")
+def resource_tracker() -> None:
+    """multiprocessing's resource tracker lives as long as the test process (and
+    keeps a pipe open): start it before the leak check takes its snapshot."""
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+
+
+@pytest.mark.usefixtures("resource_tracker")
 async def test_map_on_process_pool() -> None:
-    with ProcessPoolExecutor(2) as pool:
+    # spawn: forking a process that has started JAX's threads is unsafe (and warns)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         out = await rxasync.to_list(reactivex.range(20).pipe(map_on(_square, pool)))
     assert out == [x * x for x in range(20)]
 

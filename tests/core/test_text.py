@@ -98,9 +98,20 @@ def test_line_decoder_line_too_long_raised_before_newline() -> None:
 
 def test_line_decoder_line_too_long_inside_one_chunk() -> None:
     d = LineDecoder(max_line_length=5)
+    assert d.feed(b"ok\n" + b"y" * 50 + b"\nok\n") == ["ok"]  # the lines before it are not lost
     with pytest.raises(rxasync.LineTooLongError) as info:
-        d.feed(b"ok\n" + b"y" * 50 + b"\nok\n")
+        d.feed(b"more\n")
     assert info.value.line == 2
+    with pytest.raises(rxasync.LineTooLongError):
+        d.close()
+
+
+def test_line_decoder_line_too_long_tail_after_complete_lines() -> None:
+    d = LineDecoder(max_line_length=5)
+    assert d.feed(b"a\nb\n" + b"z" * 9) == ["a", "b"]
+    with pytest.raises(rxasync.LineTooLongError) as info:
+        d.close()
+    assert info.value.line == 3
 
 
 def test_line_decoder_ten_megabyte_line_is_linear() -> None:
