@@ -18,6 +18,7 @@ from .._text import DEFAULT_MAX_LINE_LENGTH, LineDecoder
 from ._checks import PathArg, check_int, check_path
 from ._pagecache import PageCacheReader
 from ._reader import BlockReader
+from ._unbatch import unbatch
 
 __all__ = ["read_chunks", "read_line_batches", "read_lines"]
 
@@ -157,12 +158,8 @@ def read_lines(
     name = check_path(path)
     LineDecoder(encoding, errors, max_line_length, keepends, name)  # validates the arguments now
 
-    async def lines() -> AsyncIterator[str]:
-        async for batch in _line_batches(name, encoding, errors, max_line_length, keepends):
-            for line in batch:
-                yield line
-
-    return from_async_iterable(lines)
+    batches = from_async_iterable(lambda: _line_batches(name, encoding, errors, max_line_length, keepends))
+    return unbatch(batches)
 
 
 def read_line_batches(

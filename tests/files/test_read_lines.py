@@ -12,6 +12,7 @@ from reactivex import operators as ops
 
 import rxasync
 from rxasync.files import _pagecache, read_line_batches, read_lines
+from rxasync.operators import map_async
 from rxasync.testing import assert_run
 
 BLOCK = 128 * 1024  # the reader's block: boundaries inside characters and "\r\n" are tested
@@ -221,3 +222,55 @@ async def test_read_lines_dispose_midway_closes_the_file(tmp_path: Path) -> None
     assert await rxasync.first(read_lines(path)) == "line"
     await asyncio.sleep(0)
     assert str(path) not in rxasync.testing.open_fds().values()
+
+
+async def test_read_lines_slow_consumer_gets_every_line_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "lines.txt"
+    lines = [f"l{i}" for i in range(30_000)]
+    path.write_text("".join(f"{line}\n" for line in lines))
+    # max_buffer=1: the consumer is full after every line, so emission pauses and resumes each time
+    await assert_run(lambda: read_lines(path), lines, max_buffer=1)
+
+
+async def test_read_lines_paused_consumer_stops_the_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"0123456789\n" * 1_000_000)  # 11 MiB: about 85 blocks
+    reads = 0
+    read = _pagecache.PageCacheReader.read
+
+    async def spy(self: _pagecache.PageCacheReader) -> memoryview:
+        nonlocal reads
+        reads += 1
+        return await read(self)
+
+    monkeypatch.setattr(_pagecache.PageCacheReader, "read", spy)
+    async with rxasync.to_async_iterable(read_lines(path), max_buffer=4) as lines:
+        for _ in range(10):
+            await anext(lines)
+        await asyncio.sleep(0.2)
+        assert reads <= 2  # one block being emitted, maybe the next one read
+
+
+async def test_read_lines_dispose_while_paused_leaves_nothing_behind(tmp_path: Path) -> None:
+    path = tmp_path / "lines.txt"
+    path.write_text("x\n" * 10_000)
+
+    async def slow(line: str) -> str:
+        await asyncio.sleep(0.001)
+        return line
+
+    assert await rxasync.to_list(read_lines(path).pipe(map_async(slow), ops.take(5))) == ["x"] * 5
+
+
+async def test_read_lines_error_below_after_a_pause_is_delivered(tmp_path: Path) -> None:
+    path = tmp_path / "lines.txt"
+    path.write_text("".join(f"{i}\n" for i in range(100)))
+
+    def check(line: str) -> str:
+        if line == "50":
+            raise RuntimeError("bad line 50")
+        return line
+
+    await assert_run(lambda: read_lines(path).pipe(ops.map(check)), error=RuntimeError, max_buffer=1)
