@@ -64,10 +64,14 @@ class Sink:
         self._release_scheduled = False
         self._completed = False  # upstream completed: finish once the queue is written
         self._abort: BaseException | bool = False  # an error to deliver, or True: dispose
+        self._loop_thread = _loop_thread(loop)
         threading.Thread(target=self._run, name=f"rxasync write {options.path}", daemon=True).start()
 
     # -- loop thread -------------------------------------------------------------
     def on_next(self, item: Any) -> None:
+        if threading.get_ident() != self._loop_thread:  # a source emitting from another thread
+            self.loop.call_soon_threadsafe(self.on_next, item)
+            return
         if self.finished or self._abort is not False:
             return
         if self.options.text:
@@ -87,9 +91,15 @@ class Sink:
             self._cond.notify()
 
     def on_error(self, error: Exception) -> None:
+        if threading.get_ident() != self._loop_thread:
+            self.loop.call_soon_threadsafe(self.on_error, error)
+            return
         self._stop(error)
 
     def on_completed(self) -> None:
+        if threading.get_ident() != self._loop_thread:
+            self.loop.call_soon_threadsafe(self.on_completed)
+            return
         with self._cond:
             self._completed = True
             self._cond.notify()
@@ -243,6 +253,15 @@ class _Target:
         if self.temp is not None and not self.committed:
             with contextlib.suppress(OSError):
                 os.unlink(self.temp)
+
+
+def _loop_thread(loop: asyncio.AbstractEventLoop) -> int | None:
+    try:
+        if asyncio.get_running_loop() is loop:
+            return threading.get_ident()
+    except RuntimeError:
+        pass
+    return getattr(loop, "_thread_id", None)
 
 
 def _drop_front(batch: list[Any], n: int) -> list[Any]:

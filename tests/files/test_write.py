@@ -237,3 +237,12 @@ def test_write_thread_is_not_started_before_subscribe(tmp_path: Path) -> None:
     before = threading.active_count()
     write(tmp_path / "x")
     assert threading.active_count() == before
+
+
+async def test_write_source_emitting_from_a_thread_is_written_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "out.bin"
+    source = reactivex.from_iterable([b"%d," % i for i in range(1000)]).pipe(
+        ops.subscribe_on(rxasync.schedulers.threads(1))
+    )
+    assert await rxasync.first(source.pipe(write(path))) == sum(len(b"%d," % i) for i in range(1000))
+    assert path.read_bytes() == b"".join(b"%d," % i for i in range(1000))
