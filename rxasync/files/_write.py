@@ -90,12 +90,13 @@ def write(
             writing or renaming failed; ``errno`` says why (``ENOSPC``...).
 
     Example:
-        >>> import asyncio, os, pathlib, reactivex, rxasync, tempfile
+        >>> import asyncio, pathlib, reactivex, rxasync, tempfile
         >>> from rxasync.files import write
-        >>> path = os.path.join(tempfile.mkdtemp(), "out.bin")
-        >>> asyncio.run(rxasync.to_list(reactivex.of(b"ab", b"cd").pipe(write(path))))
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = pathlib.Path(folder, "out.bin")
+        ...     asyncio.run(rxasync.to_list(reactivex.of(b"ab", b"cd").pipe(write(path))))
+        ...     path.read_bytes()
         [4]
-        >>> pathlib.Path(path).read_bytes()
         b'abcd'
     """
     if mode not in _BINARY_MODES + _TEXT_MODES:
@@ -139,12 +140,13 @@ def write_lines(
         An operator: ``Observable[str]`` -> ``Observable[int]``.
 
     Example:
-        >>> import asyncio, os, pathlib, reactivex, rxasync, tempfile
+        >>> import asyncio, pathlib, reactivex, rxasync, tempfile
         >>> from rxasync.files import write_lines
-        >>> path = os.path.join(tempfile.mkdtemp(), "out.txt")
-        >>> asyncio.run(rxasync.to_list(reactivex.of("é", "b").pipe(write_lines(path))))
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = pathlib.Path(folder, "out.txt")
+        ...     asyncio.run(rxasync.to_list(reactivex.of("é", "b").pipe(write_lines(path))))
+        ...     path.read_text(encoding="utf-8")
         [5]
-        >>> pathlib.Path(path).read_text(encoding="utf-8")
         'é\nb\n'
     """
     if mode not in _TEXT_MODES:
