@@ -187,6 +187,7 @@ class _Target:
         self.options = options
         self.fd = -1
         self.temp: str | None = None
+        self.final = options.path  # where the temporary file goes: a symlink's target
         self.committed = False
 
     def open(self) -> None:
@@ -201,8 +202,9 @@ class _Target:
             flags = os.O_APPEND if opts.append else os.O_TRUNC
             self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | flags, 0o666)
             return
+        self.final = os.path.realpath(path)  # replace what a symlink points to, keep the link
         try:
-            self.temp, self.fd = self._create_temp(*os.path.split(os.path.abspath(path)))
+            self.temp, self.fd = self._create_temp(*os.path.split(self.final))
         except OSError as exc:  # name the file the user asked for, not our temporary name
             raise OSError(exc.errno, exc.strerror, path) from exc
         if info is not None:
@@ -240,10 +242,10 @@ class _Target:
         os.close(self.fd)
         self.fd = -1
         if self.temp is not None:
-            os.replace(self.temp, self.options.path)
+            os.replace(self.temp, self.final)
             self.committed = True
             if self.options.fsync:
-                _fsync_folder(self.options.path)
+                _fsync_folder(self.final)
 
     def close(self) -> None:
         """After success or failure: close the descriptor, remove an uncommitted temporary file."""

@@ -51,7 +51,8 @@ def write(
     untouched and the temporary file removed; the error is delivered after
     the removal. In append modes the old content is copied to the temporary
     file first. A new file gets the default permissions (umask); a replaced
-    one keeps its permission bits. ``path`` that is a device or a pipe
+    one keeps its permission bits. Through a symbolic link, the file it
+    points to is replaced and the link kept. ``path`` that is a device or a pipe
     (``/dev/stdout``) cannot be replaced: it is written in place.
 
     With ``atomic=False`` the file is opened at subscription (truncated in

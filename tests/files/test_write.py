@@ -246,3 +246,15 @@ async def test_write_source_emitting_from_a_thread_is_written_in_order(tmp_path:
     )
     assert await rxasync.first(source.pipe(write(path))) == sum(len(b"%d," % i) for i in range(1000))
     assert path.read_bytes() == b"".join(b"%d," % i for i in range(1000))
+
+
+async def test_write_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "data" / "real.bin"
+    real.parent.mkdir()
+    real.write_bytes(b"old")
+    link = tmp_path / "link.bin"
+    link.symlink_to(real)
+    await rxasync.to_list(reactivex.of(b"new").pipe(write(link)))
+    assert link.is_symlink()
+    assert real.read_bytes() == b"new"
+    assert only_files(real.parent) == ["real.bin"]
