@@ -13,7 +13,7 @@ Every side does the least work per item: it adds ``len(chunk)`` or counts
 lines. The rxasync side subscribes with a plain callback, so what is timed is
 the source (reader thread, hand-off to the loop, decoding, the bridge).
 aiofiles' ``async for line`` is so slow (one thread hop per line) that it
-reads only the first 4 MiB of the text file; its ratio compares rates.
+reads a 4 MiB file of the same lines, once; its ratio compares rates.
 
     .venv/bin/python -m benchmarks.files_read [--quick] [--size MiB] [--reps N]
 """

@@ -59,6 +59,8 @@ class _Unbatch:
         self.stopped = False
 
     def on_next(self, batch: Sequence[Any]) -> None:
+        if self.stopped:
+            return
         self.gate.pending += 1
         self.emit(batch, 0)
 
