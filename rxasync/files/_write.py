@@ -18,7 +18,8 @@ from reactivex.observer import Observer
 
 from .._flow import resolve_loop, subscribe_with_demand
 from ._checks import PathArg, check_int, check_path
-from ._sink import Sink, SinkOptions
+from ._sink import Sink
+from ._target import SinkOptions
 
 __all__ = ["write", "write_lines"]
 

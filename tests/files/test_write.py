@@ -15,7 +15,7 @@ import reactivex
 from reactivex import operators as ops
 
 import rxasync
-from rxasync.files import _sink, read_chunks, write, write_lines
+from rxasync.files import _target, read_chunks, write, write_lines
 from rxasync.testing import assert_run
 
 from .helpers import Collector, threads_named, wait_until
@@ -145,16 +145,16 @@ async def test_write_atomic_enospc_leaves_the_target_untouched(
 ) -> None:
     # The temporary file is created for real, but its descriptor is turned into
     # one on /dev/full, so the writes fail with the kernel's own ENOSPC.
-    create = _sink._Target._create_temp
+    create = _target.Target._create_temp
 
-    def create_on_full_disk(self: _sink._Target, folder: str, name: str) -> tuple[str, int]:
+    def create_on_full_disk(self: _target.Target, folder: str, name: str) -> tuple[str, int]:
         temp, fd = create(self, folder, name)
         full = os.open("/dev/full", os.O_WRONLY)
         os.dup2(full, fd)
         os.close(full)
         return temp, fd
 
-    monkeypatch.setattr(_sink._Target, "_create_temp", create_on_full_disk)
+    monkeypatch.setattr(_target.Target, "_create_temp", create_on_full_disk)
     path = tmp_path / "precious.bin"
     path.write_bytes(b"precious")
     with pytest.raises(rxasync.FileSourceError) as info:
