@@ -52,26 +52,24 @@ class PageCacheReader:
         Raises:
             FileSourceError: (a subclass) it cannot be opened, or is a directory.
         """
-        fd = await self._offload.call(self._open)
-        if fd < 0:
-            return False
-        self._fd = fd
-        return True
+        return await self._offload.call(self._open)
 
-    def _open(self) -> int:
+    def _open(self) -> bool:
+        """On the worker thread; sets ``_fd`` there, so that a cancelled open is still closed."""
         with os_errors(self.path):
             # Look before opening: opening a FIFO, even for a moment, would let its writer in.
             mode = os.stat(self.path).st_mode
             if stat.S_ISDIR(mode):
                 raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), self.path)
             if not stat.S_ISREG(mode):
-                return -1
+                return False
             # O_NONBLOCK: should the path become a FIFO meanwhile, do not wait for a writer
             fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
             if stat.S_ISREG(os.fstat(fd).st_mode):
-                return fd
+                self._fd = fd
+                return True
             os.close(fd)
-            return -1
+            return False
 
     async def read(self) -> memoryview:
         """The next block (empty at the end), valid until the next call."""

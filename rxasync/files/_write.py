@@ -63,7 +63,8 @@ def write(
     Writes run on a dedicated thread, never on the loop. At most
     ``max_buffer`` bytes wait for it: past that, an rxasync source upstream
     (``read_chunks``, an HTTP body...) pauses until the writer catches up.
-    The thread writes everything queued since its last write with one
+    (A plain RxPY source that cannot pause, such as ``reactivex.from_iterable``,
+    is queued in full.) The thread writes everything queued since its last write with one
     ``os.writev``, and tells the loop what it wrote in batches; aiofiles'
     ``await f.write`` would cost a thread hop per item instead.
 

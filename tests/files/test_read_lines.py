@@ -15,6 +15,8 @@ from rxasync.files import _pagecache, read_line_batches, read_lines
 from rxasync.operators import map_async
 from rxasync.testing import assert_run
 
+from .helpers import Collector, wait_until
+
 BLOCK = 128 * 1024  # the reader's block: boundaries inside characters and "\r\n" are tested
 
 
@@ -274,3 +276,13 @@ async def test_read_lines_error_below_after_a_pause_is_delivered(tmp_path: Path)
         return line
 
     await assert_run(lambda: read_lines(path).pipe(ops.map(check)), error=RuntimeError, max_buffer=1)
+
+
+async def test_read_lines_disposed_while_opening_closes_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "lines.txt"
+    path.write_text("a\n")
+    for _ in range(20):  # dispose at once: the open on the worker thread may be in flight
+        collector = Collector(read_lines(path))
+        collector.dispose()
+        await asyncio.sleep(0)
+    await wait_until(lambda: str(path) not in rxasync.testing.open_fds().values(), within=2)
