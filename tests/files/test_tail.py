@@ -165,3 +165,15 @@ async def test_tail_bad_poll_interval_fails_at_call_time(tmp_path: Path) -> None
     for bad in (0, -1, True, "1"):
         with pytest.raises(ValueError, match="poll_interval"):
             tail(tmp_path / "x", poll_interval=bad)  # type: ignore[arg-type]
+
+
+async def test_tail_from_start_of_a_big_file_reads_it_all_without_waiting(tmp_path: Path) -> None:
+    path = tmp_path / "big.log"
+    lines = [f"{i:09}" for i in range(1_000_000)]  # 10 MB: several polls of 4 MiB, back to back
+    path.write_text("".join(f"{line}\n" for line in lines))
+    c = Collector(tail(path, from_start=True, poll_interval=60))  # a wait between polls would hang
+    try:
+        await wait_until(lambda: len(c.items) == len(lines))
+        assert c.items == lines
+    finally:
+        c.dispose()
