@@ -193,21 +193,22 @@ def websocket(
     Example:
         >>> import asyncio, rxasync
         >>> from aiohttp import web
-        >>> from reactivex import operators as ops
         >>> from rxasync.http import websocket
         >>> from rxasync.http._examples import serve  # a local server for the example
         >>> async def upper(req: web.Request) -> web.WebSocketResponse:
         ...     ws = web.WebSocketResponse()
         ...     await ws.prepare(req)
-        ...     async for msg in ws:
+        ...     for _ in range(2):
+        ...         msg = await ws.receive()
         ...         await ws.send_str(msg.data.upper())
+        ...     await ws.close()  # the server closing the socket completes the observable
         ...     return ws
         >>> async def main() -> list[str | bytes]:
         ...     async with serve(upper) as base:
         ...         ws = websocket(base.replace("http", "ws") + "/")
         ...         for word in ("hello", "world"):
         ...             ws.on_next(word)  # queued until the socket opens
-        ...         return await rxasync.to_list(ws.pipe(ops.take(2)))
+        ...         return await rxasync.to_list(ws)
         >>> asyncio.run(main())
         ['HELLO', 'WORLD']
     """
