@@ -17,7 +17,7 @@ Example:
 """
 
 from . import operators, schedulers
-from ._bridge import from_async_iterable, from_awaitable
+from ._bridge import from_async_batches, from_async_iterable, from_awaitable
 from ._consume import AsyncObservableIterator, first, last, to_async_iterable, to_list
 from ._errors import (
     BufferOverflowError,
@@ -63,6 +63,7 @@ __all__ = [
     "RxAsyncError",
     "SourceTimeoutError",
     "first",
+    "from_async_batches",
     "from_async_iterable",
     "from_awaitable",
     "last",

@@ -7,8 +7,9 @@ read-ahead: each chunk is a new ``bytes`` anyway, and the thread overlaps
 the kernel's copy with the consumer). Lines come from a
 :class:`~._pagecache.PageCacheReader` (one reused buffer, read on the loop
 while the page cache has the bytes, on a thread otherwise), split by the
-shared :class:`~rxasync._text.LineDecoder`, pulled through the bridge as
-lists and emitted one by one by :func:`~._unbatch.unbatch`.
+shared :class:`~rxasync._text.LineDecoder`, and pulled through the bridge
+as lists by ``from_async_batches``, which emits them one by one with demand
+checked per line.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ from contextlib import aclosing
 
 from reactivex import Observable
 
-from .._bridge import from_async_iterable
+from .._bridge import from_async_batches, from_async_iterable
 from .._text import DEFAULT_MAX_LINE_LENGTH, LineDecoder
 from ._checks import PathArg, check_int, check_path
 from ._pagecache import PageCacheReader
 from ._reader import BlockReader
-from ._unbatch import unbatch
 
 __all__ = ["read_chunks", "read_line_batches", "read_lines"]
 
@@ -174,8 +174,7 @@ def read_lines(
     name = check_path(path)
     LineDecoder(encoding, errors, max_line_length, keepends, name)  # validates the arguments now
 
-    batches = from_async_iterable(lambda: _line_batches(name, encoding, errors, max_line_length, keepends))
-    return unbatch(batches)
+    return from_async_batches(lambda: _line_batches(name, encoding, errors, max_line_length, keepends))
 
 
 def read_line_batches(

@@ -231,3 +231,63 @@ async def test_from_async_iterable_dispose_from_on_next_lets_async_cleanup_finis
             break
         await asyncio.sleep(0.005)
     assert cleaned == ["done"]
+
+
+async def test_from_async_batches_emits_items_in_order_both_ways() -> None:
+    async def rows() -> AsyncIterator[list[int]]:
+        yield [1, 2, 3]
+        yield []
+        await asyncio.sleep(0)
+        yield [4]
+
+    await assert_run(lambda: rxasync.from_async_batches(rows), [1, 2, 3, 4])
+
+
+async def test_from_async_batches_demand_is_per_item_mid_batch() -> None:
+    emitted = 0
+
+    async def one_big_batch() -> AsyncIterator[range]:
+        yield range(1000)
+
+    async with rxasync.to_async_iterable(
+        rxasync.from_async_batches(one_big_batch).pipe(ops.do_action(lambda _: _count())), max_buffer=3
+    ) as it:
+
+        def _count() -> None:
+            nonlocal emitted
+            emitted += 1
+
+        assert await it.__anext__() == 0
+        await asyncio.sleep(0.02)
+        assert emitted <= 1 + 3  # paused in the middle of the list
+        rest = [x async for x in it]
+    assert rest == list(range(1, 1000))
+
+
+async def test_from_async_batches_dispose_mid_batch_closes_generator() -> None:
+    closed = asyncio.Event()
+
+    async def batches() -> AsyncIterator[list[int]]:
+        try:
+            while True:
+                yield list(range(100))
+        finally:
+            closed.set()
+
+    assert await rxasync.to_list(rxasync.from_async_batches(batches).pipe(ops.take(150))) == [
+        *range(100),
+        *range(50),
+    ]
+    await asyncio.wait_for(closed.wait(), 1)
+
+
+async def test_from_async_batches_error_after_items() -> None:
+    async def broken() -> AsyncIterator[list[int]]:
+        yield [1, 2]
+        raise OSError("device gone")
+
+    got: list[int] = []
+    with pytest.raises(OSError, match="device gone"):
+        async for x in rxasync.to_async_iterable(rxasync.from_async_batches(broken)):
+            got.append(x)
+    assert got == [1, 2]

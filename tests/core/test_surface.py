@@ -20,7 +20,7 @@ EXPECTED = {
         "FileChangedError", "FileNotFoundSourceError", "FileSourceError", "HttpConnectionError",
         "HttpError", "HttpResumeError", "HttpStatusError", "InvalidUrlError", "IsADirectorySourceError",
         "JaxOperatorError", "LineTooLongError", "NoRunningLoopError", "PermissionSourceError",
-        "RxAsyncError", "SourceTimeoutError", "first", "from_async_iterable", "from_awaitable",
+        "RxAsyncError", "SourceTimeoutError", "first", "from_async_batches", "from_async_iterable", "from_awaitable",
         "last", "operators", "schedulers", "to_async_iterable", "to_list",
     },
     "rxasync.operators": {
