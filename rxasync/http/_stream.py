@@ -8,7 +8,7 @@ from typing import Any, TypedDict, Unpack
 
 from reactivex import Observable
 
-from .._bridge import from_async_iterable
+from .._bridge import from_async_batches, from_async_iterable
 from .._errors import DecodeError, LineTooLongError
 from .._text import DEFAULT_MAX_LINE_LENGTH, LineDecoder
 from ._body import body_chunks, check_chunk_size
@@ -161,14 +161,10 @@ def lines(
     _decoder(encoding, errors, max_line_length, url)  # bad arguments fail here, not at subscribe
     call = call_of(url, options)
 
-    async def gen() -> AsyncIterator[str]:
-        decoder = _decoder(encoding, errors, max_line_length, call.url)
-        async with aclosing(_line_batches(call, decoder, chunk_size)) as batches:
-            async for batch in batches:
-                for line in batch:
-                    yield line
+    def gen() -> AsyncIterator[list[str]]:
+        return _line_batches(call, _decoder(encoding, errors, max_line_length, call.url), chunk_size)
 
-    return from_async_iterable(gen)
+    return from_async_batches(gen)  # one async step per chunk; demand still counts lines
 
 
 def ndjson(
@@ -215,13 +211,19 @@ def ndjson(
     _decoder("utf-8", "strict", max_line_length, url)
     call = call_of(url, options)
 
-    async def gen() -> AsyncIterator[Any]:
+    async def gen() -> AsyncIterator[list[Any]]:
         decoder = _decoder("utf-8", "strict", max_line_length, call.url)
         async with aclosing(_line_batches(call, decoder, chunk_size)) as batches:
             async for batch in batches:
                 first = decoder.line - len(batch) + 1
-                for number, line in enumerate(batch, first):
-                    if line and not line.isspace():
-                        yield decode_json(line, call.url, number)
+                values: list[Any] = []
+                try:
+                    for number, line in enumerate(batch, first):
+                        if line and not line.isspace():
+                            values.append(decode_json(line, call.url, number))
+                except DecodeError:
+                    yield values  # the values before the bad line are delivered first
+                    raise
+                yield values
 
-    return from_async_iterable(gen)
+    return from_async_batches(gen)
