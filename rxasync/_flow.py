@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import threading
 from typing import TypeVar
 
 from reactivex import abc
 
 from ._errors import NoRunningLoopError
 
-__all__ = ["Demand", "current_demand", "resolve_loop", "subscribe_with_demand"]
+__all__ = ["Demand", "current_demand", "loop_thread", "resolve_loop", "subscribe_with_demand"]
 
 _T = TypeVar("_T")
 
@@ -129,3 +130,14 @@ def resolve_loop(
             "from inside a coroutine (for example under asyncio.run(main())), or pass "
             "scheduler=rxasync.schedulers.loop(loop) to name the loop to run on."
         ) from None
+
+
+def loop_thread(loop: asyncio.AbstractEventLoop) -> int | None:
+    """The id of the thread that runs ``loop`` (``None`` if unknown: not running yet)."""
+    try:
+        if asyncio.get_running_loop() is loop:
+            return threading.get_ident()
+    except RuntimeError:
+        pass
+    thread: int | None = getattr(loop, "_thread_id", None)
+    return thread

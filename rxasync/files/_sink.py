@@ -17,7 +17,7 @@ from typing import Any
 
 from reactivex import abc
 
-from .._flow import Demand
+from .._flow import Demand, loop_thread
 from ._oserror import file_error
 from ._target import SinkOptions, Target
 
@@ -45,7 +45,7 @@ class Sink:
         self._release_scheduled = False
         self._completed = False  # upstream completed: finish once the queue is written
         self._abort: BaseException | bool = False  # an error to deliver, or True: dispose
-        self._loop_thread = _loop_thread(loop)
+        self._loop_thread = loop_thread(loop)
         threading.Thread(target=self._run, name=f"rxasync write {options.path}", daemon=True).start()
 
     # -- loop thread -------------------------------------------------------------
@@ -159,12 +159,3 @@ class Sink:
                     continue
                 self._release_scheduled = True
             self.loop.call_soon_threadsafe(self._release)
-
-
-def _loop_thread(loop: asyncio.AbstractEventLoop) -> int | None:
-    try:
-        if asyncio.get_running_loop() is loop:
-            return threading.get_ident()
-    except RuntimeError:
-        pass
-    return getattr(loop, "_thread_id", None)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import jax
 import numpy as np
-import reactivex
 from reactivex import Observable, abc
-from reactivex.disposable import Disposable
 
-from .._flow import resolve_loop, subscribe_with_demand
+from .._stage import stage_observable
 from ._compiler import Compiler, Signature, canonical_dtype, flatten, signature
 from ._devices import Device, Placement, check_positive_int, make_buckets
 from ._kernels import MapRunner, ScanRunner
@@ -105,18 +104,11 @@ class JaxOperator(Generic[_T]):
         return self.compiler.count - before
 
     def __call__(self, source: Observable[_T]) -> Observable[Any]:
-        def subscribe(
-            observer: abc.ObserverBase[Any], scheduler: abc.SchedulerBase | None = None
-        ) -> abc.DisposableBase:
-            loop = resolve_loop(scheduler, self.name)
+        def make(observer: abc.ObserverBase[Any], loop: asyncio.AbstractEventLoop) -> BatchStage:
             runner: Runner = ScanRunner(self) if self.name == "scan" else MapRunner(self)
-            stage = BatchStage(self, runner, observer, loop)
-            stage.upstream = subscribe_with_demand(source, stage, stage.demand, scheduler)
-            if stage.terminated:
-                stage.upstream.dispose()
-            return Disposable(stage.dispose)
+            return BatchStage(self, runner, observer, loop)
 
-        return reactivex.create(subscribe)
+        return stage_observable(source, self.name, make)
 
     def _batch_specs(self, bucket: int, sig: Signature) -> Any:
         spec = self.placement.spec

@@ -19,14 +19,13 @@ batches are full.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import threading
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from reactivex import abc
 
-from .._flow import Demand, current_demand
+from .._stage import Stage
 from ._worker import Runner, Worker
 
 if TYPE_CHECKING:
@@ -49,7 +48,7 @@ class _Batch:
         self.error: Exception | None = None
 
 
-class BatchStage(abc.ObserverBase[Any]):
+class BatchStage(Stage):
     """One subscription of a :class:`~rxasync.jax.JaxOperator`."""
 
     def __init__(
@@ -59,16 +58,12 @@ class BatchStage(abc.ObserverBase[Any]):
         observer: abc.ObserverBase[Any],
         loop: asyncio.AbstractEventLoop,
     ) -> None:
+        per_batch = 1 if op.chunked else op.batch_size
+        super().__init__(observer, loop, (op.depth + 2) * per_batch)
         self.runner = runner
-        self.observer = observer
-        self.loop = loop
-        self.per_batch = 1 if op.chunked else op.batch_size
+        self.per_batch = per_batch
         self.max_latency = None if op.chunked else op.max_latency
         self.submitted_limit = op.depth + 1  # batches handed to the worker and not yet emitted
-        self.demand = Demand((op.depth + 2) * self.per_batch)
-        self.down = current_demand()
-        self.context = contextvars.copy_context()
-        self.thread = threading.get_ident()
         self.name = op.name
         self.buffer: list[Any] = []
         self.taken = 0  # index of the buffer's first item in the stream
@@ -78,9 +73,6 @@ class BatchStage(abc.ObserverBase[Any]):
         self.inflight: deque[_Batch] = deque()
         self.emitter: asyncio.Task[None] | None = None
         self.worker = Worker(runner, loop, op.depth, op.name)
-        self.upstream: abc.DisposableBase | None = None
-        self.upstream_done = False
-        self.terminated = False
 
     # -- upstream notifications ------------------------------------------------
     def on_next(self, item: Any) -> None:
@@ -99,18 +91,8 @@ class BatchStage(abc.ObserverBase[Any]):
         elif n == 1 and self.max_latency is not None:
             self.timer = self.loop.call_later(self.max_latency, self.on_timer)
 
-    def on_error(self, error: Exception) -> None:
-        if threading.get_ident() != self.thread:
-            self.loop.call_soon_threadsafe(self.on_error, error)
-            return
-        self.fail(error)
-
-    def on_completed(self) -> None:
-        if threading.get_ident() != self.thread:
-            self.loop.call_soon_threadsafe(self.on_completed)
-            return
-        self.upstream_done = True
-        self.pump()
+    def upstream_completed(self) -> None:
+        self.pump()  # the partial last batch goes out now
         self.check_done()
 
     # -- batching -----------------------------------------------------------------
@@ -206,36 +188,8 @@ class BatchStage(abc.ObserverBase[Any]):
             self.drain()
 
     # -- termination --------------------------------------------------------------
-    def check_done(self) -> None:
-        if (
-            self.upstream_done
-            and not self.terminated
-            and not self.buffer
-            and not self.ready
-            and not self.inflight
-            and self.emitter is None
-        ):
-            self.terminated = True
-            self.cleanup()
-            self.observer.on_completed()
-
-    def fail(self, error: Exception) -> None:
-        if self.terminated:
-            return
-        self.terminated = True
-        self.cleanup()
-        if self.upstream is not None:
-            self.upstream.dispose()
-        self.observer.on_error(error)
-
-    def dispose(self) -> None:
-        if threading.get_ident() != self.thread:
-            self.loop.call_soon_threadsafe(self.dispose)
-            return
-        self.terminated = True
-        self.cleanup()
-        if self.upstream is not None:
-            self.upstream.dispose()
+    def idle(self) -> bool:
+        return not self.buffer and not self.ready and not self.inflight and self.emitter is None
 
     def cleanup(self) -> None:
         """Drop everything in flight: the worker stops, results still on their way are ignored."""

@@ -11,20 +11,16 @@ bridge source upstream pauses instead of filling the queue.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import os
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
-from typing import Generic, TypeVar
+from typing import Any, TypeVar
 
-import reactivex
 from reactivex import Observable, abc
-from reactivex.disposable import Disposable
-from reactivex.observer import Observer
 
-from .._flow import Demand, current_demand, resolve_loop, subscribe_with_demand
+from .._stage import Stage, stage_observable
 
 __all__ = ["map_async", "map_on"]
 
@@ -121,7 +117,7 @@ def map_on(
     return lambda source: _MapStage.observable(source, call, concurrency, ordered, "map_on")
 
 
-class _MapStage(Generic[_T, _R]):
+class _MapStage(Stage):
     """One subscription of ``map_async``/``map_on``."""
 
     @staticmethod
@@ -132,49 +128,32 @@ class _MapStage(Generic[_T, _R]):
         ordered: bool,
         name: str,
     ) -> Observable[_R]:
-        def subscribe(
-            observer: abc.ObserverBase[_R], scheduler: abc.SchedulerBase | None = None
-        ) -> abc.DisposableBase:
-            loop = resolve_loop(scheduler, name)
-            stage = _MapStage(fn, concurrency, ordered, observer, loop)
-            upstream = Observer(stage.on_next, stage.on_error, stage.on_completed)
-            stage.upstream = subscribe_with_demand(source, upstream, stage.demand, scheduler)
-            if stage.terminated:
-                stage.upstream.dispose()
-            return Disposable(stage.dispose)
-
-        return reactivex.create(subscribe)
+        return stage_observable(
+            source, name, lambda observer, loop: _MapStage(fn, concurrency, ordered, observer, loop)
+        )
 
     def __init__(
         self,
-        fn: Callable[[_T], Awaitable[_R]],
+        fn: Callable[[Any], Awaitable[Any]],
         concurrency: int,
         ordered: bool,
-        observer: abc.ObserverBase[_R],
+        observer: abc.ObserverBase[Any],
         loop: asyncio.AbstractEventLoop,
     ) -> None:
+        super().__init__(observer, loop, 2 * concurrency)
         self.fn = fn
         self.concurrency = concurrency
         self.ordered = ordered
-        self.observer = observer
-        self.loop = loop
-        self.thread = threading.get_ident()
-        self.down = current_demand()  # the consumer below us
-        self.context = contextvars.copy_context()  # workers run as part of the chain below
-        self.demand = Demand(2 * concurrency)
-        self.upstream: abc.DisposableBase | None = None
-        self.queue: deque[tuple[int, _T]] = deque()
-        self.results: dict[int, _R] = {}
+        self.queue: deque[tuple[int, Any]] = deque()
+        self.results: dict[int, Any] = {}
         self.next_in = 0
         self.next_out = 0
         self.flushing = False
         self.workers: set[asyncio.Task[None]] = set()
-        self.idle: list[asyncio.Future[None]] = []
-        self.upstream_done = False
-        self.terminated = False
+        self.waiting: list[asyncio.Future[None]] = []  # idle workers
 
     # -- upstream notifications ------------------------------------------------
-    def on_next(self, item: _T) -> None:
+    def on_next(self, item: Any) -> None:
         if threading.get_ident() != self.thread:
             self.loop.call_soon_threadsafe(self.on_next, item)
             return
@@ -183,27 +162,14 @@ class _MapStage(Generic[_T, _R]):
         self.demand.pending += 1
         self.queue.append((self.next_in, item))
         self.next_in += 1
-        if self.idle:
-            fut = self.idle.pop()
+        if self.waiting:
+            fut = self.waiting.pop()
             if not fut.done():
                 fut.set_result(None)
         elif len(self.workers) < self.concurrency:
             task = self.loop.create_task(self.work(), context=self.context)
             self.workers.add(task)
             task.add_done_callback(self.workers.discard)
-
-    def on_error(self, error: Exception) -> None:
-        if threading.get_ident() != self.thread:
-            self.loop.call_soon_threadsafe(self.on_error, error)
-            return
-        self.fail(error)
-
-    def on_completed(self) -> None:
-        if threading.get_ident() != self.thread:
-            self.loop.call_soon_threadsafe(self.on_completed)
-            return
-        self.upstream_done = True
-        self.check_done()
 
     # -- workers -----------------------------------------------------------------
     async def work(self) -> None:
@@ -212,7 +178,7 @@ class _MapStage(Generic[_T, _R]):
             while not self.terminated:
                 if not queue:
                     fut = self.loop.create_future()
-                    self.idle.append(fut)
+                    self.waiting.append(fut)
                     await fut
                     continue
                 index, item = queue.popleft()
@@ -238,7 +204,7 @@ class _MapStage(Generic[_T, _R]):
         finally:
             self.flushing = False
 
-    async def emit(self, result: _R) -> None:
+    async def emit(self, result: Any) -> None:
         self.observer.on_next(result)
         down = self.down
         if down is not None and down.pending >= down.limit:
@@ -247,35 +213,14 @@ class _MapStage(Generic[_T, _R]):
         self.check_done()
 
     # -- termination -------------------------------------------------------------
-    def check_done(self) -> None:
-        if self.upstream_done and self.demand.pending == 0 and not self.terminated:
-            self.terminated = True
-            self.stop_workers()
-            self.observer.on_completed()
+    def idle(self) -> bool:
+        return self.demand.pending == 0
 
-    def fail(self, error: Exception) -> None:
-        if self.terminated:
-            return
-        self.terminated = True
-        self.stop_workers()
-        if self.upstream is not None:
-            self.upstream.dispose()
-        self.observer.on_error(error)
-
-    def dispose(self) -> None:
-        if threading.get_ident() != self.thread:
-            self.loop.call_soon_threadsafe(self.dispose)
-            return
-        self.terminated = True
-        self.stop_workers()
-        if self.upstream is not None:
-            self.upstream.dispose()
-
-    def stop_workers(self) -> None:
+    def cleanup(self) -> None:
         current = asyncio.current_task(self.loop) if self.loop.is_running() else None
         for task in list(self.workers):
             if task is not current:
                 task.cancel()
         self.queue.clear()
         self.results.clear()
-        self.idle.clear()
+        self.waiting.clear()

@@ -12,7 +12,7 @@ import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable
 
-from .._flow import resolve_loop
+from .._flow import loop_thread, resolve_loop
 
 __all__ = ["observe_on_loop"]
 
@@ -89,7 +89,7 @@ class _Hop:
         self.queue: deque[Any] = deque()  # items as themselves, then maybe a _Terminal
         self.scheduled = False
         self.disposed = False
-        self.thread = _loop_thread(loop)
+        self.thread = loop_thread(loop)
 
     def on_next(self, value: Any) -> None:
         queue = self.queue
@@ -134,12 +134,3 @@ class _Hop:
     def dispose(self) -> None:
         self.disposed = True
         self.queue.clear()
-
-
-def _loop_thread(loop: asyncio.AbstractEventLoop) -> int | None:
-    try:
-        if asyncio.get_running_loop() is loop:
-            return get_ident()
-    except RuntimeError:
-        pass
-    return getattr(loop, "_thread_id", None)
