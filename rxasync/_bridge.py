@@ -168,7 +168,65 @@ def _bridge(
         pump = _Pump(open_iterator, observer, current_demand(), batched)
         return pump.start(loop)
 
-    return reactivex.create(subscribe)
+    observable = reactivex.create(subscribe)
+    setattr(observable, _DIRECT_ATTR, Direct(open_iterator, scheduler, batched))
+    return observable
+
+
+class Direct:
+    """How a terminal (``first``, ``last``, ``to_list``) awaits a bridge observable directly.
+
+    When nothing stands between the bridge and the terminal, subscribing would
+    start a pump task only for the terminal's task to wait on it. Instead the
+    terminal pulls the same iterator in its own task: the same items, errors
+    and cleanup (``aclose`` in ``finally``; cancelling the await cancels the
+    pull), without RxPY's subscribe, the extra task and the hand-off. It is
+    used only on the loop the bridge would run on.
+    """
+
+    __slots__ = ("batched", "open", "scheduler")
+
+    def __init__(
+        self,
+        open_iterator: Callable[[], AsyncIterator[Any]],
+        scheduler: abc.SchedulerBase | None,
+        batched: bool,
+    ) -> None:
+        self.open = open_iterator
+        self.scheduler = scheduler
+        self.batched = batched
+
+    def usable(self, loop: asyncio.AbstractEventLoop) -> bool:
+        wanted = getattr(self.scheduler, "_loop", None)
+        return wanted is None or wanted is loop
+
+    async def consume(self, which: str) -> list[Any]:
+        """Pull the items in this task: the first only (``"first"``), the last, or all."""
+        items: list[Any] = []
+        iterator = self.open()
+        try:
+            async for item in iterator:
+                for each in item if self.batched else (item,):
+                    if which == "list":
+                        items.append(each)
+                    elif which == "first":
+                        return [each]
+                    else:
+                        items[:] = [each]
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        return items
+
+
+_DIRECT_ATTR = "_rxasync_direct"  # set on the bridge's own Observable; operators make new ones
+
+
+def direct(source: Observable[Any]) -> Direct | None:
+    """The direct path of ``source`` if it is a bridge observable itself (no operators after it)."""
+    path = getattr(source, _DIRECT_ATTR, None)
+    return path if isinstance(path, Direct) else None
 
 
 class _Pump:

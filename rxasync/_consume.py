@@ -11,6 +11,7 @@ from typing import Any, Literal, TypeVar
 from reactivex import Observable, abc
 from reactivex.observer import Observer
 
+from ._bridge import Direct, direct
 from ._errors import BufferOverflowError, EmptySourceError
 from ._flow import Demand, resolve_loop, subscribe_with_demand
 
@@ -246,6 +247,9 @@ class _BlockingChannel(_Channel[_T]):
 
 async def _single(source: Observable[_T], which: Literal["first", "last", "list"]) -> Any:
     loop = resolve_loop(None, which)
+    path = direct(source)
+    if path is not None and path.usable(loop):
+        return await _single_direct(path, which)
     fut: asyncio.Future[Any] = loop.create_future()
     items: list[Any] = []
 
@@ -277,6 +281,15 @@ async def _single(source: Observable[_T], which: Literal["first", "last", "list"
         return await fut
     finally:
         subscription.dispose()
+
+
+async def _single_direct(path: Direct, which: Literal["first", "last", "list"]) -> Any:
+    items = await path.consume(which)
+    if which == "list":
+        return items
+    if not items:
+        raise EmptySourceError(f"{which}(): the source completed without any item")
+    return items[0]
 
 
 async def first(source: Observable[_T]) -> _T:

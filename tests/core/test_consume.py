@@ -204,3 +204,46 @@ async def test_cancelling_await_disposes_subscription(fn: object) -> None:
 async def test_to_list_error_keeps_type() -> None:
     with pytest.raises(ZeroDivisionError):
         await rxasync.to_list(reactivex.of(1, 0).pipe(ops.map(lambda x: 1 // x)))
+
+
+async def test_first_on_bare_bridge_pulls_one_item_in_the_awaiting_task() -> None:
+    pulled: list[int] = []
+    tasks: set[asyncio.Task[object] | None] = set()
+    closed = asyncio.Event()
+
+    async def gen() -> AsyncIterator[int]:
+        try:
+            for i in range(10):
+                pulled.append(i)
+                tasks.add(asyncio.current_task())
+                yield i
+        finally:
+            closed.set()
+
+    assert await rxasync.first(rxasync.from_async_iterable(gen)) == 0
+    assert closed.is_set()  # closed before first() returned
+    assert pulled == [0]
+    assert tasks == {asyncio.current_task()}  # no pump task: pulled by the awaiting task
+
+
+async def test_to_list_and_last_on_bare_bridge_and_batches() -> None:
+    async def gen() -> AsyncIterator[int]:
+        for i in range(5):
+            yield i
+
+    async def batches() -> AsyncIterator[list[int]]:
+        yield [0, 1]
+        yield []
+        yield [2]
+
+    assert await rxasync.to_list(rxasync.from_async_iterable(gen)) == [0, 1, 2, 3, 4]
+    assert await rxasync.last(rxasync.from_async_iterable(gen)) == 4
+    assert await rxasync.first(rxasync.from_async_batches(batches)) == 0
+    assert await rxasync.last(rxasync.from_async_batches(batches)) == 2
+    assert await rxasync.to_list(rxasync.from_async_batches(batches)) == [0, 1, 2]
+    with pytest.raises(rxasync.EmptySourceError):
+        await rxasync.first(rxasync.from_async_batches(lambda: _empty_batches()))
+
+
+async def _empty_batches() -> AsyncIterator[list[int]]:
+    yield []
