@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from typing import Any, TypeVar, overload
 
 import reactivex
@@ -142,6 +142,7 @@ def _bridge(
     iterable: AsyncIterable[Any] | Callable[[], AsyncIterable[Any]],
     scheduler: abc.SchedulerBase | None,
     batched: bool,
+    on_unstarted: Callable[[], None] | None = None,
 ) -> Observable[Any]:
     """The one bridge: an observable whose subscriptions each pump ``iterable`` in a task."""
     what = "from_async_batches" if batched else "from_async_iterable"
@@ -165,7 +166,7 @@ def _bridge(
         observer: abc.ObserverBase[Any], sub_scheduler: abc.SchedulerBase | None = None
     ) -> abc.DisposableBase:
         loop = resolve_loop(scheduler or sub_scheduler, what)
-        pump = _Pump(open_iterator, observer, current_demand(), batched)
+        pump = _Pump(open_iterator, observer, current_demand(), batched, on_unstarted)
         return pump.start(loop)
 
     observable = reactivex.create(subscribe)
@@ -232,7 +233,17 @@ def direct(source: Observable[Any]) -> Direct | None:
 class _Pump:
     """One subscription's task: pulls the iterator, pushes to the observer."""
 
-    __slots__ = ("batched", "demand", "disposed", "loop", "observer", "open", "task")
+    __slots__ = (
+        "batched",
+        "demand",
+        "disposed",
+        "loop",
+        "observer",
+        "on_unstarted",
+        "open",
+        "started",
+        "task",
+    )
 
     def __init__(
         self,
@@ -240,9 +251,12 @@ class _Pump:
         observer: abc.ObserverBase[Any],
         demand: Demand | None,
         batched: bool = False,
+        on_unstarted: Callable[[], None] | None = None,
     ) -> None:
         self.open = open_iterator
         self.batched = batched
+        self.on_unstarted = on_unstarted
+        self.started = False
         self.observer = observer
         self.demand = demand
         self.disposed = False
@@ -264,20 +278,38 @@ class _Pump:
 
     def dispose(self) -> None:
         self.disposed = True
-        task, loop = self.task, self.loop
-        if task is None or loop is None or task.done():
+        loop = self.loop
+        if loop is None:
             return
-        if _on_loop(loop):
-            if asyncio.current_task(loop) is task:
-                # Disposed from inside our own on_next (take(n), first()): run()
-                # sees `disposed` and closes the iterator itself. Cancelling
-                # here would cut the generator's async cleanup at its first await.
-                return
-            task.cancel()
-        else:
-            loop.call_soon_threadsafe(task.cancel)
+        if not _on_loop(loop):
+            # self.task is created and read on the loop thread only: look at it there.
+            try:
+                loop.call_soon_threadsafe(self._cancel)
+            except RuntimeError:  # the loop is closed: nothing runs any more
+                pass
+            return
+        self._cancel()
+
+    def _gone(self) -> bool:
+        return self.disposed
+
+    def _cancel(self) -> None:
+        task = self.task
+        if task is None or task.done():
+            return
+        if asyncio.current_task(self.loop) is task:
+            # Disposed from inside our own on_next (take(n), first()): run()
+            # sees `disposed` and closes the iterator itself. Cancelling
+            # here would cut the generator's async cleanup at its first await.
+            return
+        if not self.started and self.on_unstarted is not None:
+            self.on_unstarted()  # the source never ran: release what it holds
+        task.cancel()
 
     async def run(self) -> None:
+        self.started = True
+        if self._gone():  # disposed from another thread while the task was being created
+            return
         observer, demand = self.observer, self.demand
         error: Exception | None = None
         iterator: AsyncIterator[Any] | None = None
@@ -303,7 +335,10 @@ class _Pump:
         finally:
             aclose = getattr(iterator, "aclose", None)
             if aclose is not None:
-                await aclose()
+                try:
+                    await aclose()
+                except Exception as exc:  # the generator's cleanup failed: that is the error
+                    error = error or exc
         if self.disposed:
             return
         if error is not None:
@@ -375,4 +410,10 @@ def from_awaitable(
     async def once() -> AsyncIterator[_T]:
         yield await aw
 
-    return from_async_iterable(once(), scheduler=scheduler)
+    def discard() -> None:  # disposed before it ran: cancel it rather than leave it un-awaited
+        if isinstance(aw, Coroutine):
+            aw.close()
+        elif isinstance(aw, asyncio.Future):
+            aw.cancel()
+
+    return _bridge(once(), scheduler, batched=False, on_unstarted=discard)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from threading import get_ident as _get_ident
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 from reactivex import Observable, abc
+from reactivex.disposable import SingleAssignmentDisposable
 from reactivex.observer import Observer
 
 from ._bridge import Direct, direct
@@ -144,9 +146,14 @@ class _Channel(abc.ObserverBase[_T]):
         self._finished = False  # upstream terminated (completed or errored)
         self._closed = False  # the consumer is done
         self._disposed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: int | None = None  # the loop's; notifications from others hop to it
 
-    # -- observer side (loop thread) --------------------------------------
+    # -- observer side: on the loop thread (others hop there) ---------------
     def on_next(self, value: _T) -> None:
+        if _get_ident() != self._thread:
+            self._hop(self.on_next, value)
+            return
         buf = self.buffer
         if self._bounded and len(buf) >= self._max:
             if self._overflow == "drop_newest":
@@ -166,10 +173,23 @@ class _Channel(abc.ObserverBase[_T]):
             self._wake()
 
     def on_error(self, error: Exception) -> None:
+        if _get_ident() != self._thread:
+            self._hop(self.on_error, error)
+            return
         self._terminate(error)
 
     def on_completed(self) -> None:
+        if _get_ident() != self._thread:
+            self._hop(self.on_completed)
+            return
         self._terminate(None)
+
+    def _hop(self, notify: Callable[..., None], *args: Any) -> None:
+        assert self._loop is not None
+        try:
+            self._loop.call_soon_threadsafe(notify, *args)
+        except RuntimeError:  # the loop is closed: nobody is left to deliver to
+            pass
 
     def _terminate(self, error: BaseException | None) -> None:
         if self._finished:
@@ -189,7 +209,8 @@ class _Channel(abc.ObserverBase[_T]):
     # -- consumer side -----------------------------------------------------
     def start(self) -> None:
         self.started = True
-        resolve_loop(None, "to_async_iterable")
+        self._loop = resolve_loop(None, "to_async_iterable")
+        self._thread = _get_ident()
         subscription = subscribe_with_demand(self._source, self, self.demand)
         if self._disposed:  # the source terminated inside subscribe
             subscription.dispose()
@@ -239,6 +260,9 @@ class _BlockingChannel(_Channel[_T]):
         self._credits: Demand = self.demand
 
     def on_next(self, value: _T) -> None:
+        if _get_ident() != self._thread:
+            self._hop(self.on_next, value)
+            return
         self.buffer.append(value)
         self._credits.pending += 1
         if self._waiter is not None:
@@ -252,21 +276,33 @@ async def _single(source: Observable[_T], which: Literal["first", "last", "list"
         return await _single_direct(path, which)
     fut: asyncio.Future[Any] = loop.create_future()
     items: list[Any] = []
+    subscription = SingleAssignmentDisposable()
+    thread = _get_ident()
 
     def on_next(value: Any) -> None:
+        if _get_ident() != thread:
+            loop.call_soon_threadsafe(on_next, value)
+            return
+        if fut.done():
+            return
         if which == "first":
-            if not fut.done():
-                fut.set_result(value)
+            fut.set_result(value)
+            subscription.dispose()  # at once: the source must not run on (or ever, if it never awaits)
         elif which == "last":
             items[:] = [value]
         else:
             items.append(value)
 
     def on_error(error: Exception) -> None:
-        if not fut.done():
+        if _get_ident() != thread:
+            loop.call_soon_threadsafe(on_error, error)
+        elif not fut.done():
             fut.set_exception(error)
 
     def on_completed() -> None:
+        if _get_ident() != thread:
+            loop.call_soon_threadsafe(on_completed)
+            return
         if fut.done():
             return
         if which == "list":
@@ -276,7 +312,7 @@ async def _single(source: Observable[_T], which: Literal["first", "last", "list"
         else:
             fut.set_exception(EmptySourceError(f"{which}(): the source completed without any item"))
 
-    subscription = subscribe_with_demand(source, Observer(on_next, on_error, on_completed), None)
+    subscription.disposable = subscribe_with_demand(source, Observer(on_next, on_error, on_completed), None)
     try:
         return await fut
     finally:

@@ -21,7 +21,7 @@ import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
-from ._flow import Demand, current_demand, resolve_loop, subscribe_with_demand
+from ._flow import Demand, current_demand, loop_thread, resolve_loop, subscribe_with_demand
 
 __all__ = ["Stage", "stage_observable"]
 
@@ -32,7 +32,7 @@ class Stage(abc.ObserverBase[Any]):
     def __init__(self, observer: abc.ObserverBase[Any], loop: asyncio.AbstractEventLoop, limit: int) -> None:
         self.observer = observer
         self.loop = loop
-        self.thread = threading.get_ident()  # subscribed on the loop's thread
+        self.thread = loop_thread(loop)  # notifications from any other thread hop to the loop
         self.down = current_demand()  # the consumer below us
         self.context = contextvars.copy_context()  # tasks we start belong to the chain below
         self.demand = Demand(limit)  # what we publish upstream

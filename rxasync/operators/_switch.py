@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -12,7 +13,7 @@ from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 from reactivex.observer import Observer
 
-from .._flow import resolve_loop
+from .._flow import loop_thread, resolve_loop
 
 __all__ = ["switch_map_async"]
 
@@ -85,12 +86,16 @@ class _Switch:
         self.observer = observer
         self.loop = loop
         self.context = contextvars.copy_context()
+        self.thread = loop_thread(loop)
         self.current: asyncio.Task[Any] | None = None
         self.upstream: abc.DisposableBase | None = None
         self.upstream_done = False
         self.terminated = False
 
     def on_next(self, item: Any) -> None:
+        if threading.get_ident() != self.thread:
+            self.loop.call_soon_threadsafe(self.on_next, item)
+            return
         if self.terminated:
             return
         if self.current is not None:
@@ -100,12 +105,18 @@ class _Switch:
         task.add_done_callback(self.done)
 
     def done(self, task: asyncio.Task[Any]) -> None:
-        if task.cancelled():
-            return
-        error = task.exception()
         if task is not self.current or self.terminated:
+            if not task.cancelled():
+                task.exception()  # retrieved: a superseded call's error is stale, not "never retrieved"
             return  # superseded: its result (or error) is stale
         self.current = None
+        if task.cancelled():
+            # cancelled by something other than a newer item (a shared future it awaited):
+            # no result for this item; the stream goes on, and ends if the source has
+            if self.upstream_done:
+                self.complete()
+            return
+        error = task.exception()
         if error is not None:
             self.fail(error if isinstance(error, Exception) else RuntimeError(repr(error)))
             return
@@ -114,9 +125,15 @@ class _Switch:
             self.complete()
 
     def on_error(self, error: Exception) -> None:
+        if threading.get_ident() != self.thread:
+            self.loop.call_soon_threadsafe(self.on_error, error)
+            return
         self.fail(error)
 
     def on_completed(self) -> None:
+        if threading.get_ident() != self.thread:
+            self.loop.call_soon_threadsafe(self.on_completed)
+            return
         self.upstream_done = True
         if self.current is None:
             self.complete()
@@ -133,6 +150,9 @@ class _Switch:
         self.observer.on_error(error)
 
     def dispose(self) -> None:
+        if threading.get_ident() != self.thread:
+            self.loop.call_soon_threadsafe(self.dispose)
+            return
         self.terminated = True
         if self.current is not None:
             self.current.cancel()

@@ -17,7 +17,7 @@ import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, SerialDisposable, SingleAssignmentDisposable
 from reactivex.scheduler import TimeoutScheduler
-from reactivex.scheduler.eventloop import AsyncIOScheduler
+from reactivex.scheduler.eventloop import AsyncIOThreadSafeScheduler
 
 __all__ = ["batch", "retry_with_backoff"]
 
@@ -30,8 +30,8 @@ def _clock(*schedulers: abc.SchedulerBase | None) -> abc.SchedulerBase:
     for scheduler in schedulers:
         if scheduler is not None and hasattr(scheduler, "schedule_relative"):
             return scheduler
-    try:
-        return AsyncIOScheduler(asyncio.get_running_loop())
+    try:  # thread-safe: timers may be started from a producer's thread
+        return AsyncIOThreadSafeScheduler(asyncio.get_running_loop())
     except RuntimeError:
         return TimeoutScheduler.singleton()
 
