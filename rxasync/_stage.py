@@ -29,6 +29,10 @@ __all__ = ["Stage", "stage_observable"]
 class Stage(abc.ObserverBase[Any]):
     """One subscription of an async stage; see the module docstring."""
 
+    #: Publish :attr:`demand` upstream. A stage that never holds items
+    #: (``switch_map_async`` cancels instead) leaves its source free.
+    publish_demand = True
+
     def __init__(self, observer: abc.ObserverBase[Any], loop: asyncio.AbstractEventLoop, limit: int) -> None:
         self.observer = observer
         self.loop = loop
@@ -106,7 +110,8 @@ def stage_observable(
         observer: abc.ObserverBase[Any], scheduler: abc.SchedulerBase | None = None
     ) -> abc.DisposableBase:
         stage = make(observer, resolve_loop(scheduler, name))
-        upstream = subscribe_with_demand(source, stage, stage.demand, scheduler)
+        published = stage.demand if stage.publish_demand else None
+        upstream = subscribe_with_demand(source, stage, published, scheduler)
         if stage.terminated:  # failed or completed inside subscribe
             upstream.dispose()
         else:

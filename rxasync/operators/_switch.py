@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-import reactivex
 from reactivex import Observable, abc
-from reactivex.disposable import Disposable
-from reactivex.observer import Observer
 
-from .._flow import loop_thread, resolve_loop
+from .._stage import Stage, stage_observable
 
 __all__ = ["switch_map_async"]
 
@@ -58,39 +54,27 @@ def switch_map_async(
     """
 
     def operator(source: Observable[_T]) -> Observable[_R]:
-        def subscribe(
-            observer: abc.ObserverBase[_R], scheduler: abc.SchedulerBase | None = None
-        ) -> abc.DisposableBase:
-            switch = _Switch(fn, observer, resolve_loop(scheduler, "switch_map_async"))
-            upstream = source.subscribe(
-                Observer(switch.on_next, switch.on_error, switch.on_completed), scheduler=scheduler
-            )
-            switch.upstream = upstream
-            if switch.terminated:
-                upstream.dispose()
-            return Disposable(switch.dispose)
-
-        return reactivex.create(subscribe)
+        return stage_observable(
+            source, "switch_map_async", lambda observer, loop: _Switch(fn, observer, loop)
+        )
 
     return operator
 
 
-class _Switch:
+class _Switch(Stage):
+    """One subscription: at most one call in flight, the latest item's."""
+
+    publish_demand = False  # it holds no items: a newer one cancels the call instead
+
     def __init__(
         self,
         fn: Callable[[Any], Coroutine[Any, Any, Any]],
         observer: abc.ObserverBase[Any],
         loop: asyncio.AbstractEventLoop,
     ) -> None:
+        super().__init__(observer, loop, 1)
         self.fn = fn
-        self.observer = observer
-        self.loop = loop
-        self.context = contextvars.copy_context()
-        self.thread = loop_thread(loop)
         self.current: asyncio.Task[Any] | None = None
-        self.upstream: abc.DisposableBase | None = None
-        self.upstream_done = False
-        self.terminated = False
 
     def on_next(self, item: Any) -> None:
         if threading.get_ident() != self.thread:
@@ -113,49 +97,19 @@ class _Switch:
         if task.cancelled():
             # cancelled by something other than a newer item (a shared future it awaited):
             # no result for this item; the stream goes on, and ends if the source has
-            if self.upstream_done:
-                self.complete()
+            self.check_done()
             return
         error = task.exception()
         if error is not None:
             self.fail(error if isinstance(error, Exception) else RuntimeError(repr(error)))
             return
         self.observer.on_next(task.result())
-        if self.upstream_done:
-            self.complete()
+        self.check_done()
 
-    def on_error(self, error: Exception) -> None:
-        if threading.get_ident() != self.thread:
-            self.loop.call_soon_threadsafe(self.on_error, error)
-            return
-        self.fail(error)
+    def idle(self) -> bool:
+        return self.current is None
 
-    def on_completed(self) -> None:
-        if threading.get_ident() != self.thread:
-            self.loop.call_soon_threadsafe(self.on_completed)
-            return
-        self.upstream_done = True
-        if self.current is None:
-            self.complete()
-
-    def complete(self) -> None:
-        if not self.terminated:
-            self.terminated = True
-            self.observer.on_completed()
-
-    def fail(self, error: Exception) -> None:
-        if self.terminated:
-            return
-        self.dispose()
-        self.observer.on_error(error)
-
-    def dispose(self) -> None:
-        if threading.get_ident() != self.thread:
-            self.loop.call_soon_threadsafe(self.dispose)
-            return
-        self.terminated = True
+    def cleanup(self) -> None:
         if self.current is not None:
             self.current.cancel()
             self.current = None
-        if self.upstream is not None:
-            self.upstream.dispose()

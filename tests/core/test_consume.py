@@ -111,24 +111,17 @@ async def test_to_async_iterable_error_raised_after_buffered_items() -> None:
     assert got == [1, 2]
 
 
-async def test_to_async_iterable_drop_newest_keeps_first_items() -> None:
+@pytest.mark.parametrize(
+    ("overflow", "kept"), [("drop_newest", [0, 1, 2]), ("drop_oldest", [7, 8, 9])], ids=["newest", "oldest"]
+)
+async def test_to_async_iterable_drop_policies_keep_max_buffer_items(overflow: str, kept: list[int]) -> None:
     subject: Subject[int] = Subject()
-    it = rxasync.to_async_iterable(subject, max_buffer=3, overflow="drop_newest")
+    it = rxasync.to_async_iterable(subject, max_buffer=3, overflow=overflow)  # type: ignore[arg-type]
     async with it:
         for i in range(10):
             subject.on_next(i)
         subject.on_completed()
-        assert [x async for x in it] == [0, 1, 2]
-
-
-async def test_to_async_iterable_drop_oldest_keeps_last_items() -> None:
-    subject: Subject[int] = Subject()
-    it = rxasync.to_async_iterable(subject, max_buffer=3, overflow="drop_oldest")
-    async with it:
-        for i in range(10):
-            subject.on_next(i)
-        subject.on_completed()
-        assert [x async for x in it] == [7, 8, 9]
+        assert [x async for x in it] == kept
 
 
 async def test_to_async_iterable_overflow_error_after_buffered_items() -> None:
