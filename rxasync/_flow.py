@@ -29,13 +29,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
+from collections.abc import Sized
 from typing import TypeVar
 
 from reactivex import abc
 
 from ._errors import NoRunningLoopError
 
-__all__ = ["Demand", "current_demand", "loop_thread", "resolve_loop", "subscribe_with_demand"]
+__all__ = ["BufferDemand", "Demand", "current_demand", "loop_thread", "resolve_loop", "subscribe_with_demand"]
 
 _T = TypeVar("_T")
 
@@ -53,10 +54,14 @@ class Demand:
     __slots__ = ("_waiters", "limit", "pending")
 
     def __init__(self, limit: int) -> None:
+        self._setup(limit)
+        self.pending = 0
+
+    def _setup(self, limit: int) -> None:
         if limit < 1:
             raise ValueError(f"demand limit must be >= 1, got {limit}")
         self.limit = limit
-        self.pending = 0
+        # One list for the object's life: consumers may hold it to test "anyone waiting?" cheaply.
         self._waiters: list[asyncio.Future[None]] = []
 
     @property
@@ -72,10 +77,14 @@ class Demand:
         """Count ``n`` items finished; wake the producers if a credit is free."""
         self.pending -= n
         if self._waiters and self.pending < self.limit:
-            waiters, self._waiters = self._waiters, []
-            for fut in waiters:
-                if not fut.done():
-                    fut.set_result(None)
+            self._wake()
+
+    def _wake(self) -> None:
+        waiters = self._waiters[:]
+        self._waiters.clear()
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
 
     async def wait(self) -> None:
         """Return once the consumer holds fewer than ``limit`` items."""
@@ -90,6 +99,45 @@ class Demand:
 
     def __repr__(self) -> str:
         return f"Demand(pending={self.pending}, limit={self.limit})"
+
+
+class BufferDemand(Demand):
+    """The demand of a consumer whose unfinished items are exactly those in its buffer.
+
+    ``pending`` *is* ``len(buffer)``: the producer side appends, the consumer
+    pops, and neither counts per item. After a pop the consumer calls
+    :meth:`release` only when someone waits (``waiters`` is non-empty), so the
+    common case costs one truth test. ``to_async_iterable(overflow="block")``
+    uses it.
+    """
+
+    __slots__ = ("_buffer",)
+
+    def __init__(self, limit: int, buffer: Sized) -> None:
+        self._setup(limit)
+        self._buffer = buffer
+
+    @property
+    def pending(self) -> int:
+        """The number of items in the buffer."""
+        return len(self._buffer)
+
+    @pending.setter
+    def pending(self, value: int) -> None:
+        raise AttributeError("BufferDemand.pending is the length of its buffer; it is not set")
+
+    @property
+    def waiters(self) -> list[asyncio.Future[None]]:
+        """The producers waiting for a credit (the same list object for the demand's life)."""
+        return self._waiters
+
+    def acquire(self) -> None:
+        """Nothing to count: the item is in the buffer."""
+
+    def release(self, n: int = 1) -> None:
+        """Wake the producers if the buffer (already popped by the consumer) is below the limit."""
+        if self._waiters and len(self._buffer) < self.limit:
+            self._wake()
 
 
 def current_demand() -> Demand | None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+import threading
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -240,3 +243,117 @@ async def test_to_list_and_last_on_bare_bridge_and_batches() -> None:
 
 async def _empty_batches() -> AsyncIterator[list[int]]:
     yield []
+
+
+@pytest.mark.parametrize("overflow", ["block", "drop_newest"])
+async def test_to_async_iterable_items_from_a_thread_arrive_in_order_without_lost_wakeups(
+    overflow: str,
+) -> None:
+    # The thread emits in bursts with pauses, so the consumer keeps running dry
+    # and waiting: every wait races an append from the thread. A lost wake-up
+    # leaves an item in the buffer with the consumer asleep (the timeout fails).
+    n = 20_000
+    subject: Subject[int] = Subject()
+
+    def produce() -> None:
+        for i in range(n):
+            subject.on_next(i)
+            if i % 7 == 0:
+                time.sleep(0)  # give the GIL away mid-burst
+        subject.on_completed()
+
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads every few bytecodes: races get their chance
+    max_buffer = n if overflow == "drop_newest" else 64
+    it = rxasync.to_async_iterable(subject, max_buffer=max_buffer, overflow=overflow)  # type: ignore[arg-type]
+    await it.__aenter__()
+    worker = threading.Thread(target=produce)
+    worker.start()
+    try:
+        got = await asyncio.wait_for(_collect(it), 20)
+    finally:
+        sys.setswitchinterval(old_interval)
+        await asyncio.to_thread(worker.join)
+        await it.aclose()
+    assert got == list(range(n))
+
+
+async def _collect(it: AsyncIterator[int]) -> list[int]:
+    return [x async for x in it]
+
+
+async def test_to_async_iterable_iterated_again_after_break_continues() -> None:
+    # Like an async generator: `break` leaves the iterator where it stopped
+    # while you hold it; only dropping it (or aclose) disposes.
+    t = Tracker()
+    it = rxasync.to_async_iterable(t.source())
+    async for x in it:
+        if x == 3:
+            break
+    await asyncio.sleep(0.01)  # the dropped loop's generator is finalised meanwhile
+    assert not t.closed.is_set()
+    assert await it.__anext__() == 4
+    async for x in it:
+        assert x == 5
+        break
+    await it.aclose()
+    await asyncio.wait_for(t.closed.wait(), 1)
+
+
+async def test_to_async_iterable_block_buffer_is_the_demand() -> None:
+    # The credit of an item is its place in the buffer: a paused bridge source
+    # resumes as the consumer takes items, and pending never drifts.
+    t = Tracker()
+    async with rxasync.to_async_iterable(t.source(), max_buffer=3) as it:
+        await asyncio.sleep(0.02)
+        assert t.produced == 2  # 0, 1, 2 buffered; the generator is held at `yield 2`
+        channel = it._channel
+        assert channel.demand is not None
+        assert channel.demand.pending == 3
+        with pytest.raises(AttributeError, match="length of its buffer"):
+            channel.demand.pending = 0
+        assert [await it.__anext__() for _ in range(2)] == [0, 1]
+        await asyncio.sleep(0.02)
+        assert t.produced == 4
+        assert channel.demand.pending == 3
+    assert channel.demand.pending == 0  # closed: buffer cleared
+
+
+async def test_to_async_iterable_item_from_a_thread_wakes_a_waiting_consumer_every_time() -> None:
+    # Ping-pong: the thread emits one item and waits until the consumer has it,
+    # so every item lands while the consumer waits on an empty buffer. A
+    # wake-up that is lost, or set from the thread without reaching the loop,
+    # leaves the consumer asleep: the producer's 5 s deadline fails the test.
+    n = 3_000
+    subject: Subject[int] = Subject()
+    ack = threading.Event()
+    stalled: list[int] = []
+
+    def produce() -> None:
+        for i in range(n):
+            ack.clear()
+            subject.on_next(i)
+            deadline = time.monotonic() + 5
+            while not ack.is_set():  # spin: always ready to take the GIL at the worst moment
+                if time.monotonic() > deadline:
+                    stalled.append(i)
+                    break
+            if stalled:
+                break
+        subject.on_completed()
+
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    got: list[int] = []
+    worker = threading.Thread(target=produce)
+    try:
+        async with rxasync.to_async_iterable(subject) as it:
+            worker.start()
+            async for x in it:
+                got.append(x)
+                ack.set()
+    finally:
+        sys.setswitchinterval(old_interval)
+        await asyncio.to_thread(worker.join)
+    assert stalled == []
+    assert got == list(range(n))
