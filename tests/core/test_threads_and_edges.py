@@ -144,3 +144,41 @@ async def test_from_awaitable_disposed_before_it_ran_cancels_the_future() -> Non
 
     rxasync.from_awaitable(work()).subscribe(lambda _: None).dispose()  # no "never awaited" warning
     await asyncio.sleep(0.01)
+
+
+async def test_bridge_subscribed_and_disposed_from_a_worker_thread_delivers_nothing_after() -> None:
+    # Subscribed from another thread, the pump calls the observer RxPY gave it
+    # as it is (its stopped check included): nothing arrives after dispose.
+    loop = asyncio.get_running_loop()
+    closed = asyncio.Event()
+    got: list[int] = []
+
+    async def endless() -> AsyncIterator[int]:
+        i = 0
+        try:
+            while True:
+                yield i
+                i += 1
+                await asyncio.sleep(0)
+        finally:
+            closed.set()
+
+    def subscribe_then_dispose() -> None:
+        sub = rxasync.from_async_iterable(endless).subscribe(got.append, scheduler=AsyncIOScheduler(loop))
+        sub.dispose()
+
+    worker = threading.Thread(target=subscribe_then_dispose)
+    worker.start()
+    await asyncio.to_thread(worker.join)
+    await asyncio.sleep(0.05)
+    assert got == []
+
+    sub = rxasync.from_async_iterable(endless).subscribe(got.append)  # on the loop: the direct path
+    while len(got) < 5:
+        await asyncio.sleep(0)
+    sub.dispose()
+    count = len(got)
+    await asyncio.wait_for(closed.wait(), 1)
+    await asyncio.sleep(0.01)
+    assert len(got) == count
+    assert got == list(range(count))
