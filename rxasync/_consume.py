@@ -36,6 +36,12 @@ def to_async_iterable(
     task is cancelled. An upstream error is raised at the ``async for`` with
     its original type, after the items that came before it.
 
+    ``break`` behaves as with an async generator: an iterator nothing else
+    refers to (``async for x in to_async_iterable(...)``) is disposed as it
+    is dropped; one you still hold in a variable keeps its place, and a
+    later ``async for`` over it goes on from there, until you close it or
+    drop it (``async with`` closes it for you).
+
     Up to ``max_buffer`` items wait for the consumer. What happens when the
     consumer is slower is ``overflow``:
 

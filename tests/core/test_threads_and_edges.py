@@ -173,9 +173,15 @@ async def test_bridge_subscribed_and_disposed_from_a_worker_thread_delivers_noth
     await asyncio.sleep(0.05)
     assert got == []
 
-    sub = rxasync.from_async_iterable(endless).subscribe(got.append)  # on the loop: the direct path
-    while len(got) < 5:
-        await asyncio.sleep(0)
+    five = asyncio.Event()
+
+    def on_next(x: int) -> None:
+        got.append(x)
+        if len(got) == 5:
+            five.set()
+
+    sub = rxasync.from_async_iterable(endless).subscribe(on_next)  # on the loop: the direct path
+    await asyncio.wait_for(five.wait(), 2)
     sub.dispose()
     count = len(got)
     await asyncio.wait_for(closed.wait(), 1)
