@@ -33,8 +33,9 @@ def map_batched(
     item, in input order (rows are read-only views of the batch's result).
 
     Nothing blocks the event loop: stacking and dispatch run on the
-    subscription's dispatch thread, waiting for results on a shared fetch
-    pool. At most ``depth`` batches are in flight; while they are, and the
+    subscription's dispatch thread, waiting for results and copying them back
+    on its fetch thread, so one batch's copy to the device overlaps the
+    previous one's copy back. At most ``depth`` batches are in flight; while they are, and the
     next batch is full, an rxasync source upstream waits (demand), and a slow
     consumer below holds everything back the same way.
 

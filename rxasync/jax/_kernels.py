@@ -1,4 +1,4 @@
-"""What runs on a subscription's worker thread: stack a batch, dispatch it, fetch and split the result.
+"""What runs on a subscription's worker threads: stack a batch and dispatch it; fetch and split the result.
 
 ``dispatch`` runs in batch order: it stacks the items into padded host
 arrays, picks (or compiles) the executable for the bucket and calls it; JAX

@@ -3,7 +3,7 @@
 One :class:`BatchStage` per subscription. On the loop it only moves lists:
 items go into a buffer, a full buffer (or one older than ``max_latency``, or
 the rest at completion) is sealed into a batch and handed to the
-subscription's :class:`~rxasync.jax._worker.Worker` thread. Each result comes
+subscription's :class:`~rxasync.jax._worker.Worker` (a dispatch and a fetch thread). Each result comes
 back as a callback on the loop, which emits every finished batch in order
 right there; only when the consumer below is full does a task take over to
 wait for its credits.

@@ -97,18 +97,21 @@ async def test_map_batched_keeps_at_most_depth_batches_in_flight(monkeypatch: ob
     from rxasync.jax import _kernels
 
     live = peak = 0
+    lock = threading.Lock()  # dispatch and fetch run on two threads
     real_dispatch, real_fetch = _kernels.MapRunner.dispatch, _kernels.MapRunner.fetch
 
     def dispatch(self: _kernels.MapRunner, start: int, items: list[object]) -> object:
         nonlocal live, peak
-        live += 1
-        peak = max(peak, live)
+        with lock:
+            live += 1
+            peak = max(peak, live)
         return real_dispatch(self, start, items)
 
     def fetch(self: _kernels.MapRunner, handle: object, start: int, count: int) -> list[object]:
         nonlocal live
         out = real_fetch(self, handle, start, count)
-        live -= 1
+        with lock:
+            live -= 1
         return out
 
     mp = monkeypatch
@@ -193,3 +196,32 @@ async def test_map_batched_slow_downstream_bounds_upstream_memory() -> None:
     # the stage's demand, (depth + 2) batches, each held as rows and once stacked, plus slack;
     # everything at once would be n * row_bytes = 19 MiB
     assert peak < 2 * (depth + 3) * batch * row_bytes + (2 << 20), peak / 2**20
+
+
+async def test_map_batched_dispatches_the_next_batch_while_one_is_fetched(monkeypatch: object) -> None:
+    # Dispatching batch k + 1 waits (up to 5 s) until batch k's fetch has begun:
+    # with dispatch and fetch on one thread that cannot happen (it would wait
+    # on itself), with a fetch thread the two overlap.
+    from rxasync.jax import _kernels
+
+    real_dispatch, real_fetch = _kernels.MapRunner.dispatch, _kernels.MapRunner.fetch
+    fetching: dict[int, threading.Event] = {s: threading.Event() for s in (0, 4, 8)}
+    overlapped: list[bool] = []
+
+    def dispatch(self: _kernels.MapRunner, start: int, items: list[object]) -> object:
+        if start - 4 in fetching:
+            overlapped.append(fetching[start - 4].wait(5))
+        return real_dispatch(self, start, items)
+
+    def fetch(self: _kernels.MapRunner, handle: object, start: int, count: int) -> list[object]:
+        fetching[start].set()
+        return real_fetch(self, handle, start, count)
+
+    mp = monkeypatch
+    mp.setattr(_kernels.MapRunner, "dispatch", dispatch)  # type: ignore[attr-defined]
+    mp.setattr(_kernels.MapRunner, "fetch", fetch)  # type: ignore[attr-defined]
+    op = map_batched(dense, batch_size=4, max_latency=None, depth=2)
+    data = rows(12)
+    out = await rxasync.to_list(reactivex.from_iterable(data).pipe(op))
+    assert overlapped == [True, True]
+    assert_rows_close(out, [dense_np(x) for x in data])
