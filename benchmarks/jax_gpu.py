@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import queue
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -73,7 +75,9 @@ def rate(per_s: float) -> str:
     return f"{per_s:.3g}/s"
 
 
-async def _ticked(make: Callable[[], Any], expect: int, stalls: list[float]) -> float:
+async def _ticked(
+    make: Callable[[], Any], expect: int, stalls: list[float], tick_s: float | None = 0.001
+) -> float:
     worst = 0.0
 
     async def tick() -> None:
@@ -85,18 +89,19 @@ async def _ticked(make: Callable[[], Any], expect: int, stalls: list[float]) -> 
             worst = max(worst, now - last - 0.001)
             last = now
 
-    ticker = asyncio.create_task(tick())
+    ticker = asyncio.create_task(tick()) if tick_s else None
     start = time.perf_counter()
     out = await rxasync.to_list(make())
     elapsed = time.perf_counter() - start
-    ticker.cancel()
+    if ticker is not None:
+        ticker.cancel()
     assert len(out) == expect, (len(out), expect)
     stalls.append(worst)
     return elapsed
 
 
-def rxasync_run(make: Callable[[], Any], expect: int, stalls: list[float]) -> float:
-    return asyncio.run(_ticked(make, expect, stalls))
+def rxasync_run(make: Callable[[], Any], expect: int, stalls: list[float], tick: bool = True) -> float:
+    return asyncio.run(_ticked(make, expect, stalls, 0.001 if tick else None))
 
 
 def rx_map(rows: list[np.ndarray], jitted: Callable[[Any], Any]) -> float:
@@ -129,6 +134,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reps", type=int, default=None, help="repetitions (default 7, quick 3)")
     parser.add_argument("--width", type=int, default=512, help="MLP width (features per row)")
     parser.add_argument("--batch", type=int, default=1024, help="batch_size and chunk rows")
+    parser.add_argument(
+        "--diagnose", action="store_true", help="also time variants of the chunked path (where its time goes)"
+    )
     parser.add_argument("--full-on-cpu", action="store_true", help="full sizes even without an accelerator")
     args = parser.parse_args(argv)
     devices = jax.devices()
@@ -194,6 +202,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(f"compilations: per-element {per_element.compilations}, chunked {chunked.compilations}")
 
+    if args.diagnose:
+        diagnose(mlp, chunks, vmapped, batch, reps)
+
     if len(devices) > 1:
         split = map_batched(mlp, batch_size=batch * len(devices), chunked=True, device=devices)
         split.compile(rows[0])
@@ -215,6 +226,92 @@ def main(argv: list[str] | None = None) -> None:
             f"{rate(n / med2['one'])}: ratio {med2['one'] / med2['split']:.3g} (report)",
             flush=True,
         )
+
+
+def diagnose(
+    mlp: Callable[[jax.Array], jax.Array], chunks: list[np.ndarray], vmapped: Any, batch: int, reps: int
+) -> None:
+    """Variants of the chunked comparison, each against the same raw loop: what costs what."""
+    aot = jax.jit(jax.vmap(mlp)).lower(jax.ShapeDtypeStruct(chunks[0].shape, chunks[0].dtype)).compile()
+
+    def loop_with(call: Callable[[Any], Any], put: bool = False) -> Callable[[], float]:
+        def trial() -> float:
+            start = time.perf_counter()
+            for c in chunks:
+                np.asarray(call(jax.device_put(c) if put else c))
+            return time.perf_counter() - start
+
+        return trial
+
+    async def in_thread() -> float:
+        # The floor of any design that keeps the loop free: the raw loop on a
+        # thread, each result posted to the loop.
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        out: list[Any] = []
+
+        def work() -> None:
+            for c in chunks:
+                loop.call_soon_threadsafe(out.append, np.asarray(vmapped(c)))
+            loop.call_soon_threadsafe(done.set_result, None)
+
+        start = time.perf_counter()
+        threading.Thread(target=work).start()
+        await done
+        return time.perf_counter() - start
+
+    async def two_threads() -> float:
+        # Dispatch on one thread, wait for results on another: the next
+        # batch's host-to-device copy overlaps this one's device-to-host copy.
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        out: list[Any] = []
+        handles: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        gate = threading.Semaphore(2)  # at most two batches in flight
+
+        def dispatch() -> None:
+            for c in chunks:
+                gate.acquire()
+                handles.put(vmapped(c))
+            handles.put(None)
+
+        def fetch() -> None:
+            while (h := handles.get()) is not None:
+                host = np.asarray(h)
+                gate.release()
+                loop.call_soon_threadsafe(out.append, host)
+            loop.call_soon_threadsafe(done.set_result, None)
+
+        start = time.perf_counter()
+        threading.Thread(target=dispatch).start()
+        threading.Thread(target=fetch).start()
+        await done
+        return time.perf_counter() - start
+
+    ops_by_depth = {d: map_batched(mlp, batch_size=batch, chunked=True, depth=d) for d in (1, 2, 4)}
+    for op in ops_by_depth.values():
+        op.compile(chunks[0][0])
+    stalls: list[float] = []
+    trials: dict[str, Callable[[], float]] = {
+        "raw loop, jit": loop_with(vmapped),
+        "raw loop, AOT compiled": loop_with(aot),
+        "raw loop, jit after device_put": loop_with(vmapped, put=True),
+        "raw loop, AOT after device_put": loop_with(aot, put=True),
+        "raw loop on a thread, posted to loop": lambda: asyncio.run(in_thread()),
+        "dispatch thread + fetch thread": lambda: asyncio.run(two_threads()),
+    }
+    for d, op in ops_by_depth.items():
+        trials[f"rxasync depth {d}, ticker"] = lambda op=op: rxasync_run(
+            lambda: reactivex.from_iterable(chunks).pipe(op), len(chunks), stalls
+        )
+        trials[f"rxasync depth {d}, no ticker"] = lambda op=op: rxasync_run(
+            lambda: reactivex.from_iterable(chunks).pipe(op), len(chunks), stalls, tick=False
+        )
+    med = alternate(trials, reps)
+    base = med["raw loop, jit"]
+    print("diagnose (chunked, per chunk; ratio = raw jit loop time / this):")
+    for name, t in med.items():
+        print(f"   {name:<38} {t / len(chunks) * 1e3:8.3f} ms  ratio {base / t:.3g}", flush=True)
 
 
 if __name__ == "__main__":
