@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from threading import get_ident as _get_ident
 from types import TracebackType
 from typing import Any, Literal, TypeVar
@@ -37,10 +37,11 @@ def to_async_iterable(
     its original type, after the items that came before it.
 
     ``break`` behaves as with an async generator: an iterator nothing else
-    refers to (``async for x in to_async_iterable(...)``) is disposed as it
-    is dropped; one you still hold in a variable keeps its place, and a
-    later ``async for`` over it goes on from there, until you close it or
-    drop it (``async with`` closes it for you).
+    refers to (``async for x in to_async_iterable(...)``) is disposed when
+    asyncio finalises it, a loop turn or two later (a ``block`` source
+    meanwhile fills at most ``max_buffer``); one you still hold in a
+    variable keeps its place, and a later ``async for`` over it goes on from
+    there, until you close it or drop it (``async with`` closes it at once).
 
     Up to ``max_buffer`` items wait for the consumer. What happens when the
     consumer is slower is ``overflow``:
@@ -77,7 +78,7 @@ def to_async_iterable(
 class AsyncObservableIterator(AsyncIterator[_T]):
     """What :func:`to_async_iterable` returns: an async iterator and async context manager."""
 
-    __slots__ = ("_buffer", "_channel", "_waiters")
+    __slots__ = ("_buffer", "_channel", "_closer", "_steps", "_waiters")
 
     def __init__(self, source: Observable[_T], max_buffer: int, overflow: Overflow) -> None:
         channel = (_BlockingChannel if overflow == "block" else _Channel)(source, max_buffer, overflow)
@@ -87,12 +88,22 @@ class AsyncObservableIterator(AsyncIterator[_T]):
         # costs a pop and one truth test, with no call into the channel.
         self._buffer = channel.buffer
         self._waiters: list[Any] | tuple[()] = channel.demand.waiters if channel.demand else ()
+        self._closer = _Closer(channel)
+        self._steps: AsyncGenerator[_T, None] | None = None
 
-    def __aiter__(self) -> AsyncIterator[_T]:
-        # ``async for`` steps an async generator: about 25 ns an item cheaper
-        # than a coroutine per ``__anext__``. It holds this object, so a
-        # ``break`` disposes (through ``__del__``) once both are dropped.
-        return _iterate(self)
+    def __aiter__(self) -> AsyncGenerator[_T, None]:
+        """The async generator that ``async for`` steps (one per iterator, made at the first call).
+
+        Stepping a native async generator costs about 25 ns an item less
+        than a coroutine per ``__anext__``. Closing it (``aclose()``, as
+        ``contextlib.aclosing(aiter(it))`` and aiostream do) disposes the
+        subscription; a ``break`` does not, so a held iterator resumes where
+        it stopped; once the iterator and the generator are both dropped, the
+        subscription is disposed (the generator's finaliser closes it).
+        """
+        if self._steps is None:
+            self._steps = _iterate(self._channel, self._buffer, self._waiters, self._closer)
+        return self._steps
 
     async def __anext__(self) -> _T:
         buf = self._buffer
@@ -117,28 +128,49 @@ class AsyncObservableIterator(AsyncIterator[_T]):
     ) -> None:
         self._channel.close()
 
+
+class _Closer:
+    """Disposes a channel when the last of its holders is dropped.
+
+    The iterator and its generator both hold it (the generator does not hold
+    the iterator: ``async for x in to_async_iterable(...)`` keeps only the
+    generator, and a cycle between the two would leave a dropped pair to the
+    cyclic garbage collector). Only this is freed by reference counting
+    alone, at once: ``break`` out of an iterator nothing else holds, or
+    dropping an iterator iterated by hand, disposes the subscription.
+    """
+
+    __slots__ = ("channel",)
+
+    def __init__(self, channel: _Channel[Any]) -> None:
+        self.channel = channel
+
     def __del__(self) -> None:
-        # `break` out of `async for` drops the iterator: dispose what it started.
-        channel = getattr(self, "_channel", None)
-        if channel is not None and channel.started:
-            channel.close()
+        if self.channel.started:
+            self.channel.close()
 
 
-async def _iterate(it: AsyncObservableIterator[_T]) -> AsyncIterator[_T]:
+async def _iterate(
+    channel: _Channel[_T], buf: deque[_T], waiters: list[Any] | tuple[()], closer: _Closer
+) -> AsyncGenerator[_T, None]:
     """What ``async for`` steps: buffered items straight from the deque, else the channel."""
-    channel = it._channel
-    buf, waiters = it._buffer, it._waiters
-    while True:
-        while buf:
-            item: _T = buf.popleft()
-            if waiters:
-                channel.relieve()
+    try:
+        while True:
+            while buf:
+                item: _T = buf.popleft()
+                if waiters:
+                    channel.relieve()
+                yield item
+            try:
+                item = await channel.next()
+            except StopAsyncIteration:
+                return
             yield item
-        try:
-            item = await channel.next()
-        except StopAsyncIteration:
-            return
-        yield item
+    finally:
+        # Closed (aclose, or the finaliser of a dropped generator), ended or
+        # failed: the subscription goes. `closer` is held until here.
+        del closer
+        channel.close()
 
 
 class _Channel(abc.ObserverBase[_T]):
@@ -158,6 +190,9 @@ class _Channel(abc.ObserverBase[_T]):
         self.buffer: deque[Any] = deque()
         self.demand = BufferDemand(max_buffer, self.buffer) if overflow == "block" else None
         self._waiter: asyncio.Future[None] | None = None
+        # True while a waiter is published or the channel is closed: the one
+        # flag block-mode on_next tests (from any thread) after its append.
+        self._alert = False
         self._subscription: abc.DisposableBase | None = None
         self._error: BaseException | None = None
         self.started = False
@@ -218,6 +253,7 @@ class _Channel(abc.ObserverBase[_T]):
         w = self._waiter
         if w is not None:
             self._waiter = None
+            self._alert = self._closed
             if not w.done():
                 w.set_result(None)
 
@@ -244,8 +280,10 @@ class _Channel(abc.ObserverBase[_T]):
                     raise error
                 raise StopAsyncIteration
             self._waiter = waiter = asyncio.get_running_loop().create_future()
+            self._alert = True
             if buf:  # an item came from another thread meanwhile (see _BlockingChannel.on_next)
                 self._waiter = None
+                self._alert = self._closed
                 break
             try:
                 await waiter
@@ -262,9 +300,17 @@ class _Channel(abc.ObserverBase[_T]):
             self.demand.release()
 
     def close(self) -> None:
+        """The consumer is done: drop what is buffered, dispose, and end a pending wait.
+
+        ``_closed`` is set before the buffer is cleared, and a producer on
+        another thread tests it after it appends (``_alert``), so an item
+        racing the close is dropped by one side or the other.
+        """
         self._closed = True
+        self._alert = True
         self.buffer.clear()
         self._dispose()
+        self._wake()  # an `async for` waiting in another task ends (StopAsyncIteration)
 
     def _dispose(self) -> None:
         self._disposed = True
@@ -279,21 +325,24 @@ class _BlockingChannel(_Channel[_T]):
     ``on_next`` appends from whatever thread calls it (``deque.append`` is
     atomic) and touches the loop only to wake a waiting consumer, so an item
     costs an append and one test. No wake-up is lost to a thread: the
-    consumer publishes its waiter *before* its last look at the buffer, the
-    producer appends *before* it looks for a waiter, so one of them sees the
-    other.
+    consumer publishes its waiter (and ``_alert``) *before* its last look at
+    the buffer, the producer appends *before* it tests ``_alert``, so one of
+    them sees the other. Closing works the same way (see :meth:`close`).
     """
 
     def on_next(self, value: _T) -> None:
         self.buffer.append(value)
-        if self._waiter is not None:
-            self._wake_any()
+        if self._alert:
+            self._on_alert()
 
-    def _wake_any(self) -> None:
-        if _get_ident() == self._thread:
-            self._wake()
-        else:
-            self._hop(self._wake)
+    def _on_alert(self) -> None:
+        if self._closed:
+            self.buffer.clear()  # the consumer is gone: nobody will take it
+        elif self._waiter is not None:
+            if _get_ident() == self._thread:
+                self._wake()
+            else:
+                self._hop(self._wake)
 
 
 async def _single(source: Observable[_T], which: Literal["first", "last", "list"]) -> Any:

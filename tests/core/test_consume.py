@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import threading
 import time
 from collections.abc import AsyncIterator
 
+import aiostream
 import pytest
 import reactivex
 from reactivex import operators as ops
@@ -357,3 +359,72 @@ async def test_to_async_iterable_item_from_a_thread_wakes_a_waiting_consumer_eve
         await asyncio.to_thread(worker.join)
     assert stalled == []
     assert got == list(range(n))
+
+
+async def test_to_async_iterable_closing_what_aiter_returns_disposes() -> None:
+    # contextlib.aclosing(aiter(it)) and aiostream close the object aiter() gave them.
+    subject: Subject[int] = Subject()
+    it = rxasync.to_async_iterable(subject)
+    await it.__aenter__()  # subscribed now (not closed: no __aexit__)
+    async with contextlib.aclosing(aiter(it)) as steps:
+        subject.on_next(1)
+        assert await anext(steps) == 1
+        assert subject.observers
+    assert not subject.observers
+    t = Tracker()
+    first3 = aiostream.stream.iterate(rxasync.to_async_iterable(t.source())) | aiostream.pipe.take(3)
+    async with first3.stream() as s:
+        got = [x async for x in s]
+    assert got == [0, 1, 2]
+    await asyncio.wait_for(t.closed.wait(), 1)
+
+
+async def test_to_async_iterable_aclose_from_another_task_ends_a_waiting_loop() -> None:
+    subject: Subject[int] = Subject()
+    it = rxasync.to_async_iterable(subject)
+    got: list[int] = []
+
+    async def consume() -> None:
+        async for x in it:
+            got.append(x)
+
+    consumer = asyncio.create_task(consume())
+    await asyncio.sleep(0.01)
+    subject.on_next(1)
+    await asyncio.sleep(0.01)
+    await it.aclose()  # the consumer is waiting for the next item
+    await asyncio.wait_for(consumer, 1)
+    assert got == [1]
+    assert not subject.observers
+
+
+async def test_to_async_iterable_no_item_after_aclose_while_a_thread_emits() -> None:
+    # An on_next from a thread that raced the close must not be handed out after it.
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(50):
+            subject: Subject[int] = Subject()
+            stop = threading.Event()
+
+            def produce(subject: Subject[int] = subject, stop: threading.Event = stop) -> None:
+                i = 0
+                while not stop.is_set():
+                    subject.on_next(i)
+                    i += 1
+
+            it = rxasync.to_async_iterable(subject, max_buffer=10**9)
+            await it.__aenter__()
+            worker = threading.Thread(target=produce)
+            worker.start()
+            try:
+                await it.__anext__()
+                await it.aclose()
+                await asyncio.sleep(0.001)
+                with pytest.raises(StopAsyncIteration):
+                    await it.__anext__()
+            finally:
+                stop.set()
+                await asyncio.to_thread(worker.join)
+    finally:
+        sys.setswitchinterval(old_interval)
