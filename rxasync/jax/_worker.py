@@ -102,6 +102,7 @@ class Worker:
             if entry is None or self.stopped.is_set():
                 return
             job, done, handle, error = entry
+            entry = None  # the only other reference to the handle: it must go with it
             try:
                 if error is not None:
                     self.post(done, job, [], error)
@@ -112,8 +113,10 @@ class Worker:
                         self.post(done, job, [], exc)
                     else:
                         self.post(done, job, outputs, None)
+                        del outputs
             finally:
-                del handle  # the device buffers go before the next batch is dispatched
+                # The device buffers go before the next batch is dispatched (depth holds).
+                handle = None
                 slots.release()
 
     def post(self, done: Done, job: Job, outputs: list[Any], error: Exception | None) -> None:
@@ -121,5 +124,5 @@ class Worker:
             return
         try:
             self.loop.call_soon_threadsafe(done, job, outputs, error)
-        except RuntimeError:  # the loop is closed: nobody is waiting any more
-            self.stopped.set()
+        except RuntimeError:  # the loop is closed: nobody is waiting any more; both threads end
+            self.close()
