@@ -144,8 +144,13 @@ def _bridge(
     scheduler: abc.SchedulerBase | None,
     batched: bool,
     on_unstarted: Callable[[], None] | None = None,
+    single: Callable[[], Awaitable[Any]] | None = None,
 ) -> Observable[Any]:
-    """The one bridge: an observable whose subscriptions each pump ``iterable`` in a task."""
+    """The one bridge: an observable whose subscriptions each pump ``iterable`` in a task.
+
+    ``single``: the iterable yields exactly the result of awaiting
+    ``single()`` (``from_awaitable``); the direct path then awaits it as is.
+    """
     what = "from_async_batches" if batched else "from_async_iterable"
     one_shot = not callable(iterable) and isinstance(iterable, AsyncIterator)
     used = False
@@ -171,7 +176,7 @@ def _bridge(
         return pump.start(loop)
 
     observable = reactivex.create(subscribe)
-    setattr(observable, _DIRECT_ATTR, Direct(open_iterator, scheduler, batched))
+    setattr(observable, _DIRECT_ATTR, Direct(open_iterator, scheduler, batched, single))
     return observable
 
 
@@ -183,20 +188,23 @@ class Direct:
     terminal pulls the same iterator in its own task: the same items, errors
     and cleanup (``aclose`` in ``finally``; cancelling the await cancels the
     pull), without RxPY's subscribe, the extra task and the hand-off. It is
-    used only on the loop the bridge would run on.
+    used only on the loop the bridge would run on. A ``from_awaitable``
+    source is awaited as it is, with no async generator around it.
     """
 
-    __slots__ = ("batched", "open", "scheduler")
+    __slots__ = ("batched", "open", "scheduler", "single")
 
     def __init__(
         self,
         open_iterator: Callable[[], AsyncIterator[Any]],
         scheduler: abc.SchedulerBase | None,
         batched: bool,
+        single: Callable[[], Awaitable[Any]] | None = None,
     ) -> None:
         self.open = open_iterator
         self.scheduler = scheduler
         self.batched = batched
+        self.single = single
 
     def usable(self, loop: asyncio.AbstractEventLoop) -> bool:
         wanted = getattr(self.scheduler, "_loop", None)
@@ -204,6 +212,8 @@ class Direct:
 
     async def consume(self, which: str) -> list[Any]:
         """Pull the items in this task: the first only (``"first"``), the last, or all."""
+        if self.single is not None:
+            return [await self.single()]
         items: list[Any] = []
         iterator = self.open()
         try:
@@ -432,7 +442,7 @@ def from_awaitable(
         async def many() -> AsyncIterator[_T]:
             yield await make()
 
-        return from_async_iterable(many, scheduler=scheduler)
+        return _bridge(many, scheduler, batched=False, single=make)
     aw = awaitable
 
     async def once() -> AsyncIterator[_T]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 from reactivex import Observable
 
-from .._bridge import from_async_iterable
+from .._bridge import from_awaitable
 from .._errors import HttpError, SourceTimeoutError
 from ._call import Attempts, Call, SessionArg, borrowed_session, make_call, open_session, send_with_retries
 from ._policy import RetryArg, TimeoutArg
@@ -124,10 +124,7 @@ def request(
         raise_for_status=raise_for_status,
     )
 
-    async def one() -> AsyncIterator[Response]:
-        yield await fetch(call)
-
-    return from_async_iterable(one)
+    return from_awaitable(lambda: fetch(call))
 
 
 def get(
@@ -239,8 +236,8 @@ def get_json(
         raise_for_status=raise_for_status,
     )
 
-    async def one() -> AsyncIterator[Any]:
+    async def value() -> Any:
         resp = await fetch(call)
-        yield decode_json(resp.body, resp.url)
+        return decode_json(resp.body, resp.url)
 
-    return from_async_iterable(one)
+    return from_awaitable(value)

@@ -428,3 +428,43 @@ async def test_to_async_iterable_no_item_after_aclose_while_a_thread_emits() -> 
                 await asyncio.to_thread(worker.join)
     finally:
         sys.setswitchinterval(old_interval)
+
+
+async def test_first_on_bare_from_awaitable_awaits_it_in_the_awaiting_task() -> None:
+    tasks: list[asyncio.Task[object] | None] = []
+    started = asyncio.Event()
+
+    saw_cancel: list[bool] = []
+
+    async def answer(x: int) -> int:
+        tasks.append(asyncio.current_task())
+        started.set()
+        try:
+            await asyncio.sleep(0 if x else 10)
+        except asyncio.CancelledError:
+            saw_cancel.append(True)
+            raise
+        return x
+
+    source = rxasync.from_awaitable(lambda: answer(len(tasks) + 1))
+    assert await rxasync.first(source) == 1
+    assert await rxasync.last(source) == 2  # a factory: each await calls it afresh
+    assert await rxasync.to_list(source) == [3]
+    assert tasks == [asyncio.current_task()] * 3  # no pump task
+
+    cancelled = rxasync.from_awaitable(lambda: answer(0))
+    started.clear()
+    waiter = asyncio.create_task(rxasync.first(cancelled))
+    await started.wait()
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert saw_cancel == [True]  # cancelling the await cancelled the coroutine
+
+    async def fail() -> int:
+        raise KeyError("nope")
+
+    with pytest.raises(KeyError, match="nope"):
+        await rxasync.first(rxasync.from_awaitable(fail))
+    # through an operator it is subscribed as before: the pump delivers the same
+    assert await rxasync.first(rxasync.from_awaitable(lambda: answer(7)).pipe(ops.map(lambda v: v * 2))) == 14
