@@ -146,8 +146,10 @@ class _Closer:
         self.channel = channel
 
     def __del__(self) -> None:
+        # No wake-up: a task still waiting is being destroyed with us, and
+        # this may run on another thread (the cyclic GC) or after the loop closed.
         if self.channel.started:
-            self.channel.close()
+            self.channel.close(wake=False)
 
 
 async def _iterate(
@@ -206,6 +208,8 @@ class _Channel(abc.ObserverBase[_T]):
     def on_next(self, value: _T) -> None:
         if _get_ident() != self._thread:
             self._hop(self.on_next, value)
+            return
+        if self._closed:  # hopped here from a thread that raced the close
             return
         buf = self.buffer
         if self._bounded and len(buf) >= self._max:
@@ -279,6 +283,13 @@ class _Channel(abc.ObserverBase[_T]):
                     error, self._error = self._error, None
                     raise error
                 raise StopAsyncIteration
+            if self._waiter is not None and not self._waiter.done():
+                # As with an async generator: one consumer at a time. A second
+                # waiter would replace the first, which would then never wake.
+                raise RuntimeError(
+                    "to_async_iterable: another task is already waiting for the next item of this "
+                    "iterator; iterate it from one task at a time"
+                )
             self._waiter = waiter = asyncio.get_running_loop().create_future()
             self._alert = True
             if buf:  # an item came from another thread meanwhile (see _BlockingChannel.on_next)
@@ -299,7 +310,7 @@ class _Channel(abc.ObserverBase[_T]):
         if self.demand is not None:
             self.demand.release()
 
-    def close(self) -> None:
+    def close(self, wake: bool = True) -> None:
         """The consumer is done: drop what is buffered, dispose, and end a pending wait.
 
         ``_closed`` is set before the buffer is cleared, and a producer on
@@ -310,7 +321,8 @@ class _Channel(abc.ObserverBase[_T]):
         self._alert = True
         self.buffer.clear()
         self._dispose()
-        self._wake()  # an `async for` waiting in another task ends (StopAsyncIteration)
+        if wake:
+            self._wake()  # an `async for` waiting in another task ends (StopAsyncIteration)
 
     def _dispose(self) -> None:
         self._disposed = True

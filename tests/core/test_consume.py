@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import sys
 import threading
 import time
@@ -468,3 +469,58 @@ async def test_first_on_bare_from_awaitable_awaits_it_in_the_awaiting_task() -> 
         await rxasync.first(rxasync.from_awaitable(fail))
     # through an operator it is subscribed as before: the pump delivers the same
     assert await rxasync.first(rxasync.from_awaitable(lambda: answer(7)).pipe(ops.map(lambda v: v * 2))) == 14
+
+
+async def test_to_async_iterable_second_concurrent_waiter_is_refused() -> None:
+    # One consumer at a time, as with an async generator: a second waiter would
+    # otherwise replace the first, which would never wake again.
+    subject: Subject[int] = Subject()
+    it = rxasync.to_async_iterable(subject)
+    first_waiter = asyncio.create_task(it.__anext__())
+    await asyncio.sleep(0.01)
+    with pytest.raises(RuntimeError, match="another task is already waiting"):
+        await it.__anext__()
+    subject.on_next(1)
+    assert await asyncio.wait_for(first_waiter, 1) == 1
+    await it.aclose()
+
+
+@pytest.mark.parametrize("overflow", ["block", "drop_oldest", "drop_newest", "error"])
+async def test_to_async_iterable_item_hopped_from_a_thread_after_aclose_is_dropped(overflow: str) -> None:
+    subject: Subject[str] = Subject()
+    it = rxasync.to_async_iterable(subject, overflow=overflow)  # type: ignore[arg-type]
+    await it.__aenter__()
+    emitter = threading.Thread(target=subject.on_next, args=("late",))
+    emitter.start()
+    emitter.join()  # its hop to the loop is queued (or, in block mode, it is buffered)
+    await it.aclose()
+    await asyncio.sleep(0)  # the hop runs
+    with pytest.raises(StopAsyncIteration):
+        await it.__anext__()
+
+
+def test_to_async_iterable_dropped_after_its_loop_closed_reports_nothing() -> None:
+    # A consumer left waiting when its loop closes is collected later: disposing
+    # then must not touch the closed loop (no "Exception ignored in __del__").
+    unraisable: list[object] = []
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = unraisable.append
+    loop = asyncio.new_event_loop()
+    loop.set_exception_handler(lambda loop, context: None)  # "Task was destroyed but it is pending"
+    try:
+        subject: Subject[int] = Subject()
+
+        async def consume(it: rxasync.AsyncObservableIterator[int]) -> int:
+            return await it.__anext__()
+
+        async def start(source: Subject[int]) -> asyncio.Task[int]:
+            return asyncio.get_running_loop().create_task(consume(rxasync.to_async_iterable(source)))
+
+        task = loop.run_until_complete(start(subject))
+        loop.run_until_complete(asyncio.sleep(0.01))
+        loop.close()
+        del task, subject  # all of it is garbage now (the subject held the subscription)
+        gc.collect()
+    finally:
+        sys.unraisablehook = old_hook
+    assert unraisable == []
