@@ -23,8 +23,9 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import traceback
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 __all__ = ["Done", "Job", "Runner", "Worker"]
 
@@ -45,6 +46,18 @@ class Job(Protocol):
 
 
 Done = Callable[[Any, list[Any], Exception | None], None]
+_E = TypeVar("_E")
+_IDLE_CHECK_S = 0.5  # how often an idle thread checks whether its loop has closed
+
+
+def _drop_frames(exc: BaseException) -> None:
+    """Clear the locals of the frames in ``exc``'s tracebacks (and its causes')."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        traceback.clear_frames(current.__traceback__)
+        current = current.__cause__ or current.__context__
 
 
 class Worker:
@@ -80,10 +93,20 @@ class Worker:
         self.fetches.put(None)
         self.slots.release()  # a dispatch thread waiting for a slot wakes and sees it stopped
 
+    def next_entry(self, entries: queue.SimpleQueue[_E]) -> _E | None:
+        """The next entry, or None when closed or when the loop closed with nobody disposing."""
+        while True:
+            try:
+                return entries.get(timeout=_IDLE_CHECK_S)
+            except queue.Empty:
+                if self.loop.is_closed():
+                    self.close()
+                    return None
+
     def dispatching(self) -> None:
         jobs, fetches, runner, slots = self.jobs, self.fetches, self.runner, self.slots
         while True:
-            entry = jobs.get()
+            entry = self.next_entry(jobs)
             if entry is None or self.stopped.is_set():
                 return
             slots.acquire()
@@ -98,7 +121,7 @@ class Worker:
     def fetching(self) -> None:
         fetches, runner, slots = self.fetches, self.runner, self.slots
         while True:
-            entry = fetches.get()
+            entry = self.next_entry(fetches)
             if entry is None or self.stopped.is_set():
                 return
             job, done, handle, error = entry
@@ -110,6 +133,7 @@ class Worker:
                     try:
                         outputs = runner.fetch(handle, job.start, job.count)
                     except Exception as exc:
+                        _drop_frames(exc)  # its traceback would keep `handle` (the device buffers)
                         self.post(done, job, [], exc)
                     else:
                         self.post(done, job, outputs, None)

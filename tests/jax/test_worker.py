@@ -78,3 +78,49 @@ def test_worker_threads_end_when_the_loop_closes_without_a_dispose() -> None:
             break
         time.sleep(0.02)
     assert _worker_threads("orphan") == []
+
+
+class _FailingFirstFetch(_Runner):
+    def fetch(self, handle: _Handle, start: int, count: int) -> list[Any]:
+        if start == 0:
+            raise ValueError("device error")
+        return [start]
+
+
+async def test_worker_fetch_error_does_not_keep_the_batch_alive() -> None:
+    # The error's traceback holds the fetch frame, which holds the handle:
+    # its locals are cleared before the slot is released.
+    runner = _FailingFirstFetch()
+    worker = Worker(runner, asyncio.get_running_loop(), depth=1, name="err")
+    got: list[tuple[int, list[Any], Exception | None]] = []
+    try:
+        for k in (0, 1):
+            worker.submit(_Job(k), lambda job, out, err: got.append((job.start, out, err)))
+        for _ in range(200):
+            if len(got) == 2:
+                break
+            await asyncio.sleep(0.005)
+        assert [(start, out) for start, out, _ in got] == [(0, []), (1, [1])]
+        assert isinstance(got[0][2], ValueError)
+        assert runner.alive_at_dispatch == [0, 0]
+        gc.collect()
+        assert runner.refs[0]() is None  # not kept by the error we still hold
+    finally:
+        worker.close()
+
+
+def test_worker_idle_threads_end_when_the_loop_closes_without_a_dispose() -> None:
+    loop = asyncio.new_event_loop()
+    worker = Worker(_Runner(), loop, depth=2, name="idle")
+
+    async def run_one() -> None:
+        worker.submit(_Job(0), lambda *args: None)
+        await asyncio.sleep(0.1)  # done and posted: both threads wait for more
+
+    loop.run_until_complete(run_one())
+    loop.close()
+    for _ in range(150):
+        if not _worker_threads("idle"):
+            break
+        time.sleep(0.02)
+    assert _worker_threads("idle") == []
