@@ -42,6 +42,8 @@ def to_async_iterable(
     meanwhile fills at most ``max_buffer``); one you still hold in a
     variable keeps its place, and a later ``async for`` over it goes on from
     there, until you close it or drop it (``async with`` closes it at once).
+    Iterate it from one task at a time: a second task waiting for the next
+    item while another waits gets a ``RuntimeError``.
 
     Up to ``max_buffer`` items wait for the consumer. What happens when the
     consumer is slower is ``overflow``:
