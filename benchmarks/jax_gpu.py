@@ -1,6 +1,6 @@
 """rxasync.jax on whatever ``jax.devices()`` gives (a GPU, several, or the CPU): one command, figures out.
 
-Self-contained: run from the repository root on a machine with JAX for its
+Needs only this checkout (rxasync and benchmarks._util): run from the repository root on a machine with JAX for its
 accelerator installed::
 
     python benchmarks/jax_gpu.py            # or: python -m benchmarks.jax_gpu [--quick] [--reps N]
@@ -42,6 +42,7 @@ import reactivex
 from reactivex import operators as ops
 
 import rxasync
+from benchmarks._util import alternate, rate
 from rxasync.jax import map_batched
 
 TARGETS = {"per-element vs RxPY map": 15.0, "per-element vs hand loop": 0.7, "chunked vs raw loop": 0.8}
@@ -56,23 +57,6 @@ def make_mlp(width: int) -> Callable[[jax.Array], jax.Array]:
         return jnp.tanh(jax.nn.relu(x @ w1) @ w2)
 
     return mlp
-
-
-def alternate(trials: dict[str, Callable[[], float]], reps: int) -> dict[str, float]:
-    for trial in trials.values():  # warm-up
-        trial()
-    times: dict[str, list[float]] = {name: [] for name in trials}
-    for _ in range(reps):
-        for name, trial in trials.items():
-            times[name].append(trial())
-    return {name: statistics.median(ts) for name, ts in times.items()}
-
-
-def rate(per_s: float) -> str:
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if per_s >= scale:
-            return f"{per_s / scale:.3g}{unit}/s"
-    return f"{per_s:.3g}/s"
 
 
 async def _ticked(
@@ -188,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
         "raw_chunks": "raw loop over the same chunks",
     }
     for key, label in labels.items():
-        print(f"   {label:<42} {rate(per_s[key]):>10} rows", flush=True)
+        print(f"   {label:<42} {rate(round(per_s[key]), 1):>10} rows", flush=True)
     ratios = {
         "per-element vs RxPY map": per_s["rxasync"] / per_s["rx_map"],
         "per-element vs hand loop": per_s["rxasync"] / per_s["hand"],
@@ -222,8 +206,8 @@ def main(argv: list[str] | None = None) -> None:
             reps,
         )
         print(
-            f"{len(devices)} devices (NamedSharding) {rate(n / med2['split'])} rows vs one device "
-            f"{rate(n / med2['one'])}: ratio {med2['one'] / med2['split']:.3g} (report)",
+            f"{len(devices)} devices (NamedSharding) {rate(n, med2['split'])} rows vs one device "
+            f"{rate(n, med2['one'])}: ratio {med2['one'] / med2['split']:.3g} (report)",
             flush=True,
         )
 
