@@ -194,9 +194,6 @@ class _Channel(abc.ObserverBase[_T]):
         self.buffer: deque[Any] = deque()
         self.demand = BufferDemand(max_buffer, self.buffer) if overflow == "block" else None
         self._waiter: asyncio.Future[None] | None = None
-        # True while a waiter is published or the channel is closed: the one
-        # flag block-mode on_next tests (from any thread) after its append.
-        self._alert = False
         self._subscription: abc.DisposableBase | None = None
         self._error: BaseException | None = None
         self.started = False
@@ -259,7 +256,6 @@ class _Channel(abc.ObserverBase[_T]):
         w = self._waiter
         if w is not None:
             self._waiter = None
-            self._alert = self._closed
             if not w.done():
                 w.set_result(None)
 
@@ -293,10 +289,8 @@ class _Channel(abc.ObserverBase[_T]):
                     "iterator; iterate it from one task at a time"
                 )
             self._waiter = waiter = asyncio.get_running_loop().create_future()
-            self._alert = True
             if buf:  # an item came from another thread meanwhile (see _BlockingChannel.on_next)
                 self._waiter = None
-                self._alert = self._closed
                 break
             try:
                 await waiter
@@ -316,11 +310,10 @@ class _Channel(abc.ObserverBase[_T]):
         """The consumer is done: drop what is buffered, dispose, and end a pending wait.
 
         ``_closed`` is set before the buffer is cleared, and a producer on
-        another thread tests it after it appends (``_alert``), so an item
+        another thread tests it after it appends, so an item
         racing the close is dropped by one side or the other.
         """
         self._closed = True
-        self._alert = True
         self.buffer.clear()
         self._dispose()
         if wake:
@@ -339,17 +332,17 @@ class _BlockingChannel(_Channel[_T]):
     ``on_next`` appends from whatever thread calls it (``deque.append`` is
     atomic) and touches the loop only to wake a waiting consumer, so an item
     costs an append and one test. No wake-up is lost to a thread: the
-    consumer publishes its waiter (and ``_alert``) *before* its last look at
-    the buffer, the producer appends *before* it tests ``_alert``, so one of
-    them sees the other. Closing works the same way (see :meth:`close`).
+    consumer publishes its waiter *before* its last look at the buffer, the
+    producer appends *before* it looks for a waiter, so one of them sees the
+    other. Closing works the same way (see :meth:`close`).
     """
 
     def on_next(self, value: _T) -> None:
         self.buffer.append(value)
-        if self._alert:
-            self._on_alert()
+        if self._waiter is not None or self._closed:
+            self._after_append()
 
-    def _on_alert(self) -> None:
+    def _after_append(self) -> None:
         if self._closed:
             self.buffer.clear()  # the consumer is gone: nobody will take it
         elif self._waiter is not None:
