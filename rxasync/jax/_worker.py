@@ -7,9 +7,10 @@ thread waits for batch ``k``'s result and copies it back, so on a GPU the
 two copies can run at once on the device's two copy engines instead of one
 after the other (and on a CPU the stacking of the next batch overlaps the
 wait). On an H100 this took per-element ``map_batched`` from a median 0.91x
-(five runs) to 1.12x (four runs) a hand-written loop (benchmarks/jax_gpu.py). At
-most ``depth`` batches are dispatched and not yet fetched. Batches are dispatched in the order submitted, so ``scan`` can
-chain its state from one to the next.
+(five runs) to 1.12x (four runs) a hand-written loop (benchmarks/jax_gpu.py).
+At most ``depth`` batches are dispatched and not yet fetched. Batches are
+dispatched in the order submitted, so ``scan`` can chain its state from one
+to the next.
 
 The loop submits with :meth:`Worker.submit` (a non-blocking queue put);
 each result comes back as one ``call_soon_threadsafe(done, job, outputs,
@@ -125,23 +126,19 @@ class Worker:
             if entry is None or self.stopped.is_set():
                 return
             job, done, handle, error = entry
-            entry = None  # the only other reference to the handle: it must go with it
-            try:
-                if error is not None:
-                    self.post(done, job, [], error)
-                else:
-                    try:
-                        outputs = runner.fetch(handle, job.start, job.count)
-                    except Exception as exc:
-                        _drop_frames(exc)  # its traceback would keep `handle` (the device buffers)
-                        self.post(done, job, [], exc)
-                    else:
-                        self.post(done, job, outputs, None)
-                        del outputs
-            finally:
-                # The device buffers go before the next batch is dispatched (depth holds).
-                handle = None
-                slots.release()
+            # `entry`, `handle` and a fetch error's frames are all that hold the
+            # device buffers: they go before the slot is freed (depth holds).
+            entry = None
+            outputs: list[Any] = []
+            if error is None:
+                try:
+                    outputs = runner.fetch(handle, job.start, job.count)
+                except Exception as exc:
+                    _drop_frames(exc)
+                    error = exc
+            handle = None
+            slots.release()
+            self.post(done, job, outputs, error)
 
     def post(self, done: Done, job: Job, outputs: list[Any], error: Exception | None) -> None:
         if self.stopped.is_set():
