@@ -180,9 +180,9 @@ class LineDecoder:
         return pieces
 
     def _first_too_long(self, lines: list[str]) -> int:
-        limit = self.max_line_length + (2 if self.keepends else 0)
+        limit = self.max_line_length  # characters without the line's ending, kept or not
         for index, line in enumerate(lines):
-            if len(line) > limit and len(line.rstrip("\r\n")) > self.max_line_length:
+            if len(line) > limit and (not self.keepends or len(line.rstrip("\r\n")) > limit):
                 return index
         return -1
 
@@ -209,7 +209,11 @@ class LineDecoder:
 
     def _decode_error(self, exc: UnicodeDecodeError, data: bytes, held: int) -> DecodeError:
         good = data[: exc.start].decode(self.encoding, "replace")
+        if self._cr:  # a "\r" ended the last chunk: with the text after it, one line end
+            good = "\r" + good
         newlines = len(_NEWLINE.findall(good))
+        if self._cr and not self.keepends:
+            newlines -= 1  # that "\r" already ended a line counted in self.line
         line = self.line + 1 + newlines
         offset = self.offset - held + exc.start
         where = f" in {self.source}" if self.source else ""

@@ -134,3 +134,55 @@ def test_line_decoder_ten_megabyte_line_is_linear() -> None:
 def test_line_decoder_bad_arguments(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         LineDecoder(**kwargs)  # type: ignore[arg-type]
+
+
+def test_line_decoder_crlf_split_then_bad_byte_counts_the_line_once() -> None:
+    # issue 11 item 9: the "\n" completing a CRLF split across chunks is not a new line
+    d = LineDecoder()
+    assert d.feed(b"a\r") == ["a"]
+    with pytest.raises(rxasync.DecodeError) as info:
+        d.feed(b"\n\xff")
+    assert (info.value.line, info.value.offset) == (2, 3)
+    assert "line 2" in str(info.value)
+
+
+@pytest.mark.parametrize("keepends", [False, True])
+@pytest.mark.parametrize(
+    ("first", "second", "line"), [(b"a\r", b"\n\xff", 2), (b"a\r", b"\xff", 2), (b"a\r", b"b\r\n\r\xff", 4)]
+)
+def test_line_decoder_bad_byte_after_split_cr_names_its_line(
+    keepends: bool, first: bytes, second: bytes, line: int
+) -> None:
+    # issue 11 items 9 and 10: the same line number with and without keepends
+    d = LineDecoder(keepends=keepends)
+    d.feed(first)
+    with pytest.raises(rxasync.DecodeError) as info:
+        d.feed(second)
+    assert info.value.line == line
+    assert info.value.offset == len(first) + len(second) - 1
+
+
+def test_line_decoder_bad_byte_line_matches_splitlines_at_every_split() -> None:
+    # the line of a bad byte is what splitlines says, wherever the chunks are cut
+    data = b"x\r\ny\rz\n\r\n\xff"
+    line = len(data[:-1].decode().splitlines()) + 1
+    for keepends in (False, True):
+        for cut in range(len(data)):
+            d = LineDecoder(keepends=keepends)
+            with pytest.raises(rxasync.DecodeError) as info:
+                d.feed(data[:cut])
+                d.feed(data[cut:])
+            assert info.value.line == line, (keepends, cut)
+
+
+@pytest.mark.parametrize("keepends", [False, True])
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_line_decoder_max_line_length_is_the_same_with_keepends(keepends: bool, ending: str) -> None:
+    # issue 11 item 10: the limit counts characters without the ending, keepends or not
+    d = LineDecoder(max_line_length=3, keepends=keepends)
+    data = f"aaa{ending}bbbb{ending}cc{ending}".encode()
+    expected = ["aaa" + ending] if keepends else ["aaa"]
+    assert d.feed(data) == expected
+    with pytest.raises(rxasync.LineTooLongError) as info:
+        d.feed(b"")
+    assert info.value.line == 2

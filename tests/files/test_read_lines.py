@@ -108,6 +108,30 @@ async def test_read_lines_line_too_long_is_line_too_long_error(tmp_path: Path) -
     assert isinstance(info.value, rxasync.DecodeError)
 
 
+async def test_read_lines_keepends_max_line_length_refuses_one_char_too_many(tmp_path: Path) -> None:
+    # issue 11 item 10: the limit is the same with keepends (the ending is not counted)
+    path = tmp_path / "long.txt"
+    path.write_bytes(b"aaaa\nbb\n")
+    for keepends in (False, True):
+        with pytest.raises(rxasync.LineTooLongError) as info:
+            await rxasync.to_list(read_lines(path, max_line_length=3, keepends=keepends))
+        assert info.value.line == 1
+    assert await rxasync.to_list(read_lines(path, max_line_length=4, keepends=True)) == ["aaaa\n", "bb\n"]
+
+
+@pytest.mark.parametrize("keepends", [False, True])
+@pytest.mark.parametrize("ending", [b"\r\n", b"\r"])
+async def test_read_lines_bad_byte_after_a_cr_ending_a_block_names_its_line(
+    tmp_path: Path, keepends: bool, ending: bytes
+) -> None:
+    # issue 11 items 9 and 10: "\r" ends the first block, the next starts with "\n" or a bad byte
+    path = tmp_path / "straddle.txt"
+    path.write_bytes(b"x" * (BLOCK - 1) + ending + b"\xff\n")
+    with pytest.raises(rxasync.DecodeError) as info:
+        await rxasync.to_list(read_lines(path, keepends=keepends))
+    assert (info.value.line, info.value.offset) == (2, BLOCK - 1 + len(ending))
+
+
 async def test_read_lines_endless_line_fails_before_reading_it_all(tmp_path: Path) -> None:
     path = tmp_path / "endless.txt"
     with path.open("wb") as f:
