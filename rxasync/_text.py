@@ -129,6 +129,37 @@ class LineDecoder:
         """Characters of the line in progress (not yet returned)."""
         return self._partlen
 
+    def offset_of(self, lines: list[str], index: int, column: int = 0) -> int:
+        """The byte offset in the stream of character ``column`` of ``lines[index]``.
+
+        ``lines`` is the list the last :meth:`feed` or :meth:`close` returned.
+        The lines' bytes are counted back from the end of what was fed, so
+        their endings must be kept (``keepends=True``), and the count is exact
+        for an encoding that encodes each character on its own (UTF-8, ASCII,
+        Latin-1...) decoded with ``errors="strict"`` (a substituted character
+        has no bytes of its own to count). ``http.ndjson`` uses it for the
+        ``offset`` of a line that is not JSON.
+
+        Raises:
+            ValueError: the decoder drops the line endings (``keepends=False``).
+
+        Example:
+            >>> d = LineDecoder(keepends=True)
+            >>> lines = d.feed("é\\r\\nab\\nc".encode())
+            >>> lines, d.offset_of(lines, 1, 1)  # the "b": after "é\\r\\n" (4 bytes) and "a"
+            (['é\\r\\n', 'ab\\n'], 5)
+        """
+        if not self.keepends:
+            raise ValueError("offset_of needs keepends=True: the line endings are counted")
+        encoding = self.encoding
+        after = sum(len(line.encode(encoding)) for line in lines[index:])
+        return self._line_start() - after + len(lines[index][:column].encode(encoding))
+
+    def _line_start(self) -> int:
+        """Byte offset of the line in progress: what was fed, less the bytes not yet returned."""
+        held = len(self._decoder.getstate()[0]) + (1 if self._cr else 0)  # a kept "\r" held back
+        return self.offset - held - len("".join(self._parts).encode(self.encoding))
+
     def _split(self, text: str) -> list[str]:
         if self.keepends:
             if self._cr:  # a "\r" held back from the last chunk: it may start a "\r\n"

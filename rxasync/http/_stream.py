@@ -192,7 +192,8 @@ def ndjson(
 
     Raises:
         DecodeError: (as ``on_error``) a line is not JSON; the error names its
-            line number and the URL. Values before it were delivered.
+            line number and the URL, and its ``offset`` is the byte offset in
+            the body where parsing failed. Values before it were delivered.
 
     Example:
         >>> import asyncio, rxasync
@@ -212,16 +213,17 @@ def ndjson(
     call = call_of(url, options)
 
     async def gen() -> AsyncIterator[list[Any]]:
-        decoder = _decoder("utf-8", "strict", max_line_length, call.url)
+        decoder = LineDecoder("utf-8", "strict", max_line_length, keepends=True, source=call.url)
         async with aclosing(_line_batches(call, decoder, chunk_size)) as batches:
             async for batch in batches:
                 first = decoder.line - len(batch) + 1
                 values: list[Any] = []
                 try:
-                    for number, line in enumerate(batch, first):
+                    for index, line in enumerate(batch):
                         if line and not line.isspace():
-                            values.append(decode_json(line, call.url, number))
-                except DecodeError:
+                            values.append(decode_json(line.rstrip("\r\n"), call.url, first + index))
+                except DecodeError as exc:  # its offset is the column: make it the body's byte offset
+                    exc.offset = decoder.offset_of(batch, index, exc.offset)
                     yield values  # the values before the bad line are delivered first
                     raise
                 yield values

@@ -186,3 +186,34 @@ def test_line_decoder_max_line_length_is_the_same_with_keepends(keepends: bool, 
     with pytest.raises(rxasync.LineTooLongError) as info:
         d.feed(b"")
     assert info.value.line == 2
+
+
+@given(
+    lines=st.lists(st.sampled_from(["", "a", "é", "北京", "🚀", "ab c"]), min_size=1, max_size=8),
+    endings=st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=8, max_size=8),
+    cuts=st.lists(st.integers(min_value=0, max_value=80), max_size=5),
+)
+def test_line_decoder_offset_of_is_the_byte_offset_in_the_stream(
+    lines: list[str], endings: list[str], cuts: list[int]
+) -> None:
+    # issue 11 item 11: what ndjson's DecodeError.offset is built on
+    text = "".join(line + endings[i] for i, line in enumerate(lines)) + "tail"
+    data = text.encode()
+    d = LineDecoder(keepends=True)
+    seen: list[int] = []
+    prev = 0
+    for cut in [*sorted(c for c in cuts if c <= len(data)), len(data), None]:
+        batch = d.feed(data[prev:cut]) if cut is not None else d.close()
+        seen += [d.offset_of(batch, i, len(line) - 1) for i, line in enumerate(batch)]
+        prev = cut or 0
+    starts = [len("".join(text.splitlines(keepends=True)[:i]).encode()) for i in range(len(seen))]
+    wanted = [
+        s + len(line[:-1].encode()) for s, line in zip(starts, text.splitlines(keepends=True), strict=True)
+    ]
+    assert seen == wanted
+
+
+def test_line_decoder_offset_of_needs_keepends() -> None:
+    d = LineDecoder()
+    with pytest.raises(ValueError, match="keepends=True"):
+        d.offset_of(d.feed(b"a\n"), 0)
