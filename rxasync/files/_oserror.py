@@ -3,7 +3,8 @@
 Every file operation in ``rxasync.files`` runs inside :func:`os_errors` (or
 calls :func:`file_error`), so the same errno always gives the same class,
 and the error keeps ``errno``, ``strerror`` and ``filename`` with the
-original chained as ``__cause__``.
+original chained as ``__cause__``. Every reader that finds a file shorter
+than it was when opened raises :func:`truncated_error`.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .._errors import (
+    FileChangedError,
     FileNotFoundSourceError,
     FileSourceError,
     IsADirectorySourceError,
     PermissionSourceError,
 )
 
-__all__ = ["file_error", "os_errors"]
+__all__ = ["file_error", "os_errors", "truncated_error"]
 
 _BY_ERRNO: dict[int, type[FileSourceError]] = {
     errno.ENOENT: FileNotFoundSourceError,
@@ -50,6 +52,21 @@ def file_error(exc: OSError, path: str) -> FileSourceError:
     else:
         error = cls(exc.errno, exc.strerror or str(exc), filename)
     error.__cause__ = exc
+    return error
+
+
+def truncated_error(path: str, size_at_open: int, pos: int) -> FileChangedError:
+    """The error of a reader that found the end of ``path`` at ``pos``, before its size at open.
+
+    Example:
+        >>> e = truncated_error("/x", 10, 4)
+        >>> str(e), e.errno, e.filename
+        ('/x was truncated while read: it had 10 bytes when opened, but ended at byte 4', None, '/x')
+    """
+    error = FileChangedError(
+        f"{path} was truncated while read: it had {size_at_open} bytes when opened, but ended at byte {pos}"
+    )
+    error.filename = path
     return error
 
 

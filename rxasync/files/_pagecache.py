@@ -23,7 +23,7 @@ import os
 import stat
 
 from ._offload import Offload
-from ._oserror import os_errors
+from ._oserror import os_errors, truncated_error
 
 __all__ = ["PageCacheReader"]
 
@@ -34,7 +34,7 @@ _YIELD_EVERY = 1 << 20  # bytes read on the loop between two yields to it
 class PageCacheReader:
     """Read ``path`` block by block into one buffer. Loop thread only."""
 
-    __slots__ = ("_buffer", "_fd", "_nowait", "_offload", "_since_yield", "_view", "path", "pos")
+    __slots__ = ("_buffer", "_fd", "_nowait", "_offload", "_since_yield", "_size", "_view", "path", "pos")
 
     def __init__(self, path: str, block_size: int) -> None:
         self.path = path
@@ -42,6 +42,7 @@ class PageCacheReader:
         self._buffer = bytearray(block_size)
         self._view = memoryview(self._buffer)
         self._fd = -1
+        self._size = 0  # at open: a read that ends before it finds the file truncated
         self._nowait = _NOWAIT
         self._offload = Offload()
         self._since_yield = 0
@@ -65,14 +66,20 @@ class PageCacheReader:
                 return False
             # O_NONBLOCK: should the path become a FIFO meanwhile, do not wait for a writer
             fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
-            if stat.S_ISREG(os.fstat(fd).st_mode):
-                self._fd = fd
+            info = os.fstat(fd)
+            if stat.S_ISREG(info.st_mode):
+                self._fd, self._size = fd, info.st_size
                 return True
             os.close(fd)
             return False
 
     async def read(self) -> memoryview:
-        """The next block (empty at the end), valid until the next call."""
+        """The next block (empty at the end), valid until the next call.
+
+        Raises:
+            FileChangedError: the file ends before the size it had when opened.
+            FileSourceError: (a subclass) reading failed.
+        """
         n = -1
         if self._nowait is not None:
             try:
@@ -92,6 +99,8 @@ class PageCacheReader:
             if self._since_yield >= _YIELD_EVERY:
                 self._since_yield = 0
                 await asyncio.sleep(0)
+        if n == 0 and self.pos < self._size:
+            raise truncated_error(self.path, self._size, self.pos)
         self.pos += n
         return self._view[:n]
 

@@ -54,7 +54,9 @@ def read_chunks(
     Reading goes on to the end of the file as it is when the reader gets
     there (bytes appended meanwhile are included). A file *truncated* while
     read, so that it ends before the size it had when opened, fails with
-    :class:`FileChangedError` rather than ending early and silently.
+    :class:`FileChangedError` rather than ending early and silently. A file
+    *renamed over* (or deleted) while read is read to its end all the same:
+    you get the whole old file, never a mix (see :class:`FileChangedError`).
 
     Why not aiofiles: its every ``read`` is a hop to the default executor and
     back; this reads in ``chunk_size`` blocks on one thread and wakes the
@@ -135,6 +137,10 @@ def read_lines(
     lists and are emitted one by one; demand is still per line: with a slow
     rxasync stage downstream, emission pauses mid-list and reading stops.
 
+    While read, the file is handled as by :func:`read_chunks`: appended lines
+    are included, a truncation fails with :class:`FileChangedError`, and a
+    file renamed over is read whole from the old copy.
+
     Each item through an observable costs about 0.1 µs (two Python calls in
     RxPY); where that matters, :func:`read_line_batches` gives the same lines
     as lists, at about the speed of a plain ``for line in f``.
@@ -161,6 +167,7 @@ def read_lines(
         DecodeError: (as ``on_error``) invalid data, naming the 1-based line
             and the 0-based byte offset; not with a lenient ``errors``.
         LineTooLongError: (as ``on_error``) a line over ``max_line_length``.
+        FileChangedError: (as ``on_error``) the file was truncated while read.
         FileSourceError: (as ``on_error``, a subclass) as :func:`read_chunks`.
 
     Example:

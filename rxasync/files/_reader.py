@@ -27,8 +27,7 @@ import stat
 import threading
 from collections import deque
 
-from .._errors import FileChangedError
-from ._oserror import os_errors
+from ._oserror import os_errors, truncated_error
 
 __all__ = ["BlockReader"]
 
@@ -156,7 +155,7 @@ class BlockReader:
             data = os.pread(fd, n, pos) if regular else os.read(fd, n)
             if not data:
                 if pos < (size_at_open if end is None else min(size_at_open, end)):
-                    raise self._truncated(pos, size_at_open)
+                    raise truncated_error(self.path, size_at_open, pos)
                 return
             pos += len(data)
             with cond:
@@ -164,14 +163,6 @@ class BlockReader:
                 if len(blocks) >= wake_at or not regular:
                     self._wake_locked()
             wake_at = max(1, limit // 2)
-
-    def _truncated(self, pos: int, size_at_open: int) -> FileChangedError:
-        error = FileChangedError(
-            f"{self.path} was truncated while read: it had {size_at_open} bytes when opened, "
-            f"but ended at byte {pos}"
-        )
-        error.filename = self.path
-        return error
 
     def _wake_locked(self) -> None:
         waiter = self._waiter
