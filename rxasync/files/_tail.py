@@ -2,7 +2,10 @@
 
 The blocking part, :class:`_Follower`, runs on the default executor once per
 poll (one thread hop per ``poll_interval``, or back to back while there is
-more to read). It notices the three things ``tail -F`` survives:
+more to read). Where it starts is taken at subscription, with one ``stat``
+in ``subscribe`` (the file's identity and size), not at its first poll,
+which runs later on a worker thread. It notices the three things
+``tail -F`` survives:
 
 * **not there yet** (or removed): it retries the name at every poll;
 * **rotated** (the name now points to another file): it reads the old file
@@ -23,7 +26,8 @@ import os
 import stat
 from collections.abc import AsyncIterator
 
-from reactivex import Observable
+import reactivex
+from reactivex import Observable, abc
 
 from .._bridge import from_async_iterable
 from .._text import DEFAULT_MAX_LINE_LENGTH, LineDecoder
@@ -49,9 +53,13 @@ def tail(
 ) -> Observable[str]:
     """The lines appended to a file, following it by name like ``tail -F``; never completes.
 
-    Starts at the end of the file as it is at subscription (``from_start``:
-    at its beginning). Every ``poll_interval`` seconds it reads what was
-    appended and emits each complete line. It survives:
+    Starts at the end of the file as it is at subscription, like
+    ``tail -n 0 -F`` (``from_start``: at its beginning): ``subscribe`` looks
+    at the file once (one ``stat``, on the subscribing thread), so a line
+    written right after it is not missed; if the file is replaced or
+    truncated before the first poll, all of what is there then is new and
+    read. Every ``poll_interval`` seconds it reads what was appended and
+    emits each complete line. It survives:
 
     * the file **not existing yet**, or being deleted: it waits for it, and
       reads a file that appears from its start;
@@ -112,8 +120,7 @@ def tail(
     if isinstance(poll_interval, bool) or not isinstance(poll_interval, int | float) or not poll_interval > 0:
         raise ValueError(f"poll_interval must be a number > 0, got {poll_interval!r}")
 
-    async def lines() -> AsyncIterator[str]:
-        follower = _Follower(name, from_start)
+    async def lines(follower: _Follower) -> AsyncIterator[str]:
         offload = Offload()
 
         def decoder() -> LineDecoder:
@@ -136,15 +143,40 @@ def tail(
             await offload.drain()
             follower.close()
 
-    return from_async_iterable(lines)
+    def subscribed(_: abc.SchedulerBase | None) -> Observable[str]:
+        follower = _Follower(name, None if from_start else _end_now(name))
+        return from_async_iterable(lambda: lines(follower))
+
+    return reactivex.defer(subscribed)  # the file's end is taken in subscribe, not at the first poll
+
+
+_Mark = tuple[int, int, int] | None  # (st_dev, st_ino, st_size) of the file at subscription
+
+
+def _end_now(path: str) -> _Mark:
+    """Where the file ends now, on the subscribing thread: one ``stat`` (no file is opened).
+
+    ``None`` if it does not exist (it will be read from its start when it
+    appears) or cannot be looked at (the first poll reports why).
+    """
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino, info.st_size
 
 
 class _Follower:
-    """The file followed: its descriptor, identity and read position. Worker thread only."""
+    """The file followed: its descriptor, identity and read position. Worker thread only.
 
-    def __init__(self, path: str, from_start: bool) -> None:
+    ``start``: the file's identity and size at subscription, where reading
+    starts if the file first opened is still that file; ``None``: from the
+    start of the first file opened.
+    """
+
+    def __init__(self, path: str, start: _Mark) -> None:
         self.path = path
-        self.at_end = not from_start  # only the first file opened skips its content
+        self.start = start  # only the first file opened may skip its content
         self.fd = -1
         self.ident = (0, 0)
         self.pos = 0
@@ -170,15 +202,17 @@ class _Follower:
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
-            self.at_end = False  # it will appear: read it from its start
+            self.start = None  # it will appear: read it from its start
             return False
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
             os.close(fd)
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), self.path)
         self.fd, self.ident = fd, (info.st_dev, info.st_ino)
-        self.pos = info.st_size if self.at_end else 0
-        self.at_end = False
+        start, self.start = self.start, None
+        # The file seen at subscription: go on from its end then (if it is shorter now, poll
+        # sees a truncation). Another file, replaced since: all of it is new.
+        self.pos = start[2] if start is not None and start[:2] == self.ident else 0
         return True
 
     def _read(self, pieces: list[bytes | None]) -> bool:

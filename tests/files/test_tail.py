@@ -38,15 +38,61 @@ async def test_tail_default_skips_what_was_there(tmp_path: Path) -> None:
     path.write_text("old\n")
     c = Collector(tail(path, poll_interval=POLL))
     try:
-        i = 0
-        while not c.items and i < 500:  # until the follower has opened the file, appends may be skipped
+        for i in range(3):
             append(path, f"new {i}\n")
-            i += 1
             await asyncio.sleep(0.02)
-        append(path, "last\n")
-        await wait_until(lambda: c.items[-1:] == ["last"])
-        assert "old" not in c.items
-        assert all(line.startswith("new") for line in c.items[:-1])
+        await wait_until(lambda: c.items == ["new 0", "new 1", "new 2"])
+    finally:
+        c.dispose()
+
+
+async def test_tail_starts_at_the_end_as_it_was_at_subscription(tmp_path: Path) -> None:
+    # issue 11 item 12: a line written right after subscribing, before the first poll, is not lost
+    path = tmp_path / "app.log"
+    path.write_text("old\n")
+    c = Collector(tail(path, poll_interval=POLL))
+    try:
+        append(path, "right after subscribe\n")  # the follower's first poll has not run yet
+        await wait_until(lambda: c.items == ["right after subscribe"])
+    finally:
+        c.dispose()
+
+
+async def test_tail_each_subscription_starts_at_its_own_end(tmp_path: Path) -> None:
+    path = tmp_path / "app.log"
+    path.write_text("old\n")
+    source = tail(path, poll_interval=POLL)
+    first = Collector(source)
+    append(path, "a\n")
+    second = Collector(source)
+    append(path, "b\n")
+    try:
+        await wait_until(lambda: first.items == ["a", "b"] and second.items == ["b"])
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+async def test_tail_file_replaced_before_the_first_poll_is_read_from_its_start(tmp_path: Path) -> None:
+    path = tmp_path / "app.log"
+    path.write_text("old\n")
+    c = Collector(tail(path, poll_interval=POLL))
+    try:
+        fresh = tmp_path / "fresh.log"
+        fresh.write_text("new file\n")
+        os.replace(fresh, path)  # after subscription: all of the new file is new
+        await wait_until(lambda: c.items == ["new file"])
+    finally:
+        c.dispose()
+
+
+async def test_tail_file_truncated_before_the_first_poll_is_read_from_its_start(tmp_path: Path) -> None:
+    path = tmp_path / "app.log"
+    path.write_text("an old line, long enough\n")
+    c = Collector(tail(path, poll_interval=POLL))
+    try:
+        path.write_text("short\n")  # truncated below the end taken at subscription, then written
+        await wait_until(lambda: c.items == ["short"])
     finally:
         c.dispose()
 
