@@ -2,7 +2,9 @@
 
 :class:`Target` owns the descriptor. Atomic: a temporary file next to the
 target (``.<name>.<random>.tmp``), renamed over it by :meth:`Target.commit`;
-:meth:`Target.close` removes it unless committed. In place: the target itself.
+:meth:`Target.close` removes it unless committed. An existing target the
+process may not write is refused before anything is written, as in place.
+In place: the target itself.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class Target:
         except OSError as exc:  # name the file the user asked for, not our temporary name
             raise OSError(exc.errno, exc.strerror, path) from exc
         if info is not None:
+            _check_writable(self.final, path)
             os.fchmod(self.fd, stat.S_IMODE(info.st_mode))
             if opts.append:
                 self._copy_old(path)
@@ -109,6 +112,23 @@ class Target:
         if self.temp is not None and not self.committed:
             with contextlib.suppress(OSError):
                 os.unlink(self.temp)
+
+
+def _check_writable(final: str, path: str) -> None:
+    """Refuse to replace a file the process may not write, as opening it in place would.
+
+    Renaming over a file needs only the folder's permission, so without this
+    an atomic write would replace a read-only file (mode 444) that
+    ``atomic=False`` may not open. The kernel's own check for an ``open``
+    for writing is asked (``faccessat`` with the effective ids: permission
+    bits, ACLs, read-only file systems and immutable files, and root's
+    override, alike); the temporary file is removed by :meth:`Target.close`.
+    """
+    if not os.access(final, os.W_OK, effective_ids=_EFFECTIVE_IDS):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+
+
+_EFFECTIVE_IDS = os.access in os.supports_effective_ids  # as open() checks; real ids where unsupported
 
 
 def _drop_front(batch: list[Any], n: int) -> list[Any]:

@@ -52,7 +52,10 @@ def write(
     untouched and the temporary file removed; the error is delivered after
     the removal. In append modes the old content is copied to the temporary
     file first. A new file gets the default permissions (umask); a replaced
-    one keeps its permission bits. Through a symbolic link, the file it
+    one keeps its permission bits. A file the process may not write (mode
+    ``444``...) is not replaced, even in a folder it may write: the write
+    fails with :class:`PermissionSourceError` before anything is written,
+    atomic or not, in every mode. Through a symbolic link, the file it
     points to is replaced and the link kept. ``path`` that is a device or a pipe
     (``/dev/stdout``) cannot be replaced: it is written in place.
 
@@ -89,6 +92,8 @@ def write(
         An operator: ``Observable`` of items -> ``Observable[int]``.
 
     Raises:
+        PermissionSourceError: (as ``on_error``) the file or its folder may
+            not be written.
         FileSourceError: (as ``on_error``, a subclass where one fits) opening,
             writing or renaming failed; ``errno`` says why (``ENOSPC``...).
 

@@ -122,9 +122,12 @@ async def test_write_dispose_halfway_leaves_the_target_untouched(tmp_path: Path)
             await asyncio.sleep(0)
 
     collector = Collector(rxasync.from_async_iterable(endless).pipe(write(path)))
-    await wait_until(lambda: produced > 20)
-    assert len(only_files(tmp_path)) == 2  # the target and the temporary file
-    collector.dispose()
+    try:
+        await wait_until(lambda: produced > 20)
+        # the target and the temporary file (the writer thread may open it after 20 items are queued)
+        await wait_until(lambda: len(only_files(tmp_path)) == 2)
+    finally:
+        collector.dispose()
     await wait_until(lambda: only_files(tmp_path) == ["precious.bin"])
     await wait_until(lambda: not threads_named("rxasync write"))
     assert path.read_bytes() == b"precious"
