@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import rxasync
@@ -217,3 +217,32 @@ def test_line_decoder_offset_of_needs_keepends() -> None:
     d = LineDecoder()
     with pytest.raises(ValueError, match="keepends=True"):
         d.offset_of(d.feed(b"a\n"), 0)
+
+
+@given(
+    text=st.lists(st.sampled_from(["a", "é", "🚀", "\r", "\n", "\r\n"]), max_size=16).map("".join),
+    cuts=st.lists(st.integers(min_value=0, max_value=40), max_size=4),
+    limit=st.integers(min_value=1, max_value=3),
+    keepends=st.booleans(),
+)
+@example(text="aaaa\nbb\n", cuts=[], limit=3, keepends=True)  # issue 11 item 10, as reported
+def test_line_decoder_max_line_length_any_chunking_matches_splitlines(
+    text: str, cuts: list[int], limit: int, keepends: bool
+) -> None:
+    # the lines before the first too-long one come out, then the error names it: however cut
+    lines = text.splitlines(keepends=keepends)
+    bad = next((i for i, line in enumerate(lines) if len(line.rstrip("\r\n")) > limit), None)
+    data = text.encode()
+    d = LineDecoder(max_line_length=limit, keepends=keepends)
+    got: list[str] = []
+    error: rxasync.LineTooLongError | None = None
+    prev = 0
+    try:
+        for cut in [*sorted(c for c in cuts if c <= len(data)), len(data)]:
+            got += d.feed(data[prev:cut])
+            prev = cut
+        got += d.close()
+    except rxasync.LineTooLongError as exc:
+        error = exc
+    assert got == (lines if bad is None else lines[:bad])
+    assert (error and error.line) == (None if bad is None else bad + 1)
