@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -246,3 +248,23 @@ def test_line_decoder_max_line_length_any_chunking_matches_splitlines(
         error = exc
     assert got == (lines if bad is None else lines[:bad])
     assert (error and error.line) == (None if bad is None else bad + 1)
+
+
+@given(
+    text=st.lists(st.sampled_from(["a", "é", "\r", "\n", "\r\n"]), max_size=16).map("".join),
+    cuts=st.lists(st.integers(min_value=0, max_value=40), max_size=4),
+    keepends=st.booleans(),
+)
+def test_line_decoder_bad_byte_line_and_offset_any_chunking(
+    text: str, cuts: list[int], keepends: bool
+) -> None:
+    # issue 11 items 9 and 10: the line and offset of a bad byte do not depend on where chunks are cut
+    data = text.encode() + b"\xff"
+    line = len(re.findall(r"\r\n|\r|\n", text)) + 1
+    d = LineDecoder(keepends=keepends)
+    prev = 0
+    with pytest.raises(rxasync.DecodeError) as info:
+        for cut in [*sorted(c for c in cuts if c < len(data)), len(data)]:
+            d.feed(data[prev:cut])
+            prev = cut
+    assert (info.value.line, info.value.offset) == (line, len(data) - 1)
