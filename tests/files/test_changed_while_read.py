@@ -1,4 +1,4 @@
-"""A file truncated or renamed over while ``read_chunks``/``read_lines``/``read_line_batches`` read it (issue 11 item 14)."""
+"""A file truncated or renamed over while ``read_chunks``/``read_lines`` read it (issue 11 item 14)."""
 
 from __future__ import annotations
 

@@ -32,13 +32,14 @@ if os.geteuid() == 0:
     os.setresuid({NOBODY}, {NOBODY}, {NOBODY})
 
 async def main(kind: str, path: str, mode: str = "wb", atomic: str = "True") -> None:
+    sink = {{"mode": mode, "atomic": atomic == "True"}}
     source = {{
         "read_chunks": lambda: read_chunks(path),
         "read_lines": lambda: read_lines(path),
         "tail": lambda: tail(path, from_start=True),
         "walk": lambda: walk(path),
-        "write": lambda: reactivex.of(b"x" if "b" in mode else "x").pipe(write(path, mode=mode, atomic=atomic == "True")),
-        "write_lines": lambda: reactivex.of("x").pipe(write_lines(path, mode=mode, atomic=atomic == "True")),
+        "write": lambda: reactivex.of(b"x" if "b" in mode else "x").pipe(write(path, **sink)),
+        "write_lines": lambda: reactivex.of("x").pipe(write_lines(path, **sink)),
     }}[kind]()
     try:
         await rxasync.first(source)
