@@ -25,7 +25,7 @@ The tree::
     │   ├── FileNotFoundSourceError (FileNotFoundError)
     │   ├── IsADirectorySourceError (IsADirectoryError)
     │   ├── PermissionSourceError (PermissionError)
-    │   └── FileChangedError                  a file truncated or replaced while read
+    │   └── FileChangedError                  a file truncated while read
     └── JaxOperatorError                      a JAX function failed to trace or to run
 """
 
@@ -201,13 +201,16 @@ class FileChangedError(FileSourceError):
     """Raised when a file is truncated while ``read_chunks`` or ``read_lines`` reads it.
 
     (Or ``read_line_batches``.) That is: the reader found the end of the
-    file before the size it had when it was opened. Not raised when the file grows (what is appended is
+    file before the size it had when it was opened, and the file is shorter
+    now than then. Not raised when the file grows (what is appended is
     read too), nor when another file is renamed over it or it is deleted:
     the file that was opened is read to its end, so you get the old version
     whole and the new file at that name is not read (``tail`` follows the
     name instead). Not raised either for bytes rewritten in place, or for a
     file truncated and then regrown past the point read, which its size does
-    not tell apart; nor for pipes and devices, which have no size.
+    not tell apart; nor for pipes and devices, which have no size, nor for
+    a file whose size never said what it holds (a sysfs file is 4096 bytes
+    by ``stat`` and ends where its text does).
 
     Its ``errno`` is ``None`` and ``filename`` names the file; the message
     says what changed.

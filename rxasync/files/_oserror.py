@@ -3,13 +3,15 @@
 Every file operation in ``rxasync.files`` runs inside :func:`os_errors` (or
 calls :func:`file_error`), so the same errno always gives the same class,
 and the error keeps ``errno``, ``strerror`` and ``filename`` with the
-original chained as ``__cause__``. Every reader that finds a file shorter
-than it was when opened raises :func:`truncated_error`.
+original chained as ``__cause__``. Every reader that finds the end of a
+file before the size it had when opened asks :func:`truncated` whether it
+was cut, and raises :func:`truncated_error` if so.
 """
 
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -21,7 +23,7 @@ from .._errors import (
     PermissionSourceError,
 )
 
-__all__ = ["file_error", "os_errors", "truncated_error"]
+__all__ = ["file_error", "os_errors", "truncated", "truncated_error"]
 
 _BY_ERRNO: dict[int, type[FileSourceError]] = {
     errno.ENOENT: FileNotFoundSourceError,
@@ -53,6 +55,17 @@ def file_error(exc: OSError, path: str) -> FileSourceError:
         error = cls(exc.errno, exc.strerror or str(exc), filename)
     error.__cause__ = exc
     return error
+
+
+def truncated(fd: int, size_at_open: int) -> bool:
+    """At an end of file found before ``size_at_open``: was the file truncated since it was opened?
+
+    Ending early is not enough: a sysfs attribute (``/sys/devices/system/cpu/online``)
+    has a size of 4096 by ``stat`` whatever it holds, and ends where its text
+    does. So the size is asked again: a truncated file is shorter now than it
+    was at open; a file whose size never said what it holds is not.
+    """
+    return os.fstat(fd).st_size < size_at_open
 
 
 def truncated_error(path: str, size_at_open: int, pos: int) -> FileChangedError:

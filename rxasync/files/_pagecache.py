@@ -23,7 +23,7 @@ import os
 import stat
 
 from ._offload import Offload
-from ._oserror import os_errors, truncated_error
+from ._oserror import os_errors, truncated, truncated_error
 
 __all__ = ["PageCacheReader"]
 
@@ -77,7 +77,8 @@ class PageCacheReader:
         """The next block (empty at the end), valid until the next call.
 
         Raises:
-            FileChangedError: the file ends before the size it had when opened.
+            FileChangedError: the file ends before the size it had when opened,
+                and is shorter now (see :func:`~._oserror.truncated`).
             FileSourceError: (a subclass) reading failed.
         """
         n = -1
@@ -99,10 +100,14 @@ class PageCacheReader:
             if self._since_yield >= _YIELD_EVERY:
                 self._since_yield = 0
                 await asyncio.sleep(0)
-        if n == 0 and self.pos < self._size:
+        if n == 0 and self.pos < self._size and self._truncated():
             raise truncated_error(self.path, self._size, self.pos)
         self.pos += n
         return self._view[:n]
+
+    def _truncated(self) -> bool:
+        with os_errors(self.path):
+            return truncated(self._fd, self._size)
 
     def _read_blocking(self) -> int:
         with os_errors(self.path):

@@ -27,7 +27,7 @@ import stat
 import threading
 from collections import deque
 
-from ._oserror import os_errors, truncated_error
+from ._oserror import os_errors, truncated, truncated_error
 
 __all__ = ["BlockReader"]
 
@@ -154,7 +154,8 @@ class BlockReader:
                 return
             data = os.pread(fd, n, pos) if regular else os.read(fd, n)
             if not data:
-                if pos < (size_at_open if end is None else min(size_at_open, end)):
+                early = pos < (size_at_open if end is None else min(size_at_open, end))
+                if early and truncated(fd, size_at_open):
                     raise truncated_error(self.path, size_at_open, pos)
                 return
             pos += len(data)

@@ -106,3 +106,27 @@ async def test_read_renamed_over_while_read_gives_the_whole_old_file(tmp_path: P
         await rxasync.to_list(read_lines(path).pipe(ops.do_action(take)))
         assert got == lines
     assert path.read_text() == "the new file\n"
+
+
+def sysfs_file() -> Path:
+    """A sysfs attribute: ``stat`` says 4096 bytes (a page), whatever it holds (a few bytes)."""
+    for name in ("/sys/devices/system/cpu/online", "/sys/devices/system/cpu/possible", "/sys/power/state"):
+        path = Path(name)
+        try:
+            if len(path.read_bytes()) < path.stat().st_size:
+                return path
+        except OSError:
+            continue
+    pytest.skip("no sysfs file whose stat size exceeds what it holds")
+
+
+@pytest.mark.parametrize("kind", ["read_chunks", *sorted(SOURCES)])
+async def test_read_a_file_whose_size_says_more_than_it_holds_is_not_file_changed(kind: str) -> None:
+    # the end before the size at open is a truncation only if the file is shorter now: a sysfs
+    # file's size stays 4096 and nothing was cut, so its lines are read as cat reads them
+    path = sysfs_file()
+    want = path.read_bytes()
+    if kind == "read_chunks":
+        assert b"".join(await rxasync.to_list(read_chunks(path))) == want  # type: ignore[arg-type]
+    else:
+        assert await rxasync.to_list(SOURCES[kind](path)) == want.decode().splitlines()
