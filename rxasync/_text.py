@@ -124,6 +124,15 @@ class LineDecoder:
             self.line += 1
         return lines
 
+    def raise_pending(self) -> None:
+        """Raise now the error held for the next call (a too-long line after the lines returned).
+
+        For a reader that may not call again soon: ``tail`` waits for more
+        bytes, which may never come, so it asks after each read.
+        """
+        if self._failed is not None:
+            raise self._failed
+
     @property
     def buffered(self) -> int:
         """Characters of the line in progress (not yet returned)."""

@@ -137,6 +137,7 @@ def tail(
                         done = current.feed(piece)
                     for line in done:
                         yield line
+                current.raise_pending()  # a too-long line after those: now, not when more bytes come
                 if not more:
                     await asyncio.sleep(poll_interval)
         finally:

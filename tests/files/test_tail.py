@@ -223,3 +223,17 @@ async def test_tail_from_start_of_a_big_file_reads_it_all_without_waiting(tmp_pa
         assert c.items == lines
     finally:
         c.dispose()
+
+
+async def test_tail_line_too_long_after_good_lines_fails_without_waiting_for_more(tmp_path: Path) -> None:
+    # the decoder returns the lines before a too-long one and holds the error for its next call;
+    # tail made that call only when more bytes came, so a quiet file never delivered the error
+    path = tmp_path / "app.log"
+    path.write_text("ok\nxxxxx\n")
+    c = Collector(tail(path, from_start=True, poll_interval=POLL, max_line_length=3))
+    try:
+        await wait_until(lambda: c.error is not None, within=5)
+        assert isinstance(c.error, rxasync.LineTooLongError)
+        assert (c.items, c.error.line) == (["ok"], 2)
+    finally:
+        c.dispose()
