@@ -230,4 +230,5 @@ async def _events(
                 event = parser.feed(line)
                 if event is not None:
                     yield event
+            decoder.raise_pending()  # a too-long line after those: now, not with the next chunk
     # the body ended: a last line without its newline belongs to an unfinished event

@@ -107,6 +107,7 @@ async def _line_batches(call: Call, decoder: LineDecoder, chunk_size: int) -> As
                     yield decoder.feed(chunk[:good])
                 raise
             yield batch
+            decoder.raise_pending()  # a too-long line after those: now, not with the next chunk
     yield decoder.close()
 
 

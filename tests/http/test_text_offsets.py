@@ -68,3 +68,37 @@ async def test_ndjson_unterminated_last_line_offset(server) -> None:
     with pytest.raises(DecodeError) as info:
         await rxasync.to_list(ndjson(url))
     assert (info.value.line, info.value.offset) == (2, len(body))
+
+
+def then_quiet(body: bytes, content_type: str = "text/plain"):
+    """Sends ``body`` as one chunk, then keeps the response open without sending more."""
+
+    async def handler(req: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": content_type})
+        resp.enable_chunked_encoding()
+        await resp.prepare(req)
+        await resp.write(body)
+        await asyncio.sleep(3)
+        return resp
+
+    return handler
+
+
+@pytest.mark.parametrize("kind", ["lines", "ndjson", "sse"])
+async def test_line_too_long_after_good_lines_fails_before_more_bytes_come(server, kind: str) -> None:
+    # the decoder returns the lines before a too-long one and holds the error for its next call,
+    # which came only with the next chunk: on a quiet stream, not at all
+    if kind == "sse":
+        url = server.route("/q", then_quiet(b"data: ok\n\ndata: xxxxxxxxxx\n\n", "text/event-stream"))
+        source = rxasync.http.sse(url, max_line_length=8)
+    else:
+        url = server.route("/q", then_quiet(b'{"a": 1}\n{"b": 22222}\n'))
+        source = (lines if kind == "lines" else ndjson)(url, max_line_length=8)
+    got: list[object] = []
+    with pytest.raises(rxasync.LineTooLongError) as info:
+        async with asyncio.timeout(1.5):
+            async with rxasync.to_async_iterable(source) as items:
+                async for item in items:
+                    got.append(item)
+    assert info.value.line == (3 if kind == "sse" else 2)
+    assert len(got) == 1
