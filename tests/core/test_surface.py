@@ -27,7 +27,10 @@ EXPECTED = {
         "batch", "map_async", "map_on", "observe_on_loop", "retry_with_backoff", "switch_map_async",
     },
     "rxasync.schedulers": {"loop", "threads"},
-    "rxasync.testing": {"LeakError", "assert_run", "no_leaks", "open_fds"},
+    "rxasync.testing": {
+        "LeakError", "VirtualClock", "assert_marbles", "assert_run", "cold", "draw", "hot", "no_leaks",
+        "open_fds", "record", "run_in_virtual_time", "virtual_time",
+    },
 }  # fmt: skip
 
 
