@@ -90,6 +90,7 @@ def chart(path: str | Path, out: str | Path, *, title: str | None = None) -> Pat
     heading = title or (f"bottleneck: {worst_name}" if worst_name else "no bottleneck")
     top.set_title(heading, loc="left", fontsize=13, fontweight="bold")
     top.set_ylabel("items / s")
+    top.set_ylim(bottom=0)
     top.legend(loc="upper right", fontsize=9)
     top.grid(alpha=0.3)
     bottom.set_ylabel("busy %  (not waiting)")

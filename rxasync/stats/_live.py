@@ -22,6 +22,7 @@ __all__ = ["Watcher", "render", "watch"]
 
 def _rich() -> Any:
     try:
+        import rich.box
         import rich.live
         import rich.table
     except ImportError as exc:  # pragma: no cover - tested in a subprocess
@@ -31,21 +32,31 @@ def _rich() -> Any:
     return rich
 
 
-def _bar(share: float, width: int = 10) -> str:
+def _bar(share: float, width: int = 8) -> str:
     full = round(share * width)
     return "█" * full + "·" * (width - full)
 
 
-_NUMBERS = {"items out", "items/s", "in flight", "errors"}
+_HEADERS = ("stage", "items", "items/s", "flight", "err", "busy", "demand", "input")
+_NUMBERS = {"items", "items/s", "flight", "err", "demand", "input"}
+
+
+def _label(row: StageRate) -> str:
+    label = row["name"] + (" ◀" if row["bottleneck"] else "")
+    return label if row["state"] == "running" else f"{label} ({row['state']})"
 
 
 def render(rows: Sequence[StageRate], title: str = "rxasync pipeline") -> Table:
     """The live view's table for ``rows`` (from :func:`~rxasync.stats.rates`); needs rich.
 
+    *busy* is the share of the last interval the stage spent not waiting;
+    *waits* the shares it spent waiting for downstream demand and for input.
+    The bottleneck's row is red.
+
     Example:
+        >>> import io
         >>> from rich.console import Console
         >>> from rxasync.stats import rates, render
-        >>> import io
         >>> console = Console(width=100, record=True, file=io.StringIO())
         >>> console.print(render(rates([], [])))
         >>> "no stages" in console.export_text()
@@ -54,21 +65,30 @@ def render(rows: Sequence[StageRate], title: str = "rxasync pipeline") -> Table:
     rich = _rich()
     worst = next((r for r in rows if r["bottleneck"]), None)
     caption = f"bottleneck: {worst['name']}" if worst else ("no stages" if not rows else "no bottleneck")
-    table: Table = rich.table.Table(title=f"{title} · {caption}", title_justify="left", expand=False)
-    for header in ("stage", "items out", "items/s", "in flight", "errors", "busy", "waits for", ""):
-        table.add_column(header, justify="right" if header in _NUMBERS else "left")
+    table: Table = rich.table.Table(
+        title=f"{title} · {caption}",
+        title_justify="left",
+        caption="busy: share of time not waiting · demand, input: share waiting for each",
+        caption_justify="left",
+        box=rich.box.SIMPLE_HEAD,
+        padding=(0, 1),
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for header in _HEADERS:
+        table.add_column(header, justify="right" if header in _NUMBERS else "left", no_wrap=True)
     for r in rows:
-        waits = f"demand {r['wait_demand']:.0%} · input {r['wait_upstream']:.0%}"
+        active = not r["passive"]
         style = "bold red" if r["bottleneck"] else ("dim" if r["state"] != "running" else None)
         table.add_row(
-            f"{r['name']} ({r['kind']})",
+            _label(r),
             f"{r['items_out']:,}",
-            f"{r['rate']:,.1f}",
+            f"{r['rate']:,.0f}",
             str(r["in_flight"]),
             str(r["errors"]),
-            "pass-through" if r["passive"] else f"{_bar(r['busy'])} {r['busy']:.0%}",
-            "" if r["passive"] else waits,
-            "◀ BOTTLENECK" if r["bottleneck"] else ("" if r["state"] == "running" else r["state"]),
+            f"{_bar(r['busy'])} {r['busy']:4.0%}" if active else "(pass-through)",
+            f"{r['wait_demand']:.0%}" if active else "",
+            f"{r['wait_upstream']:.0%}" if active else "",
             style=style,
         )
     return table
