@@ -91,9 +91,12 @@ def chart(path: str | Path, out: str | Path, *, title: str | None = None) -> Pat
     top.set_title(heading, loc="left", fontsize=13, fontweight="bold")
     top.set_ylabel("items / s")
     top.set_ylim(bottom=0)
-    top.legend(loc="upper right", fontsize=9)
+    top.legend(loc="lower right", fontsize=9)
     top.grid(alpha=0.3)
-    bottom.set_ylabel("busy %  (not waiting)")
+    bottom.set_title(
+        "busy: share of each interval not spent waiting (the bottleneck never waits)", loc="left", fontsize=10
+    )
+    bottom.set_ylabel("busy %")
     bottom.set_ylim(0, 105)
     bottom.set_xlabel("seconds")
     bottom.grid(alpha=0.3)
