@@ -25,8 +25,9 @@ from reactivex.subject import Subject
 
 __all__ = ["Event", "assert_marbles", "cold", "draw", "hot", "record"]
 
-#: One notification seen at a tick: ``(tick, "a")``, ``(tick, "|")`` or ``(tick, "#")``.
-Event = tuple[int, str]
+#: One notification seen at a tick: ``(tick, item)``, ``(tick, "|")`` for completion,
+#: ``(tick, error)`` for an error (the exception itself).
+Event = tuple[int, Any]
 
 
 def _messages(
@@ -121,8 +122,9 @@ def hot(
 async def record(source: Observable[Any], *, tick: float = 0.01, ticks: int | None = None) -> list[Event]:
     """Subscribe to ``source`` and note at which tick each notification came.
 
-    Items are shown as ``str(item)``; the recording ends at completion, at an
-    error, or after ``ticks`` ticks (then the subscription is disposed).
+    Items are kept as they are, completion is ``"|"``, an error is the
+    exception. The recording ends at completion, at an error, or after
+    ``ticks`` ticks (then the subscription is disposed).
 
     Example:
         >>> from rxasync.testing import cold, record, run_in_virtual_time
@@ -134,25 +136,26 @@ async def record(source: Observable[Any], *, tick: float = 0.01, ticks: int | No
     events: list[Event] = []
     done = loop.create_future()
 
-    def note(symbol: str) -> None:
-        events.append((round((loop.time() - start) / tick), symbol))
+    def note(what: Any) -> None:
+        events.append((round((loop.time() - start) / tick), what))
 
-    def end(symbol: str) -> None:
-        note(symbol)
+    def end(what: Any) -> None:
+        if what is not None:
+            note(what)
         if not done.done():
             done.set_result(None)
 
-    subscription = source.subscribe(lambda item: note(str(item)), lambda _: end("#"), lambda: end("|"))
-    timer = loop.call_later(ticks * tick, end, "") if ticks is not None else None
+    subscription = source.subscribe(note, end, lambda: end("|"))
+    timer = loop.call_later(ticks * tick, end, None) if ticks is not None else None
     try:
         await done
     finally:
         CompositeDisposable(subscription, Disposable(timer.cancel if timer else None)).dispose()
-    return [e for e in events if e[1]]
+    return events
 
 
-def _expected(diagram: str, values: Mapping[str, Any] | None) -> list[Event]:
-    events: list[Event] = []
+def _expected(diagram: str, values: Mapping[str, Any] | None) -> list[tuple[int, str]]:
+    events: list[tuple[int, str]] = []
     for t, n in _messages(diagram, values, None, 1.0):
         if isinstance(n, OnNext):
             events.append((round(t), str(n.value)))
@@ -161,8 +164,8 @@ def _expected(diagram: str, values: Mapping[str, Any] | None) -> list[Event]:
     return events
 
 
-def draw(events: list[Event]) -> str:
-    """The marble diagram of recorded events (groups for items at one tick).
+def draw(events: list[tuple[int, str]]) -> str:
+    """The marble diagram of events given as symbols (groups for items at one tick).
 
     Example:
         >>> draw([(1, "a"), (3, "b"), (3, "c"), (8, "|")])
@@ -213,7 +216,10 @@ async def assert_marbles(
           + (5, 'C')
     """
     want = _expected(expected, values)
-    got = await record(source, tick=tick, ticks=ticks)
+    got = [
+        (t, "#" if isinstance(x, BaseException) else str(x))
+        for t, x in await record(source, tick=tick, ticks=ticks)
+    ]
     if got != want:
         diff = difflib.ndiff([repr(e) for e in want], [repr(e) for e in got])
         changed = [line for line in diff if line[:1] in "+-"]
