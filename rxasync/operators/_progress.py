@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import reactivex
 from reactivex import Observable, abc
-from reactivex.disposable import CompositeDisposable, Disposable
+from reactivex.disposable import CompositeDisposable, Disposable, SingleAssignmentDisposable
 
 from .._stats import stage_stats
 
@@ -36,11 +36,13 @@ class _Bar:
         self.lock = threading.Lock()
         self.closed = False
 
-    def update(self, item: Any) -> None:
+    def update(self, item: Any) -> bool:
+        """Count ``item``; False once the bar is closed (the item must not go on)."""
         amount = 1 if self.weight is None else self.weight(item)
         with self.lock:
             if not self.closed:
                 self.bar.update(amount)
+            return not self.closed
 
     def close(self) -> None:
         with self.lock:
@@ -78,7 +80,8 @@ def progress(
         desc: the label before the bar.
         total: the expected sum of weights (items, or bytes), or ``None``.
         unit: what is counted; ``"B"`` turns on 1024-based scaling.
-        weight: how much one item counts (default 1), e.g. ``len`` for chunks.
+        weight: how much one item counts (default 1), e.g. ``len`` for chunks;
+            if it raises, the stream fails with that error.
         name: the stage's name in :mod:`rxasync.stats` (default ``desc``).
         **tqdm_options: passed to ``tqdm.tqdm`` (``file=``, ``leave=``,
             ``mininterval=``, ``disable=``...).
@@ -108,14 +111,23 @@ def progress(
         ) -> abc.DisposableBase:
             bar = _Bar(tqdm(**options), weight)
             stats = stage_stats("progress", name or desc, passive=True)
+            upstream = SingleAssignmentDisposable()
 
             def on_next(item: _T) -> None:
                 stats.took()
-                bar.update(item)
-                stats.gave()
-                observer.on_next(item)
+                try:
+                    counted = bar.update(item)
+                except Exception as exc:  # weight() raised: the stream fails with it
+                    upstream.dispose()
+                    on_error(exc)
+                    return
+                if counted:
+                    stats.gave()
+                    observer.on_next(item)
 
             def on_error(error: Exception) -> None:
+                if bar.closed:
+                    return
                 stats.failed()
                 stats.finished("error")
                 bar.close()
@@ -130,7 +142,7 @@ def progress(
                 stats.finished("disposed")
                 bar.close()
 
-            upstream = source.subscribe(on_next, on_error, on_completed, scheduler=scheduler)
+            upstream.disposable = source.subscribe(on_next, on_error, on_completed, scheduler=scheduler)
             return CompositeDisposable(upstream, Disposable(dispose))
 
         return reactivex.create(subscribe)

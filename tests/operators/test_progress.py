@@ -129,3 +129,14 @@ def test_progress_without_tqdm_names_the_extra() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert "install rxasync[progress]" in out.stdout
+
+
+async def test_progress_weight_that_raises_fails_the_stream_and_closes_the_bar() -> None:
+    pulled: list[int] = []
+    src = reactivex.from_iterable([b"ok", None, b"never"]).pipe(
+        ops.do_action(lambda x: pulled.append(1)), progress(weight=len, file=io.StringIO())
+    )
+    with pytest.raises(TypeError):
+        await rxasync.to_list(src)
+    assert open_bars() == 0
+    assert len(pulled) == 2  # upstream stopped at the bad item
