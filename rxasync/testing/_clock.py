@@ -92,7 +92,12 @@ class VirtualClock:
         self.jumped += seconds
 
     def install(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
-        """Take over ``loop``'s time (default: the running loop), starting from its time now."""
+        """Take over ``loop``'s time (default: the running loop), starting from its time now.
+
+        Raises:
+            TypeError: the loop is not an asyncio selector loop (uvloop, Windows' proactor).
+            RuntimeError: this clock, or another, is already installed on it.
+        """
         if self._loop is not None:
             raise RuntimeError("this VirtualClock is already installed")
         target = loop or asyncio.get_running_loop()
