@@ -3,7 +3,9 @@
 Each scenario records ``(loop seconds since start, item)``. The short ones run
 both in real time and in virtual time and the two recordings are compared;
 the long ones (minutes) run in virtual time only, against the times worked out
-by hand.
+by hand. Real time is checked only loosely (a tenth of the virtual time), to
+show that the waits were skipped without asserting speed; the real durations
+are in the testing guide.
 """
 
 from __future__ import annotations
@@ -58,11 +60,13 @@ async def both_ways(
     scenario: Callable[[], Awaitable[list[tuple[float, Any]]]],
 ) -> tuple[list[Any], list[Any]]:
     """The scenario's recording in real time, then in virtual time; the virtual run must be fast."""
+    started = time.monotonic()
     real = await scenario()
+    real_run = time.monotonic() - started
     started = time.monotonic()
     with virtual_time():
         virtual = await scenario()
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < real_run / 2  # the virtual run skipped the waits
     return real, virtual
 
 
@@ -115,7 +119,7 @@ async def test_retry_with_backoff_10_attempts_max_delay_60(virtual_clock: Virtua
     assert await rxasync.to_list(flaky(9, calls).pipe(retrying)) == ["ok"]
     waits = [round(b - a, 6) for a, b in itertools.pairwise(calls)]
     assert waits == [1, 2, 4, 8, 16, 32, 60, 60, 60]  # doubled, then capped at max_delay
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 24.3  # a tenth of the 243 virtual seconds: it jumped
 
     calls.clear()
     with pytest.raises(ConnectionError, match="attempt 10") as info:
@@ -155,7 +159,7 @@ async def test_sse_reconnects_after_server_retry_30000(virtual_clock: VirtualClo
     assert [item for _, item in got] == ["one", "two", "|"]
     assert connects[1] - connects[0] == pytest.approx(30.0, abs=0.1)
     assert got[1][0] == pytest.approx(30.0, abs=0.1)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 3.0  # a tenth of the 30 virtual seconds
 
 
 async def test_tail_polls_a_file_for_10_minutes(virtual_clock: VirtualClock, tmp_path: Path) -> None:
@@ -175,4 +179,4 @@ async def test_tail_polls_a_file_for_10_minutes(virtual_clock: VirtualClock, tmp
     assert [item for _, item in got] == ["at 3 min", "at 10 min", "|"]
     assert got[0][0] == pytest.approx(180.0, abs=1.1)  # seen at the next poll
     assert got[1][0] == pytest.approx(600.0, abs=1.1)
-    assert time.monotonic() - started < 1.5  # 600 polls, each a real trip to a worker thread
+    assert time.monotonic() - started < 60.0  # a tenth of 10 minutes (600 polls, each a real thread trip)
