@@ -23,6 +23,11 @@ How a stage calls it::
 
 A source has no upstream stage: it wraps its own waits for data (a socket
 read, a file read) in ``with stats.wait_upstream():``.
+
+The counters take no lock: a stage updates them on one thread (the loop's,
+where rxasync stages run). A stage that counts on several threads at once
+does so under its own lock (``progress`` does), since ``+=`` is not atomic.
+Reading them (:func:`snapshot`) from any thread is safe.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable, SingleAssignmentDisposable
 
-from .._stats import stage_stats
+from .._stats import StageStats, stage_stats
 
 __all__ = ["progress"]
 
@@ -29,10 +29,11 @@ def _tqdm() -> Any:
 
 
 class _Bar:
-    """One subscription's bar: updates under a lock (items may come from worker threads), closed once."""
+    """One subscription's bar and counters: updated under a lock (items may come from worker
+    threads, and ``+=`` is not atomic), closed once."""
 
-    def __init__(self, bar: Any, weight: Callable[[Any], float] | None) -> None:
-        self.bar, self.weight = bar, weight
+    def __init__(self, bar: Any, weight: Callable[[Any], float] | None, stats: StageStats) -> None:
+        self.bar, self.weight, self.stats = bar, weight, stats
         self.lock = threading.Lock()
         self.closed = False
 
@@ -40,9 +41,12 @@ class _Bar:
         """Count ``item``; False once the bar is closed (the item must not go on)."""
         amount = 1 if self.weight is None else self.weight(item)
         with self.lock:
-            if not self.closed:
-                self.bar.update(amount)
-            return not self.closed
+            if self.closed:
+                return False
+            self.stats.items_in += 1
+            self.bar.update(amount)
+            self.stats.items_out += 1
+            return True
 
     def close(self) -> None:
         with self.lock:
@@ -109,12 +113,11 @@ def progress(
         def subscribe(
             observer: abc.ObserverBase[_T], scheduler: abc.SchedulerBase | None = None
         ) -> abc.DisposableBase:
-            bar = _Bar(tqdm(**options), weight)
             stats = stage_stats("progress", name or desc, passive=True)
+            bar = _Bar(tqdm(**options), weight, stats)
             upstream = SingleAssignmentDisposable()
 
             def on_next(item: _T) -> None:
-                stats.took()
                 try:
                     counted = bar.update(item)
                 except Exception as exc:  # weight() raised: the stream fails with it
@@ -122,7 +125,6 @@ def progress(
                     on_error(exc)
                     return
                 if counted:
-                    stats.gave()
                     observer.on_next(item)
 
             def on_error(error: Exception) -> None:

@@ -13,6 +13,10 @@ Then an async test either asks for the clock, or is marked::
     async def test_retry() -> None:
         ...
 
+    @pytest.mark.virtual_time(autojump_threshold=0.005)  # a server in another thread
+    async def test_remote() -> None:
+        ...
+
 Both need pytest-asyncio: the clock is installed on the test's own loop
 before the test starts and removed after it.
 """
@@ -34,9 +38,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest_asyncio.fixture
-async def virtual_clock() -> AsyncIterator[VirtualClock]:
-    """The running loop on a :class:`~rxasync.testing.VirtualClock` for the test."""
-    clock = VirtualClock()
+async def virtual_clock(request: pytest.FixtureRequest) -> AsyncIterator[VirtualClock]:
+    """The running loop on a :class:`~rxasync.testing.VirtualClock` for the test.
+
+    The ``virtual_time`` marker's keyword arguments (``autojump_threshold=``)
+    configure it.
+    """
+    marker = request.node.get_closest_marker("virtual_time")
+    clock = VirtualClock(**(marker.kwargs if marker else {}))
     clock.install()
     try:
         yield clock

@@ -121,3 +121,12 @@ def test_clock_run_in_virtual_time_returns_the_result() -> None:
     started = time.monotonic()
     assert run_in_virtual_time(day()) == 1
     assert time.monotonic() - started < 8640  # a tenth of the virtual day
+
+
+@pytest.mark.virtual_time(autojump_threshold=0.02)
+async def test_clock_marker_arguments_configure_the_clock(virtual_clock: VirtualClock) -> None:
+    assert virtual_clock.autojump_threshold == 0.02
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    await asyncio.sleep(60.0)
+    assert loop.time() - start == pytest.approx(60.0, abs=0.1)
