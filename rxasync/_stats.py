@@ -17,6 +17,7 @@ How a stage calls it::
     stats.gave()                                   # an item went downstream
     with stats.wait_demand():                      # blocked: downstream has no room
         await demand.wait()
+    stats.blocked() ... stats.unblocked()          # the same, in callback-style code
     stats.idle()                                   # nothing to do until upstream sends
     stats.failed()                                 # an item's work raised (counted, per error)
     stats.finished("completed" | "error" | "disposed")  # once, at termination
@@ -102,6 +103,7 @@ class StageStats:
 
     __slots__ = (
         "__weakref__",
+        "_blocked_since",
         "_demand",
         "_idle_since",
         "_upstream",
@@ -130,7 +132,7 @@ class StageStats:
         self.state: State = "running"
         self.started = time.perf_counter()
         self.stopped = 0.0
-        self._idle_since = 0.0
+        self._idle_since = self._blocked_since = 0.0
         self._demand, self._upstream = _Wait(self, False), _Wait(self, True)
 
     def took(self) -> None:
@@ -153,6 +155,20 @@ class StageStats:
         if not self._idle_since:
             self._idle_since = time.perf_counter()
 
+    def blocked(self) -> None:
+        """Downstream has no room: from now until :meth:`unblocked`, the stage waits for demand.
+
+        For callback-style stages, which cannot put a ``with`` around an ``await``.
+        """
+        if not self._blocked_since:
+            self._blocked_since = time.perf_counter()
+
+    def unblocked(self) -> None:
+        """Downstream has room again (ends a wait begun by :meth:`blocked`)."""
+        if self._blocked_since:
+            self.wait_demand_s += time.perf_counter() - self._blocked_since
+            self._blocked_since = 0.0
+
     def wait_demand(self) -> _Wait:
         """``with stats.wait_demand():`` around a wait for downstream room."""
         return self._demand
@@ -164,6 +180,7 @@ class StageStats:
     def finished(self, state: State = "completed") -> None:
         """The subscription ended (once; later calls are ignored)."""
         if self.state == "running":
+            self.unblocked()
             self.state = state
             self.stopped = time.perf_counter()
             if self._idle_since:
@@ -174,6 +191,7 @@ class StageStats:
         """These counters now, as plain data; a wait in progress counts up to now."""
         now = time.perf_counter()
         waiting_up = now - self._idle_since if self._idle_since else 0.0
+        waiting_down = now - self._blocked_since if self._blocked_since else 0.0
         return {
             "id": self.id,
             "name": self.name,
@@ -183,7 +201,7 @@ class StageStats:
             "items_out": self.items_out,
             "in_flight": self.in_flight,
             "errors": self.errors,
-            "wait_demand_s": self.wait_demand_s,
+            "wait_demand_s": self.wait_demand_s + waiting_down,
             "wait_upstream_s": self.wait_upstream_s + waiting_up,
             "age_s": (self.stopped or now) - self.started,
             "passive": self.passive,

@@ -153,3 +153,21 @@ def test_stats_without_the_extra_names_it(blocked: str, call: str, tmp_path: Pat
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          cwd=tmp_path, check=True)  # fmt: skip
     assert "install rxasync[progress]" in out.stdout
+
+
+def test_stats_blocked_and_idle_count_while_in_progress_and_end_at_finish() -> None:
+    stats = stage_stats("demo", "callbacks")
+    stats.blocked()
+    stats.blocked()  # a second call does not restart the wait
+    time.sleep(0.02)
+    assert stats.snapshot()["wait_demand_s"] >= 0.015  # counted up to now while still blocked
+    stats.unblocked()
+    stats.idle()
+    time.sleep(0.02)
+    assert stats.snapshot()["wait_upstream_s"] >= 0.015
+    stats.blocked()
+    stats.finished("disposed")  # ends both waits
+    s = stats.snapshot()
+    time.sleep(0.01)
+    assert stats.snapshot() == s  # nothing grows after the end
+    assert s["state"] == "disposed"
