@@ -130,3 +130,10 @@ async def test_clock_marker_arguments_configure_the_clock(virtual_clock: Virtual
     start = loop.time()
     await asyncio.sleep(60.0)
     assert loop.time() - start == pytest.approx(60.0, abs=0.1)
+
+
+async def test_clock_loop_scheduler_now_follows_loop_time(virtual_clock: VirtualClock) -> None:
+    sched = rxasync.schedulers.loop()
+    before = sched.now
+    await asyncio.sleep(3600.0)
+    assert (sched.now - before).total_seconds() == pytest.approx(3600.0, abs=0.01)  # RxPY's: the wall clock
