@@ -171,3 +171,15 @@ def test_stats_blocked_and_idle_count_while_in_progress_and_end_at_finish() -> N
     time.sleep(0.01)
     assert stats.snapshot() == s  # nothing grows after the end
     assert s["state"] == "disposed"
+
+
+def test_stats_example_command_prints_the_bottleneck_and_records(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "examples.pipelines.observed", "--seconds", "1", "--interval", "0.2",
+         "--jsonl", str(path)],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert done.stdout.strip().endswith("bottleneck: score")
+    assert "score ◀" in done.stdout  # the live table, drawn on stdout
+    assert len(load(path)) >= 3
