@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,jax,dask,demo]'
+	$(PY) -m pip install -q -e '.[dev,jax,dask,demo,progress]'
 	touch $(STAMP)
 
 system-deps:

@@ -20,7 +20,9 @@ back to the loop        ``observe_on_loop()`` (O(1) per item), or RxPY's
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 
+from reactivex.internal.basic import default_now
 from reactivex.scheduler import ThreadPoolScheduler
 from reactivex.scheduler.eventloop import AsyncIOThreadSafeScheduler
 
@@ -29,12 +31,29 @@ from ._flow import resolve_loop
 __all__ = ["loop", "threads"]
 
 
+class _LoopScheduler(AsyncIOThreadSafeScheduler):
+    """RxPY's thread-safe loop scheduler whose ``now`` follows the loop's clock.
+
+    RxPY's reports the wall clock, so ``throttle_first`` or ``timestamp`` on
+    it would not follow a virtual clock (``rxasync.testing.virtual_time``).
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop)
+        self._epoch = default_now() - timedelta(seconds=loop.time())
+
+    @property
+    def now(self) -> datetime:
+        return self._epoch + timedelta(seconds=self._loop.time())
+
+
 def loop(event_loop: asyncio.AbstractEventLoop | None = None) -> AsyncIOThreadSafeScheduler:
     """A thread-safe RxPY scheduler for an asyncio loop (default: the running one).
 
     Use it to name the loop for sources subscribed from another thread
     (``from_async_iterable(..., scheduler=loop(l))``) and with RxPY's time
-    operators. To move a busy stream from worker threads back to the loop,
+    operators; its ``now`` is the loop's clock (so virtual time in tests
+    applies to all of them). To move a busy stream from worker threads back to the loop,
     prefer ``rxasync.operators.observe_on_loop()``, which costs O(1) per item.
 
     Raises:
@@ -47,7 +66,7 @@ def loop(event_loop: asyncio.AbstractEventLoop | None = None) -> AsyncIOThreadSa
         >>> asyncio.run(main())
         True
     """
-    return AsyncIOThreadSafeScheduler(event_loop or resolve_loop(None, "schedulers.loop()"))
+    return _LoopScheduler(event_loop or resolve_loop(None, "schedulers.loop()"))
 
 
 def threads(max_workers: int | None = None) -> ThreadPoolScheduler:

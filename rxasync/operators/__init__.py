@@ -14,6 +14,7 @@ Example:
 
 from ._map_async import map_async, map_on
 from ._observe_on import observe_on_loop
+from ._progress import progress
 from ._switch import switch_map_async
 from ._timing import batch, retry_with_backoff
 
@@ -22,6 +23,7 @@ __all__ = [
     "map_async",
     "map_on",
     "observe_on_loop",
+    "progress",
     "retry_with_backoff",
     "switch_map_async",
 ]

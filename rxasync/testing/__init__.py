@@ -1,4 +1,4 @@
-"""Helpers to test your own pipelines: leak checks and running both ways.
+"""Helpers to test your own pipelines: leak checks, running both ways, virtual time.
 
 Example:
     >>> import asyncio, reactivex
@@ -9,10 +9,25 @@ Example:
     >>> asyncio.run(check())
 """
 
+from ._clock import VirtualClock, run_in_virtual_time, virtual_time
 from ._leaks import LeakError, no_leaks, open_fds
+from ._marbles import assert_marbles, cold, draw, hot, record
 from ._run import assert_run
 
-__all__ = ["LeakError", "assert_run", "no_leaks", "open_fds"]
+__all__ = [
+    "LeakError",
+    "VirtualClock",
+    "assert_marbles",
+    "assert_run",
+    "cold",
+    "draw",
+    "hot",
+    "no_leaks",
+    "open_fds",
+    "record",
+    "run_in_virtual_time",
+    "virtual_time",
+]
 
 for _name in __all__:
     globals()[_name].__module__ = __name__

@@ -11,6 +11,7 @@ import pytest
 import rxasync
 import rxasync.operators
 import rxasync.schedulers
+import rxasync.stats
 import rxasync.testing
 from rxasync import _errors
 
@@ -24,10 +25,17 @@ EXPECTED = {
         "last", "operators", "schedulers", "to_async_iterable", "to_list",
     },
     "rxasync.operators": {
-        "batch", "map_async", "map_on", "observe_on_loop", "retry_with_backoff", "switch_map_async",
+        "batch", "map_async", "map_on", "observe_on_loop", "progress", "retry_with_backoff", "switch_map_async",
     },
     "rxasync.schedulers": {"loop", "threads"},
-    "rxasync.testing": {"LeakError", "assert_run", "no_leaks", "open_fds"},
+    "rxasync.stats": {
+        "BUSY_THRESHOLD", "StageRate", "StageSnapshot", "StageStats", "Watcher", "bottleneck", "chart",
+        "live_stages", "load", "rates", "render", "snapshot", "stage_stats", "watch",
+    },
+    "rxasync.testing": {
+        "LeakError", "VirtualClock", "assert_marbles", "assert_run", "cold", "draw", "hot", "no_leaks",
+        "open_fds", "record", "run_in_virtual_time", "virtual_time",
+    },
 }  # fmt: skip
 
 
@@ -37,7 +45,7 @@ def test_exports_are_pinned_and_report_public_module(module_name: str) -> None:
     assert set(module.__all__) == EXPECTED[module_name]
     for name in module.__all__:
         obj = getattr(module, name)
-        if inspect.ismodule(obj):
+        if inspect.ismodule(obj) or isinstance(obj, int | float | str):
             continue
         if module_name != "rxasync.schedulers":
             assert obj.__module__ == module_name, name
@@ -64,6 +72,6 @@ def test_errors_are_also_the_standard_exceptions_users_catch() -> None:
 
 
 def test_import_rxasync_does_not_import_jax_or_dask() -> None:
-    code = "import sys, rxasync, rxasync.operators; print(sorted(m for m in ('jax', 'distributed', 'dask') if m in sys.modules))"
+    code = "import sys, rxasync, rxasync.operators, rxasync.stats; print(sorted(m for m in ('jax', 'distributed', 'dask', 'tqdm', 'rich', 'matplotlib') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -1,0 +1,257 @@
+"""Per-stage counters, cheap enough to leave on, and the registry of live stages.
+
+A stage (a bridge source, ``map_async``, a sink, ``progress``...) makes one
+:class:`StageStats` per subscription with :func:`stage_stats` and calls it at
+its few moments: an item taken, an item given, an error, the end, and the
+boundaries of its waits. Counting is a plain ``int`` increment;
+``time.perf_counter()`` is read only when a wait begins and ends. The
+registry holds the counters by weak reference: a subscription that is
+gone leaves it by itself. :func:`snapshot` reads every live stage as plain
+data, which :mod:`rxasync.stats` draws, writes and charts.
+
+How a stage calls it::
+
+    stats = stage_stats("map_async", name)        # at subscribe
+    stats.took()                                   # an item came from upstream
+    stats.in_flight += 1 ... stats.in_flight -= 1  # work started / settled
+    stats.gave()                                   # an item went downstream
+    with stats.wait_demand():                      # blocked: downstream has no room
+        await demand.wait()
+    stats.blocked() ... stats.unblocked()          # the same, in callback-style code
+    stats.idle()                                   # nothing to do until upstream sends
+    stats.failed()                                 # an item's work raised (counted, per error)
+    stats.finished("completed" | "error" | "disposed")  # once, at termination
+
+A source has no upstream stage: it wraps its own waits for data (a socket
+read, a file read) in ``with stats.wait_upstream():``.
+
+The counters take no lock: a stage updates them on one thread (the loop's,
+where rxasync stages run). A stage that counts on several threads at once
+does so under its own lock (``progress`` does), since ``+=`` is not atomic.
+Reading them (:func:`snapshot`) from any thread is safe.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from types import TracebackType
+from typing import Literal, TypedDict
+
+__all__ = ["StageSnapshot", "StageStats", "collect", "live_stages", "snapshot", "stage_stats"]
+
+State = Literal["running", "completed", "error", "disposed"]
+
+_ids = itertools.count(1)
+_registry: weakref.WeakValueDictionary[int, StageStats] = weakref.WeakValueDictionary()
+_lock = threading.Lock()
+_collectors: list[Callable[[StageStats], None]] = []  # watchers: they keep every stage begun while they run
+
+
+class StageSnapshot(TypedDict):
+    """One stage's counters at one moment, as plain data (JSON-ready)."""
+
+    id: int
+    name: str
+    kind: str
+    state: State
+    items_in: int
+    items_out: int
+    in_flight: int
+    errors: int
+    wait_demand_s: float
+    wait_upstream_s: float
+    age_s: float
+    passive: bool
+
+
+class _Wait:
+    """A reusable ``with`` block that adds its duration to one of the stage's wait totals."""
+
+    __slots__ = ("_start", "_stats", "_upstream")
+
+    def __init__(self, stats: StageStats, upstream: bool) -> None:
+        self._stats, self._upstream, self._start = stats, upstream, 0.0
+
+    def __enter__(self) -> None:
+        self._start = time.perf_counter()
+
+    def __exit__(
+        self, _t: type[BaseException] | None, _e: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        spent = time.perf_counter() - self._start
+        if self._upstream:
+            self._stats.wait_upstream_s += spent
+        else:
+            self._stats.wait_demand_s += spent
+
+
+class StageStats:
+    """The counters of one subscription of one stage; see the module docstring for the calls.
+
+    Example:
+        >>> from rxasync.stats import stage_stats
+        >>> stats = stage_stats("demo", "parse")
+        >>> stats.took(); stats.gave(); stats.finished()
+        >>> s = stats.snapshot()
+        >>> (s["name"], s["items_in"], s["items_out"], s["state"])
+        ('parse', 1, 1, 'completed')
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_blocked_since",
+        "_demand",
+        "_idle_since",
+        "_upstream",
+        "errors",
+        "id",
+        "in_flight",
+        "items_in",
+        "items_out",
+        "kind",
+        "name",
+        "passive",
+        "started",
+        "state",
+        "stopped",
+        "wait_demand_s",
+        "wait_upstream_s",
+    )
+
+    def __init__(self, kind: str, name: str | None = None, *, passive: bool = False) -> None:
+        self.id = next(_ids)
+        self.passive = passive  # a pass-through (``progress``): counts items, has no waits of its own
+        self.kind = kind
+        self.name = name or f"{kind}#{self.id}"
+        self.items_in = self.items_out = self.in_flight = self.errors = 0
+        self.wait_demand_s = self.wait_upstream_s = 0.0
+        self.state: State = "running"
+        self.started = time.perf_counter()
+        self.stopped = 0.0
+        self._idle_since = self._blocked_since = 0.0
+        self._demand, self._upstream = _Wait(self, False), _Wait(self, True)
+
+    def took(self) -> None:
+        """An item arrived from upstream (ends a wait begun by :meth:`idle`)."""
+        self.items_in += 1
+        if self._idle_since:
+            self.wait_upstream_s += time.perf_counter() - self._idle_since
+            self._idle_since = 0.0
+
+    def gave(self) -> None:
+        """An item was sent downstream."""
+        self.items_out += 1
+
+    def failed(self) -> None:
+        """An error happened (the stage's own, or one it passes on)."""
+        self.errors += 1
+
+    def idle(self) -> None:
+        """Nothing in flight: from now until :meth:`took`, the stage waits for upstream."""
+        if not self._idle_since:
+            self._idle_since = time.perf_counter()
+
+    def blocked(self) -> None:
+        """Downstream has no room: from now until :meth:`unblocked`, the stage waits for demand.
+
+        For callback-style stages, which cannot put a ``with`` around an ``await``.
+        """
+        if not self._blocked_since:
+            self._blocked_since = time.perf_counter()
+
+    def unblocked(self) -> None:
+        """Downstream has room again (ends a wait begun by :meth:`blocked`)."""
+        if self._blocked_since:
+            self.wait_demand_s += time.perf_counter() - self._blocked_since
+            self._blocked_since = 0.0
+
+    def wait_demand(self) -> _Wait:
+        """``with stats.wait_demand():`` around a wait for downstream room."""
+        return self._demand
+
+    def wait_upstream(self) -> _Wait:
+        """``with stats.wait_upstream():`` around a wait for input (a source's read)."""
+        return self._upstream
+
+    def finished(self, state: State = "completed") -> None:
+        """The subscription ended (once; later calls are ignored)."""
+        if self.state == "running":
+            self.unblocked()
+            self.state = state
+            self.stopped = time.perf_counter()
+            if self._idle_since:
+                self.wait_upstream_s += self.stopped - self._idle_since
+                self._idle_since = 0.0
+
+    def snapshot(self) -> StageSnapshot:
+        """These counters now, as plain data; a wait in progress counts up to now."""
+        now = time.perf_counter()
+        waiting_up = now - self._idle_since if self._idle_since else 0.0
+        waiting_down = now - self._blocked_since if self._blocked_since else 0.0
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind,
+            "state": self.state,
+            "items_in": self.items_in,
+            "items_out": self.items_out,
+            "in_flight": self.in_flight,
+            "errors": self.errors,
+            "wait_demand_s": self.wait_demand_s + waiting_down,
+            "wait_upstream_s": self.wait_upstream_s + waiting_up,
+            "age_s": (self.stopped or now) - self.started,
+            "passive": self.passive,
+        }
+
+
+def stage_stats(kind: str, name: str | None = None, *, passive: bool = False) -> StageStats:
+    """New counters for one subscription of a stage, registered while the caller keeps them.
+
+    Args:
+        kind: what the stage is (``"map_async"``, ``"progress"``...).
+        name: the user's ``name=``; default ``kind#id``.
+        passive: a pass-through that never waits itself (never the bottleneck).
+
+    Example:
+        >>> from rxasync.stats import live_stages, stage_stats
+        >>> stats = stage_stats("map_async", "score")
+        >>> stats in live_stages()
+        True
+    """
+    stats = StageStats(kind, name, passive=passive)
+    with _lock:
+        _registry[stats.id] = stats
+        for collect in _collectors:
+            collect(stats)
+    return stats
+
+
+def collect(callback: Callable[[StageStats], None] | None, remove: bool = False) -> None:
+    """Call ``callback`` with every stage registered from now on (``remove=True``: stop)."""
+    with _lock:
+        if remove and callback in _collectors:
+            _collectors.remove(callback)
+        elif not remove and callback is not None:
+            _collectors.append(callback)
+
+
+def live_stages() -> list[StageStats]:
+    """Every stage whose counters are still referenced, oldest first."""
+    with _lock:
+        return [stats for _, stats in sorted(_registry.items())]
+
+
+def snapshot() -> list[StageSnapshot]:
+    """:meth:`StageStats.snapshot` of every live stage, oldest first.
+
+    Example:
+        >>> from rxasync.stats import snapshot, stage_stats
+        >>> keep = stage_stats("demo", "read")
+        >>> [s["name"] for s in snapshot() if s["name"] == "read"]
+        ['read']
+    """
+    return [stats.snapshot() for stats in live_stages()]
