@@ -1,4 +1,7 @@
-"""Helpers to test your own pipelines: leak checks and running both ways.
+"""Helpers to test your own pipelines: leak checks, running both ways, private database servers.
+
+``RedisServer`` and ``PostgresServer`` start private servers on 127.0.0.1;
+``rxasync.testing.pytest_plugin`` offers them as session fixtures.
 
 Example:
     >>> import asyncio, reactivex
@@ -11,8 +14,9 @@ Example:
 
 from ._leaks import LeakError, no_leaks, open_fds
 from ._run import assert_run
+from ._servers import PostgresServer, RedisServer, free_port
 
-__all__ = ["LeakError", "assert_run", "no_leaks", "open_fds"]
+__all__ = ["LeakError", "PostgresServer", "RedisServer", "assert_run", "free_port", "no_leaks", "open_fds"]
 
 for _name in __all__:
     globals()[_name].__module__ = __name__

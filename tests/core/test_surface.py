@@ -16,7 +16,8 @@ from rxasync import _errors
 
 EXPECTED = {
     "rxasync": {
-        "AsyncObservableIterator", "BufferOverflowError", "DecodeError", "EmptySourceError",
+        "AsyncObservableIterator", "BufferOverflowError", "DatabaseConnectionError", "DatabaseError",
+        "DatabaseQueryError", "DecodeError", "EmptySourceError", "EntryDecodeError",
         "FileChangedError", "FileNotFoundSourceError", "FileSourceError", "HttpConnectionError",
         "HttpError", "HttpResumeError", "HttpStatusError", "InvalidUrlError", "IsADirectorySourceError",
         "JaxOperatorError", "LineTooLongError", "NoRunningLoopError", "PermissionSourceError",
@@ -27,7 +28,9 @@ EXPECTED = {
         "batch", "map_async", "map_on", "observe_on_loop", "retry_with_backoff", "switch_map_async",
     },
     "rxasync.schedulers": {"loop", "threads"},
-    "rxasync.testing": {"LeakError", "assert_run", "no_leaks", "open_fds"},
+    "rxasync.testing": {
+        "LeakError", "PostgresServer", "RedisServer", "assert_run", "free_port", "no_leaks", "open_fds",
+    },
 }  # fmt: skip
 
 
