@@ -10,6 +10,9 @@ import redis.asyncio as aioredis
 from reactivex import Observable
 
 from .._batching import batch_stage, check_batch_size
+from .._errors import DatabaseConnectionError
+from .._reconnect import Reconnect
+from ..http._policy import Retry
 from ._client import RedisArg, check_redis, open_client
 from ._entries import StreamEntry, text
 from ._translate import translate_errors
@@ -65,17 +68,22 @@ def write_stream(
     return lambda source: batch_stage(source, "write_stream", batch_size, lambda: open_client(redis), send)
 
 
-def ack(*, batch_size: int = 100) -> Callable[[Observable[StreamEntry]], Observable[StreamEntry]]:
+def ack(
+    *, batch_size: int = 100, reconnect: Retry | None = None
+) -> Callable[[Observable[StreamEntry]], Observable[StreamEntry]]:
     """An operator: acknowledge each entry (``XACK``) and pass it on once Redis confirmed it.
 
     Place it *after* your sink: an entry is acknowledged only once
     everything before it handled it, so a crash in between delivers it
     again to its group (at least once). Entries waiting together are
     acknowledged in one ``XACK`` per stream and group. Entries read without
-    a group pass through.
+    a group pass through. ``XACK`` is idempotent, so after a lost
+    connection it is sent again (``reconnect`` policy) until it goes through.
 
     Args:
         batch_size: most entries per ``XACK`` round trip.
+        reconnect: a :class:`rxasync.http.Retry` (attempts and backoff; by
+            default about ten seconds of attempts).
 
     Example:
         >>> import asyncio, rxasync
@@ -95,6 +103,7 @@ def ack(*, batch_size: int = 100) -> Callable[[Observable[StreamEntry]], Observa
         0
     """
     check_batch_size(batch_size)
+    Reconnect(reconnect)  # TypeError now for a wrong policy
 
     async def send(_: object, batch: list[StreamEntry]) -> list[StreamEntry]:
         groups: dict[tuple[int, str, str], list[StreamEntry]] = {}
@@ -102,10 +111,20 @@ def ack(*, batch_size: int = 100) -> Callable[[Observable[StreamEntry]], Observa
             if entry._client is not None and entry._group is not None:
                 groups.setdefault((id(entry._client), entry.stream, entry._group), []).append(entry)
         for (_key, stream, group), entries in groups.items():
-            client = entries[0]._client
-            assert client is not None
-            with translate_errors("XACK", stream):
-                await client.xack(stream, group, *[e.id for e in entries])
+            await _xack(entries, stream, group, Reconnect(reconnect))
         return batch
 
     return lambda source: batch_stage(source, "ack", batch_size, contextlib.nullcontext, send)
+
+
+async def _xack(entries: list[StreamEntry], stream: str, group: str, retry: Reconnect) -> None:
+    client = entries[0]._client
+    assert client is not None
+    ids = [e.id for e in entries]
+    while True:
+        try:
+            with translate_errors("XACK", stream):
+                await client.xack(stream, group, *ids)
+            return
+        except DatabaseConnectionError as exc:
+            await retry.wait(exc)
