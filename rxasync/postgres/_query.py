@@ -63,34 +63,17 @@ def query(pool: PoolArg, sql: str, *args: Any, prefetch: int = 1000) -> Observab
 
     async def batches() -> AsyncIterator[list[asyncpg.Record]]:
         async with acquire(pool) as conn:
+            # A managed transaction: its exit rolls back after an error or a dispose (also
+            # one that cancelled a fetch in flight: asyncpg waits for the cancel first).
             with translate_errors(sql):
-                transaction = conn.transaction(readonly=True)
-                await transaction.start()
-            try:
-                with translate_errors(sql):
+                async with conn.transaction(readonly=True):
                     cursor = await conn.cursor(sql, *args)
-                while True:
-                    n = demand_room(prefetch)
-                    with translate_errors(sql):
+                    while True:
+                        n = demand_room(prefetch)
                         rows = await cursor.fetch(n)
-                    if rows:
-                        yield rows
-                    if len(rows) < n:
-                        break
-            except BaseException:
-                await _abandon(conn, transaction)
-                raise
-            with translate_errors(sql):
-                await transaction.commit()
+                        if rows:
+                            yield rows
+                        if len(rows) < n:
+                            break
 
     return from_async_batches(batches)
-
-
-async def _abandon(conn: asyncpg.Connection, transaction: Any) -> None:
-    """Roll back after an error or a dispose; a connection that cannot roll back is closed, not reused."""
-    if conn.is_closed():
-        return
-    try:
-        await transaction.rollback()
-    except Exception:
-        conn.terminate()

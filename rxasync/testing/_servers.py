@@ -170,8 +170,13 @@ class PostgresServer(_Server):
 
     @property
     def dsn(self) -> str:
-        """``postgresql://postgres@127.0.0.1:PORT/postgres``."""
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        """``postgresql://postgres@127.0.0.1:PORT/postgres?sslmode=disable``.
+
+        The server has no TLS; ``sslmode=disable`` also spares asyncpg's TLS
+        probe, whose future reports "exception never retrieved" when a
+        connect is cancelled in the middle of it (asyncpg 0.32).
+        """
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres?sslmode=disable"
 
     def _as_owner(self) -> dict[str, Any]:
         if os.geteuid() != 0:
