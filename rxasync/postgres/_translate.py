@@ -12,7 +12,8 @@ asyncpg / OS                                                    rxasync
 ``TimeoutError``, ``InterfaceError`` on a closed connection
 any other ``PostgresError`` (bad SQL, a constraint, a type)     ``DatabaseQueryError`` with ``sqlstate``
 any other ``InterfaceError``, ``InternalClientError``           ``DatabaseError``
-``DataError`` (a Python value asyncpg cannot encode)            ``DatabaseQueryError``
+``DataError``, ``TypeError``, ``ValueError`` (a Python value    ``DatabaseQueryError`` (no SQLSTATE)
+asyncpg cannot encode: a row with a bad type)
 ==============================================================  ===========================
 
 rxasync's own errors and cancellation pass through untouched.
@@ -52,7 +53,7 @@ def translate(exc: Exception, statement: str, target: str = "", context: str = "
         sqlstate = str(getattr(exc, "sqlstate", "") or "")
         message = f"{where}: {reason} (SQLSTATE {sqlstate})"
         return DatabaseQueryError(message, statement=statement, target=target, sqlstate=sqlstate)
-    if isinstance(exc, asyncpg.DataError):
+    if isinstance(exc, asyncpg.DataError | TypeError | ValueError):
         return DatabaseQueryError(f"{where}: {reason}", statement=statement, target=target)
     if isinstance(exc, asyncpg.InterfaceError | asyncpg.exceptions.InternalClientError):
         return DatabaseError(f"{where}: {reason}", statement=statement, target=target)
