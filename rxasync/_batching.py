@@ -14,10 +14,10 @@ closes it when the stage ends, however it ends (completion, error, dispose).
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from threading import get_ident as _get_ident
 from typing import Any
 
 from reactivex import Observable, abc
@@ -67,22 +67,27 @@ class BatchStage(Stage):
         self.wakeup: asyncio.Future[None] | None = None
         self.worker: asyncio.Task[None] | None = None
 
-    def on_next(self, item: Any) -> None:
-        if threading.get_ident() != self.thread:
+    def on_next(self, item: Any) -> None:  # the hot path: a few attribute tests per item
+        if _get_ident() != self.thread:
             self.loop.call_soon_threadsafe(self.on_next, item)
             return
         if self.terminated:
             return
         self.demand.pending += 1
         self.buffer.append(item)
-        if self.worker is None:
+        if self.wakeup is not None:
+            self.wake()
+        elif self.worker is None:
             self.worker = self.loop.create_task(self.work(), context=self.context)
-        elif self.wakeup is not None and not self.wakeup.done():
-            self.wakeup.set_result(None)
+
+    def wake(self) -> None:
+        """Wake the worker waiting for items (``wakeup`` is set only while it waits)."""
+        wakeup, self.wakeup = self.wakeup, None
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
 
     def upstream_completed(self) -> None:
-        if self.wakeup is not None and not self.wakeup.done():
-            self.wakeup.set_result(None)
+        self.wake()
         self.check_done()
 
     async def work(self) -> None:
@@ -94,7 +99,8 @@ class BatchStage(Stage):
                         await self.wakeup
                         continue
                     n = min(self.batch_size, len(self.buffer))
-                    batch = [self.buffer.popleft() for _ in range(n)]
+                    pop = self.buffer.popleft
+                    batch = [pop() for _ in range(n)]
                     results = await self.send(resource, batch)
                     await self.emit(results, n)
         except Exception as exc:
