@@ -8,6 +8,7 @@ given to the ``postgres`` user and the server runs as that user.
 
 from __future__ import annotations
 
+import atexit
 import os
 import pwd
 import shutil
@@ -47,10 +48,14 @@ class _Server:
         self.dir = Path(tempfile.mkdtemp(prefix="rxasync-db-") if directory is None else directory)
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self._at_exit = False
 
     def _spawn(self, argv: list[str], **kwargs: Any) -> None:
         with open(self.dir / "server.log", "ab") as log:
             self.process = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL, **kwargs)
+        if not self._at_exit:  # a test that fails before close() still leaves no server running
+            atexit.register(self.close)
+            self._at_exit = True
 
     def _ready(self) -> bool:  # pragma: no cover - each server overrides it
         raise NotImplementedError
@@ -87,6 +92,9 @@ class _Server:
     def close(self) -> None:
         """Stop the server and delete its folder if it made it."""
         self.stop()
+        if self._at_exit:
+            atexit.unregister(self.close)
+            self._at_exit = False
         if self._own_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
 
