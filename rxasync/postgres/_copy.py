@@ -56,16 +56,15 @@ def copy_records(
     Example:
         >>> import asyncio, asyncpg, reactivex, rxasync
         >>> from rxasync.postgres import copy_records
-        >>> from rxasync.testing import PostgresServer
+        >>> from rxasync.postgres._examples import dsn  # a private server for the example
         >>> async def main(dsn: str) -> list[int]:
         ...     conn = await asyncpg.connect(dsn)
-        ...     await conn.execute("CREATE TABLE words (n int, w text)")
+        ...     await conn.execute("CREATE TABLE IF NOT EXISTS words (n int, w text)")
         ...     rows = reactivex.of((1, "a"), (2, "b"), (3, "c"))
         ...     counts = await rxasync.to_list(rows.pipe(copy_records(conn, "words", columns=["n", "w"])))
         ...     await conn.close()
         ...     return counts
-        >>> with PostgresServer() as server:  # doctest: +SKIP
-        ...     asyncio.run(main(server.dsn))
+        >>> asyncio.run(main(dsn()))
         [3]
     """
     check_pool(pool)

@@ -72,16 +72,17 @@ def listen(
         >>> import asyncio, asyncpg, rxasync
         >>> from reactivex import operators as ops
         >>> from rxasync.postgres import listen
-        >>> from rxasync.testing import PostgresServer
+        >>> from rxasync.postgres._examples import dsn  # a private server for the example
         >>> async def main(dsn: str) -> str:
         ...     got = asyncio.ensure_future(rxasync.first(listen(dsn, "jobs")))
         ...     conn = await asyncpg.connect(dsn)
-        ...     while not got.done():  # until the listener is in place
+        ...     for _ in range(200):  # until the listener is in place
+        ...         if got.done():
+        ...             break
         ...         await conn.execute("NOTIFY jobs, 'hello'"); await asyncio.sleep(0.05)
         ...     await conn.close()
         ...     return (await got).payload
-        >>> with PostgresServer() as server:  # doctest: +SKIP
-        ...     asyncio.run(main(server.dsn))
+        >>> asyncio.run(main(dsn()))
         'hello'
     """
     check_pool(pool)

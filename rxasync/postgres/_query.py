@@ -51,10 +51,9 @@ def query(pool: PoolArg, sql: str, *args: Any, prefetch: int = 1000) -> Observab
     Example:
         >>> import asyncio, rxasync
         >>> from rxasync.postgres import query
-        >>> from rxasync.testing import PostgresServer
-        >>> with PostgresServer() as server:  # doctest: +SKIP
-        ...     rows = asyncio.run(rxasync.to_list(query(server.dsn, "SELECT generate_series(1, $1) AS n", 3)))
-        ...     [r["n"] for r in rows]
+        >>> from rxasync.postgres._examples import dsn  # a private server for the example
+        >>> rows = asyncio.run(rxasync.to_list(query(dsn(), "SELECT generate_series(1, $1) AS n", 3)))
+        >>> [r["n"] for r in rows]
         [1, 2, 3]
     """
     check_pool(pool)

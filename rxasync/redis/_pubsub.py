@@ -49,7 +49,9 @@ def subscribe(
         >>> async def main(url: str) -> list[str]:
         ...     r = redis.asyncio.Redis.from_url(url)
         ...     got = asyncio.ensure_future(rxasync.to_list(subscribe(url, "news").pipe(ops.take(2))))
-        ...     while await r.publish("news", "a") == 0:  # until the subscription is in place
+        ...     for _ in range(500):  # until the subscription is in place
+        ...         if await r.publish("news", "a"):
+        ...             break
         ...         await asyncio.sleep(0.01)
         ...     await r.publish("news", "b"); await r.aclose()
         ...     return [m.data for m in await got]

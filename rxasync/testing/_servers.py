@@ -170,9 +170,8 @@ class PostgresServer(_Server):
         port: the port (default: a free one).
 
     Example:
-        >>> from rxasync.testing import PostgresServer
-        >>> with PostgresServer() as server:  # doctest: +SKIP
-        ...     server.dsn.startswith("postgresql://postgres@127.0.0.1:")
+        >>> from rxasync.postgres._examples import dsn  # the examples' server, a PostgresServer
+        >>> dsn().startswith("postgresql://postgres@127.0.0.1:")
         True
     """
 
