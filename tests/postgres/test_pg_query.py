@@ -27,10 +27,13 @@ async def pool(postgres_server: PostgresServer) -> AsyncIterator[asyncpg.Pool]:
         await p.close()
 
 
-async def states(conn: asyncpg.Connection) -> list[str]:
-    """The state of every other client backend (``idle``, ``active``, ``idle in transaction``...)."""
+async def states(conn: asyncpg.Connection, app: str | None = None) -> list[str]:
+    """The state (``idle``, ``active``, ``idle in transaction``...) of every other client backend,
+    or of those whose ``application_name`` is ``app`` (other tests' sessions may still be ending)."""
     rows = await conn.fetch(
         "SELECT state FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        " AND ($1::text IS NULL OR application_name = $1)",
+        app,
     )
     return sorted(r["state"] for r in rows)
 
@@ -73,7 +76,10 @@ async def test_query_dispose_mid_result_returns_the_connection_clean(
 ) -> None:
     got = await rxasync.to_list(query(pool, SERIES, 100_000, prefetch=50).pipe(ops.take(120)))
     assert [r[0] for r in got] == list(range(1, 121))
-    await asyncio.sleep(0.05)
+    for _ in range(250):  # the cursor's transaction rolls back, then the connection goes back
+        if pool.get_idle_size() == pool.get_size():
+            break
+        await asyncio.sleep(0.02)
     assert pool.get_idle_size() == pool.get_size()  # given back
     assert "idle in transaction" not in await states(postgres_connection)
     async with pool.acquire() as conn:
@@ -140,8 +146,11 @@ async def test_query_server_restart_mid_query_is_a_connection_error(own_server: 
 async def test_query_1000_subscribe_dispose_cycles_leave_nothing(
     postgres_server: PostgresServer, postgres_connection: asyncpg.Connection
 ) -> None:
-    before = await states(postgres_connection)
-    pool = await asyncpg.create_pool(postgres_server.dsn, min_size=1, max_size=3)
+    app = "cycles-pool"
+    before = await states(postgres_connection, app)
+    pool = await asyncpg.create_pool(
+        postgres_server.dsn, min_size=1, max_size=3, server_settings={"application_name": app}
+    )
     rng = random.Random(13)
     try:
         for _ in range(1000):
@@ -149,30 +158,35 @@ async def test_query_1000_subscribe_dispose_cycles_leave_nothing(
             for _ in range(rng.randrange(8)):
                 await asyncio.sleep(0)
             sub.dispose()
-        await asyncio.sleep(0.1)
+        for _ in range(250):  # the last disposed query is rolling back and giving its connection back
+            if pool.get_idle_size() == pool.get_size():
+                break
+            await asyncio.sleep(0.02)
         assert pool.get_idle_size() == pool.get_size()
         async with pool.acquire() as conn:
             assert await conn.fetchval("SELECT 1") == 1
     finally:
         await pool.close()
     for _ in range(100):
-        if await states(postgres_connection) == before:
+        if await states(postgres_connection, app) == before:
             break
         await asyncio.sleep(0.02)
-    assert await states(postgres_connection) == before
+    assert await states(postgres_connection, app) == before
 
 
 async def test_query_cycles_from_a_dsn_close_their_connections(
     postgres_server: PostgresServer, postgres_connection: asyncpg.Connection
 ) -> None:
     rng = random.Random(7)
-    before = await states(postgres_connection)
+    app = "cycles-dsn"
+    before = await states(postgres_connection, app)
     for _ in range(100):
-        sub = query(postgres_server.dsn, SERIES, 10_000).subscribe(lambda _: None, lambda _: None)
+        dsn = f"{postgres_server.dsn}&application_name={app}"
+        sub = query(dsn, SERIES, 10_000).subscribe(lambda _: None, lambda _: None)
         await asyncio.sleep(rng.random() * 0.01)
         sub.dispose()
     for _ in range(100):
-        if await states(postgres_connection) == before:
+        if await states(postgres_connection, app) == before:
             break
         await asyncio.sleep(0.02)
-    assert await states(postgres_connection) == before
+    assert await states(postgres_connection, app) == before
