@@ -223,7 +223,8 @@ class _Reader:
             except DatabaseQueryError as exc:
                 if "NOGROUP" not in str(exc):
                     raise
-                created = False  # the group went away (a server that lost its data): make it again
+                await retry.wait(exc)  # the group went away (a server that lost its data): make it again
+                created, pending = False, "0"
                 continue
             retry.succeeded()
             if raw:
