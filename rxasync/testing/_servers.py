@@ -43,9 +43,14 @@ def free_port() -> int:
 class _Server:
     """What both servers share: a folder, a port, a child process stopped by PID."""
 
+    #: Where a server's own temporary folder is made (``None``: ``tempfile``'s default).
+    _temp_root: str | None = None
+
     def __init__(self, directory: str | os.PathLike[str] | None = None, *, port: int | None = None) -> None:
         self._own_dir = directory is None
-        self.dir = Path(tempfile.mkdtemp(prefix="rxasync-db-") if directory is None else directory)
+        if directory is None:
+            directory = tempfile.mkdtemp(prefix="rxasync-db-", dir=self._temp_root)
+        self.dir = Path(directory)
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self._at_exit = False
@@ -175,6 +180,10 @@ class PostgresServer(_Server):
         True
     """
 
+    # As root the server runs as ``postgres``, which must reach its folder: under /tmp,
+    # never under a TMPDIR that only root may enter.
+    _temp_root = "/tmp" if os.geteuid() == 0 and os.path.isdir("/tmp") else None
+
     @property
     def dsn(self) -> str:
         """``postgresql://postgres@127.0.0.1:PORT/postgres?sslmode=disable``.
@@ -188,7 +197,7 @@ class PostgresServer(_Server):
     def _as_owner(self) -> dict[str, Any]:
         if os.geteuid() != 0:
             return {}
-        return {"user": "postgres", "group": pwd.getpwnam("postgres").pw_gid, "extra_groups": []}
+        return {"user": "postgres", "group": _postgres_user().pw_gid, "extra_groups": []}
 
     def start(self) -> None:
         """Create the cluster on first start, then start the server and wait until it accepts."""
@@ -203,7 +212,7 @@ class PostgresServer(_Server):
 
     def _initdb(self, data: Path) -> None:
         if os.geteuid() == 0:
-            owner = pwd.getpwnam("postgres")
+            owner = _postgres_user()
             os.chown(self.dir, owner.pw_uid, owner.pw_gid)
         argv = [str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"]
         argv += ["-E", "UTF8", "--no-sync", "--locale=C"]
@@ -217,3 +226,14 @@ class PostgresServer(_Server):
     def _ready(self) -> bool:
         argv = [str(PG_BIN / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
         return subprocess.run(argv, check=False).returncode == 0
+
+
+def _postgres_user() -> pwd.struct_passwd:
+    """The ``postgres`` user that Debian's package creates, to run the server as when we are root."""
+    try:
+        return pwd.getpwnam("postgres")
+    except KeyError:
+        raise RuntimeError(
+            "PostgreSQL refuses to run as root and there is no 'postgres' user to run it as: "
+            "install Debian's postgresql package (it creates one) or run the tests as another user"
+        ) from None
