@@ -31,8 +31,11 @@ def write_stream(
     batch); the stage holds at most ``2 * batch_size`` items and pauses an
     rxasync source upstream while the server is behind. IDs are emitted in
     input order. If a batch fails, the error is delivered and the batch may
-    have been written in part (Redis pipelines are not transactions);
-    nothing is retried behind your back.
+    have been written in part (Redis pipelines are not transactions).
+    rxasync retries nothing here; a client opened from a URL has redis-py's
+    own retries off too, while a client you pass keeps its retry settings
+    (redis-py's default re-sends a pipeline after a connection error, which
+    can add a batch twice).
 
     Marble::
 
