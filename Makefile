@@ -10,11 +10,11 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,jax,dask,demo,progress]'
+	$(PY) -m pip install -q -e '.[dev,jax,dask,demo,progress,redis,postgres]'
 	touch $(STAMP)
 
 system-deps:
-	@bash scripts/system-deps.sh chromium fonts-wqy-zenhei
+	@bash scripts/system-deps.sh chromium fonts-wqy-zenhei redis-server postgresql
 
 demo: $(STAMP)
 	$(PY) -m examples.search_as_you_type

@@ -21,8 +21,12 @@ from ._bridge import from_async_batches, from_async_iterable, from_awaitable
 from ._consume import AsyncObservableIterator, first, last, to_async_iterable, to_list
 from ._errors import (
     BufferOverflowError,
+    DatabaseConnectionError,
+    DatabaseError,
+    DatabaseQueryError,
     DecodeError,
     EmptySourceError,
+    EntryDecodeError,
     FileChangedError,
     FileNotFoundSourceError,
     FileSourceError,
@@ -45,8 +49,12 @@ __version__ = "0.1.0"
 __all__ = [
     "AsyncObservableIterator",
     "BufferOverflowError",
+    "DatabaseConnectionError",
+    "DatabaseError",
+    "DatabaseQueryError",
     "DecodeError",
     "EmptySourceError",
+    "EntryDecodeError",
     "FileChangedError",
     "FileNotFoundSourceError",
     "FileSourceError",

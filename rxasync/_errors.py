@@ -26,15 +26,23 @@ The tree::
     │   ├── IsADirectorySourceError (IsADirectoryError)
     │   ├── PermissionSourceError (PermissionError)
     │   └── FileChangedError                  a file truncated while read
-    └── JaxOperatorError                      a JAX function failed to trace or to run
+    ├── JaxOperatorError                      a JAX function failed to trace or to run
+    └── DatabaseError                         Redis or PostgreSQL; carries statement and target
+        ├── DatabaseConnectionError (ConnectionError)  refused, reset, server gone mid-command
+        ├── DatabaseQueryError                the server refused a command; SQLSTATE for PostgreSQL
+        └── EntryDecodeError (DecodeError)    a stream entry's field does not decode; names its ID
 """
 
 from __future__ import annotations
 
 __all__ = [
     "BufferOverflowError",
+    "DatabaseConnectionError",
+    "DatabaseError",
+    "DatabaseQueryError",
     "DecodeError",
     "EmptySourceError",
+    "EntryDecodeError",
     "FileChangedError",
     "FileNotFoundSourceError",
     "FileSourceError",
@@ -232,3 +240,58 @@ class JaxOperatorError(RxAsyncError):
         super().__init__(message)
         self.operator = operator
         self.index = index
+
+
+class DatabaseError(RxAsyncError):
+    """Base of Redis and PostgreSQL errors (``rxasync.redis``, ``rxasync.postgres``).
+
+    Translated from the driver's exception (redis-py, asyncpg) in one place
+    per driver and chained: ``__cause__`` holds the original.
+
+    Attributes:
+        statement: the command or SQL that failed ("" when none ran).
+        target: the stream, channel or table concerned ("" when none).
+    """
+
+    def __init__(self, message: str, *, statement: str = "", target: str = "") -> None:
+        super().__init__(message)
+        self.statement = statement
+        self.target = target
+
+
+class DatabaseConnectionError(DatabaseError, ConnectionError):
+    """Raised when the server refuses the connection, drops it, or shuts down mid-command.
+
+    Sources that follow a stream (``read_stream``, ``listen``) reconnect
+    after it with their ``reconnect`` policy and raise it only once that
+    gives up; ``query`` and the sinks raise it at once.
+    """
+
+
+class DatabaseQueryError(DatabaseError):
+    """Raised when the server answers a command with an error (bad SQL, a constraint, a type).
+
+    Not raised for a lost connection: that is :class:`DatabaseConnectionError`.
+
+    Attributes:
+        sqlstate: PostgreSQL's five-character SQLSTATE (``"42601"`` for a
+            syntax error); "" for Redis.
+    """
+
+    def __init__(self, message: str, *, statement: str = "", target: str = "", sqlstate: str = "") -> None:
+        super().__init__(message, statement=statement, target=target)
+        self.sqlstate = sqlstate
+
+
+class EntryDecodeError(DatabaseError, DecodeError):
+    """Raised when a Redis entry's field does not decode with ``decode=`` (strict errors).
+
+    Not raised with ``decode=None`` (fields stay ``bytes``) or a lenient
+    ``errors=`` handler. Its ``target`` is the stream or channel and
+    ``entry_id`` the ID of the entry that failed.
+    """
+
+    def __init__(self, message: str, *, target: str = "", entry_id: str = "") -> None:
+        super().__init__(message, target=target)
+        self.source = target
+        self.entry_id = entry_id

@@ -36,7 +36,15 @@ from reactivex import abc
 
 from ._errors import NoRunningLoopError
 
-__all__ = ["BufferDemand", "Demand", "current_demand", "loop_thread", "resolve_loop", "subscribe_with_demand"]
+__all__ = [
+    "BufferDemand",
+    "Demand",
+    "current_demand",
+    "demand_room",
+    "loop_thread",
+    "resolve_loop",
+    "subscribe_with_demand",
+]
 
 _T = TypeVar("_T")
 
@@ -143,6 +151,21 @@ class BufferDemand(Demand):
 def current_demand() -> Demand | None:
     """The demand published by the consumer now subscribing, if any."""
     return _DEMAND.get()
+
+
+def demand_room(most: int) -> int:
+    """How many items a source may fetch now: at most ``most``, and no more than demand leaves room for.
+
+    Called inside a bridge source's async generator (the pump task runs in
+    the context captured at subscribe, where the consumer's :class:`Demand`
+    is published): ``most`` when no consumer gives demand, else the
+    consumer's free credits, and at least 1 (the bridge awaits a free credit
+    before it asks the generator for more).
+    """
+    demand = _DEMAND.get()
+    if demand is None:
+        return most
+    return max(1, min(most, demand.limit - demand.pending))
 
 
 def subscribe_with_demand(

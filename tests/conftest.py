@@ -9,6 +9,9 @@ import pytest
 
 from rxasync.testing import no_leaks
 
+# Private redis-server and PostgreSQL fixtures for tests/redis and tests/postgres.
+pytest_plugins = ["rxasync.testing.pytest_plugin"]
+
 
 @pytest.fixture(autouse=True)
 async def _no_leaks(request: pytest.FixtureRequest) -> AsyncIterator[None]:

@@ -17,7 +17,8 @@ from rxasync import _errors
 
 EXPECTED = {
     "rxasync": {
-        "AsyncObservableIterator", "BufferOverflowError", "DecodeError", "EmptySourceError",
+        "AsyncObservableIterator", "BufferOverflowError", "DatabaseConnectionError", "DatabaseError",
+        "DatabaseQueryError", "DecodeError", "EmptySourceError", "EntryDecodeError",
         "FileChangedError", "FileNotFoundSourceError", "FileSourceError", "HttpConnectionError",
         "HttpError", "HttpResumeError", "HttpStatusError", "InvalidUrlError", "IsADirectorySourceError",
         "JaxOperatorError", "LineTooLongError", "NoRunningLoopError", "PermissionSourceError",
@@ -33,8 +34,7 @@ EXPECTED = {
         "live_stages", "load", "rates", "render", "snapshot", "stage_stats", "watch",
     },
     "rxasync.testing": {
-        "LeakError", "VirtualClock", "assert_marbles", "assert_run", "cold", "draw", "hot", "no_leaks",
-        "open_fds", "record", "run_in_virtual_time", "virtual_time",
+        "LeakError", "PostgresServer", "RedisServer", "VirtualClock", "assert_marbles", "assert_run", "cold", "draw", "free_port", "hot", "no_leaks", "open_fds", "record", "run_in_virtual_time", "virtual_time",
     },
 }  # fmt: skip
 

@@ -1,0 +1,176 @@
+"""read_stream against a real redis-server: order, demand, groups, pending, claims, decoding."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis.asyncio as aioredis
+from reactivex import operators as ops
+
+import rxasync
+from rxasync.operators import map_async
+from rxasync.redis import StreamEntry, ack, read_stream
+from rxasync.testing import RedisServer, assert_run
+
+
+async def fill(client: aioredis.Redis, stream: str, n: int, start: int = 1) -> list[str]:
+    pipe = client.pipeline(transaction=False)
+    for i in range(start, start + n):
+        pipe.xadd(stream, {"n": str(i)}, id=f"{i}-0")
+    return [i.decode() for i in await pipe.execute()]
+
+
+async def test_read_stream_plain_reads_from_start_in_order(
+    redis_client: aioredis.Redis, redis_server: RedisServer
+) -> None:
+    ids = await fill(redis_client, "s", 2500)
+    got = await assert_run(
+        lambda: read_stream(redis_server.url, "s", start="0", count=700).pipe(ops.take(2500))
+    )
+    assert [e.id for e in got] == ids
+    assert got[0] == StreamEntry("s", "1-0", {"n": "1"})
+
+
+async def test_read_stream_user_client_is_not_closed(redis_client: aioredis.Redis) -> None:
+    await fill(redis_client, "s", 3)
+    got = await rxasync.to_list(read_stream(redis_client, "s", start="1-0").pipe(ops.take(2)))
+    assert [e.id for e in got] == ["2-0", "3-0"]
+    assert await redis_client.ping()
+
+
+async def test_read_stream_dollar_sees_only_entries_added_after_subscribe(
+    redis_client: aioredis.Redis, redis_server: RedisServer
+) -> None:
+    await fill(redis_client, "s", 3)
+    got = asyncio.ensure_future(rxasync.first(read_stream(redis_server.url, "s", block=0.05)))
+    await asyncio.sleep(0.2)
+    await redis_client.xadd("s", {"n": "new"}, id="10-0")
+    assert (await got).id == "10-0"
+
+
+async def test_read_stream_never_holds_more_entries_than_its_demand(
+    redis_client: aioredis.Redis, redis_server: RedisServer
+) -> None:
+    await fill(redis_client, "s", 300)
+    most_pending = 0
+
+    async def slow(entry: StreamEntry) -> str:
+        nonlocal most_pending
+        # Entries handed out by XREADGROUP and not yet acknowledged: exactly what rxasync holds.
+        most_pending = max(most_pending, (await redis_client.xpending("s", "g"))["pending"])
+        await entry.ack()
+        return entry.id
+
+    src = read_stream(redis_server.url, "s", group="g", consumer="c", start="0", count=1000)
+    got = await rxasync.to_list(src.pipe(map_async(slow, concurrency=2), ops.take(300)))
+    assert len(got) == 300
+    assert 1 <= most_pending <= 4  # map_async(concurrency=2) takes at most 4 items
+
+
+async def test_read_stream_group_rereads_pending_after_dispose_then_new(
+    redis_client: aioredis.Redis, redis_server: RedisServer
+) -> None:
+    await fill(redis_client, "s", 10)
+    first = read_stream(redis_server.url, "s", group="g", consumer="c1", start="0", count=4)
+    got = await rxasync.to_list(first.pipe(ops.take(6)))  # read, never acknowledged
+    assert [e.id for e in got] == [f"{i}-0" for i in range(1, 7)]
+    again = read_stream(redis_server.url, "s", group="g", consumer="c1", count=4)
+    got = await rxasync.to_list(again.pipe(ack(), ops.take(10)))
+    # Its pending entries first (at least those 6; the reader may have fetched a few more), then new ones.
+    ids = [e.id for e in got]
+    assert ids[:6] == [f"{i}-0" for i in range(1, 7)]
+    assert sorted(set(ids), key=lambda i: int(i.split("-")[0])) == [f"{i}-0" for i in range(1, 11)]
+    await asyncio.sleep(0)
+    assert (await redis_client.xpending("s", "g"))["pending"] <= 10 - len(set(ids)) + 4
+
+
+async def test_read_stream_claim_idle_takes_a_dead_consumers_entries(
+    redis_client: aioredis.Redis, redis_server: RedisServer
+) -> None:
+    await fill(redis_client, "s", 5)
+    dead = read_stream(redis_server.url, "s", group="g", consumer="dead", start="0")
+    await rxasync.to_list(dead.pipe(ops.take(5)))  # read and never acknowledged
+    other = read_stream(redis_server.url, "s", group="g", consumer="alive", claim_idle=0.1, block=0.05)
+    got = await rxasync.to_list(other.pipe(ack(), ops.take(5)))
+    assert sorted(e.id for e in got) == [f"{i}-0" for i in range(1, 6)]
+    assert (await redis_client.xpending("s", "g"))["pending"] == 0
+
+
+async def test_read_stream_without_claim_idle_leaves_others_pending_entries(
+    redis_client: aioredis.Redis, redis_server: RedisServer
+) -> None:
+    await fill(redis_client, "s", 3)
+    await rxasync.to_list(
+        read_stream(redis_server.url, "s", group="g", consumer="dead", start="0").pipe(ops.take(3))
+    )
+    other = read_stream(redis_server.url, "s", group="g", consumer="alive", block=0.05)
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(rxasync.first(other), 0.3)
+
+
+async def test_read_stream_non_utf8_field_error_names_entry_id(
+    redis_client: aioredis.Redis, redis_server: RedisServer
+) -> None:
+    await redis_client.xadd("s", {"ok": "fine"}, id="1-0")
+    await redis_client.xadd("s", {"bad": b"\xff\xfe"}, id="2-0")
+    items: list[StreamEntry] = []
+    with pytest.raises(rxasync.EntryDecodeError, match="2-0") as info:
+        async for entry in rxasync.to_async_iterable(read_stream(redis_server.url, "s", start="0")):
+            items.append(entry)
+    assert [e.id for e in items] == ["1-0"]  # the good entry before the bad one is delivered
+    assert info.value.entry_id == "2-0"
+    assert info.value.target == "s"
+    assert isinstance(info.value.__cause__, UnicodeDecodeError)
+    assert isinstance(info.value, rxasync.DecodeError)
+
+
+async def test_read_stream_non_utf8_field_as_bytes_or_replaced(
+    redis_client: aioredis.Redis, redis_server: RedisServer
+) -> None:
+    await redis_client.xadd("s", {"bad": b"\xff"}, id="1-0")
+    raw = await rxasync.first(read_stream(redis_server.url, "s", start="0", decode=None))
+    assert raw.fields == {b"bad": b"\xff"}
+    replaced = await rxasync.first(read_stream(redis_server.url, "s", start="0", errors="replace"))
+    assert replaced.fields == {"bad": "\ufffd"}
+    latin = await rxasync.first(read_stream(redis_server.url, "s", start="0", decode="latin-1"))
+    assert latin.fields == {"bad": "\xff"}
+
+
+def test_read_stream_validates_its_arguments() -> None:
+    url = "redis://127.0.0.1:1/0"
+    with pytest.raises(TypeError):
+        read_stream(42, "s")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="group and consumer"):
+        read_stream(url, "s", group="g")
+    with pytest.raises(ValueError, match="count"):
+        read_stream(url, "s", count=0)
+    with pytest.raises(ValueError, match="block"):
+        read_stream(url, "s", block=0)
+    with pytest.raises(ValueError, match="claim_idle"):
+        read_stream(url, "s", claim_idle=1.0)
+    with pytest.raises(LookupError):
+        read_stream(url, "s", decode="no-such-codec")
+    with pytest.raises(TypeError, match="reconnect"):
+        read_stream(url, "s", reconnect=3)  # type: ignore[arg-type]
+
+
+async def test_read_stream_unreachable_server_gives_up_with_connection_error() -> None:
+    from rxasync.http import Retry
+    from rxasync.testing import free_port
+
+    src = read_stream(
+        f"redis://127.0.0.1:{free_port()}/0", "s", reconnect=Retry(attempts=3, initial_delay=0.01)
+    )
+    with pytest.raises(rxasync.DatabaseConnectionError) as info:
+        await rxasync.first(src)
+    assert info.value.__cause__ is not None
+    assert any("gave up after 3" in note for note in info.value.__notes__)
+
+
+async def test_read_stream_wrong_key_type_is_a_query_error(
+    redis_client: aioredis.Redis, redis_server: RedisServer
+) -> None:
+    await redis_client.set("s", "a string")
+    with pytest.raises(rxasync.DatabaseQueryError, match="WRONGTYPE"):
+        await rxasync.first(read_stream(redis_server.url, "s", start="0"))
