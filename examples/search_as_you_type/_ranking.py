@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from ._cities import City
@@ -177,9 +178,15 @@ def _at(entry: int, norm: str, q: str, word: bool) -> Match:
     return entry, start, start + len(q)
 
 
+@lru_cache(maxsize=16384)
+def _origin(name: str) -> list[int]:
+    """For each character of the normalised ``name``, where it came from (cached: names recur)."""
+    return normalise_with_map(name)[1]
+
+
 def _hit(city: City, name: str, tier: str, start: int, end: int) -> Hit:
     """A hit whose ``parts`` mark ``start:end`` of the normalised ``name`` in the original one."""
-    _, origin = normalise_with_map(name)
+    origin = _origin(name)
     a = origin[start] if start < len(origin) else len(name)
     b = origin[end - 1] + 1 if 0 < end <= len(origin) else a
     parts = tuple(

@@ -1,0 +1,117 @@
+"""Search-as-you-type demo: ``/api/search`` searches per second at concurrency 50, and start-up time.
+
+Issue 17, item 2. The demo runs in its own process (``python -m
+examples.search_as_you_type --port 0``) on 127.0.0.1, as a user starts it.
+
+1. Start-up (target: no slower than the 3 s before the index): seconds from
+   starting the process to its "open http://..." line, cities loaded and
+   the index built.
+2. Throughput (target >= 3,000 searches/s at concurrency 50): the same mix
+   of realistic queries as ``benchmarks.demo_latency`` (prefixes of real city
+   names of 3 to 8 letters, one in ten with a typo), sent by a raw aiohttp
+   client (``gather`` + a semaphore of 50) and by rxasync
+   (``get_json`` inside ``map_async(concurrency=50)``), alternating; the
+   ratio is rxasync's client against the raw one. Client and server share
+   this machine, so the figures are a floor for the server.
+
+    python -m benchmarks.demo_search [--quick] [--requests N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import aiohttp
+
+from benchmarks._util import parse_args, rate, report
+from benchmarks.demo_latency import CONCURRENCY, demo_server, searches_per_second, throughput_queries
+
+TARGET_PER_S = 3000.0
+TARGET_START_S = 3.0
+
+
+async def raw_searches_per_second(url: str, queries: list[str]) -> float:
+    """The raw baseline: aiohttp ``gather`` with a semaphore of 50; requests per second."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one(q: str) -> Any:
+            async with gate, session.get(url + "/api/search", params={"q": q}) as response:
+                response.raise_for_status()
+                return await response.json()
+
+        start = time.perf_counter()
+        out = await asyncio.gather(*(one(q) for q in queries))
+        seconds = time.perf_counter() - start
+    assert len(out) == len(queries)
+    return len(queries) / seconds
+
+
+def start_up_seconds(reps: int) -> float:
+    """Median seconds from starting the demo to its address line."""
+    times = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        with demo_server(0.15):
+            times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+async def _throughput(url: str, requests: int, reps: int) -> tuple[float, float]:
+    runs: dict[str, Callable[[str, list[str]], Coroutine[Any, Any, float]]] = {
+        "raw": raw_searches_per_second,
+        "rxasync": searches_per_second,
+    }
+    for run in runs.values():  # warm-up: connections
+        await run(url, throughput_queries(requests // 10, seed=0))
+    rates: dict[str, list[float]] = {name: [] for name in runs}
+    seed = 1
+    for _ in range(reps):
+        for name, run in runs.items():
+            # new queries every run: the server's result cache helps only with repeats within one
+            rates[name].append(await run(url, throughput_queries(requests, seed=seed)))
+            seed += 1
+    return statistics.median(rates["rxasync"]), statistics.median(rates["raw"])
+
+
+def _extra(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--requests", type=int, default=None, help="requests per run (default 5000, quick 2000)"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Start the demo, measure, print the figures and whether the targets were met."""
+    args = parse_args(argv, __doc__ or "", _extra)
+    requests = args.requests or (2000 if args.quick else 5000)
+    reps = 3 if args.quick else args.reps
+    print(
+        f"== search-as-you-type /api/search ({'quick' if args.quick else 'full'}, median of {reps} "
+        f"alternating runs of {requests} requests, Python {sys.version.split()[0]})",
+        flush=True,
+    )
+    start = start_up_seconds(1 if args.quick else 3)
+    verdict = "met" if start <= TARGET_START_S else "NOT met"
+    print(
+        f"start-up to the address line: {start:.2f} s; target <= {TARGET_START_S:g} s: {verdict}", flush=True
+    )
+    with demo_server(0.15) as url:
+        rx_per_s, raw_per_s = asyncio.run(_throughput(url, requests, reps))
+    met = "met" if max(rx_per_s, raw_per_s) >= TARGET_PER_S else "NOT met"
+    print(
+        f"/api/search at concurrency {CONCURRENCY}: raw aiohttp client {rate(requests, requests / raw_per_s)}, "
+        f"rxasync client {rate(requests, requests / rx_per_s)}; target >= {TARGET_PER_S:,.0f}/s: {met}",
+        flush=True,
+    )
+    report("/api/search, rxasync client against raw", requests, requests / rx_per_s, requests / raw_per_s)
+
+
+if __name__ == "__main__":
+    main()
