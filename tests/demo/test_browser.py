@@ -9,9 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import re
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -23,11 +20,12 @@ import pytest
 
 from examples.search_as_you_type import normalise
 
+from ._process import ROOT, demo_process
+
 playwright = pytest.importorskip("playwright.async_api")
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 HAVE_CHROMIUM = CHROMIUM.exists()
@@ -46,27 +44,8 @@ CHROMIUM_ARGS = [
 @contextmanager
 def demo_server(*args: str) -> Iterator[str]:
     """Start the demo on a free port; yield its URL; stop it."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "examples.search_as_you_type", "--port", "0", *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    try:
-        line = proc.stdout.readline()
-        found = re.search(r"http://127\.0\.0\.1:\d+", line)
-        assert found, f"the demo did not print its address: {line!r}"
-        yield found.group(0)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
+    with demo_process(*args) as (_, url, _lines):
+        yield url
 
 
 async def stats(url: str) -> dict[str, int]:
