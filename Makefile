@@ -31,7 +31,7 @@ unit: $(STAMP) system-deps
 
 # the site from the docs and the docstrings; --strict: a broken link or reference fails the build
 docs: $(STAMP)
-	$(VENV)/bin/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 docs-serve: $(STAMP)
 	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
