@@ -5,27 +5,54 @@ first). Each *entry* is one distinct normalised name of one city; its
 *rank* orders all entries by the weight the ranking gives them (the city's
 population, a tenth of it for an alternate name), so "the best entries
 whose name starts with q" is "the smallest ranks in one bisected range of
-the sorted names". Words and substrings are found the same way, in sorted
-lists of the names' word starts and of their other suffixes (a suffix
-array of the names): no search scans all names.
+the sorted names". Word starts are found the same way, in a sorted list
+of the later words of the names; substrings, the last tier before typos,
+by one ``str.find`` pass over the names joined in rank order, which stops
+as soon as it has enough.
 """
 
 from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from ._cities import City
 from ._fuzzy import bigrams
 from ._text import normalise
 
-__all__ = ["ALTERNATE_WEIGHT", "TYPO_SPAN", "Names", "Sorted"]
+__all__ = ["ALTERNATE_WEIGHT", "TYPO_SPAN", "Names", "Sorted", "Text"]
 
 #: A match through an alternate name counts this share of the city's population.
 ALTERNATE_WEIGHT = 0.1
 _CJK = 0x2E80  # from here on, scripts written without spaces
+_SEP = "\x00"  # between names in a Text
 TYPO_SPAN = 12  # typos are looked for in the first letters of main names
+
+
+class Text:
+    """Names joined into one string, for C-speed ``str.find`` scans (substrings)."""
+
+    def __init__(self, entries: Iterable[tuple[str, int]]) -> None:
+        chunks: list[str] = []
+        self.starts: list[int] = []
+        self.entry: list[int] = []
+        pos = 0
+        for norm, entry in entries:
+            self.starts.append(pos)
+            self.entry.append(entry)
+            chunks.append(_SEP + norm)
+            pos += len(norm) + 1
+        self.text = "".join(chunks)
+
+    def find(self, needle: str) -> Iterator[tuple[int, int]]:
+        """Yield ``(entry, offset in the entry's name)`` of each occurrence, in the order given."""
+        text, starts = self.text, self.starts
+        pos = text.find(needle)
+        while pos >= 0:
+            i = bisect.bisect_right(starts, pos) - 1
+            yield self.entry[i], pos - starts[i] - 1
+            pos = text.find(needle, pos + 1)
 
 
 class Sorted:
@@ -60,34 +87,37 @@ class Names:
         self.norms: list[str] = []  # entry -> normalised name
         self.owner: list[int] = []  # entry -> city number
         self.is_main: list[bool] = []
-        self.main: list[int] = []  # city number -> its main name's entry
-        for number, city in enumerate(cities):
-            seen: set[str] = set()
-            for name in (city.name, *city.alternates):
-                norm = normalise(name)
-                if norm and norm not in seen:
-                    self._add(name, norm, number, not seen)
-                    seen.add(norm)
+        self.main: list[int] = []  # the entries of main names
+        self._read(cities)
         self.by_rank = self._ranked(cities)
         self.rank = [0] * len(self.norms)
         for r, e in enumerate(self.by_rank):
             self.rank[e] = r
         self.prefixes = Sorted(self.norms, self.rank)
-        self.words, self.inner = _suffixes(self)
+        inside = list(_searched_inside(self))
+        self.words = _word_starts(self, inside)
+        self.text = Text((self.norms[e], e) for e in inside)  # in rank order: the first hits are the best
         self.grams: dict[tuple[str, int], list[int]] = {}
-        for e in range(len(self.norms)):
-            if self.is_main[e]:
-                for gram in bigrams(self.norms[e][:TYPO_SPAN]):
-                    self.grams.setdefault(gram, []).append(e)
+        for e in self.main:
+            for gram in bigrams(self.norms[e][:TYPO_SPAN]):
+                self.grams.setdefault(gram, []).append(e)
         self.parent = _districts(cities, self)
 
-    def _add(self, name: str, norm: str, number: int, is_main: bool) -> None:
-        if is_main:
-            self.main.append(len(self.norms))
-        self.names.append(name)
-        self.norms.append(norm)
-        self.owner.append(number)
-        self.is_main.append(is_main)
+    def _read(self, cities: Sequence[City]) -> None:
+        """One entry per distinct normalised name of each city; the first is its main name."""
+        names, norms, owner, is_main, main = self.names, self.norms, self.owner, self.is_main, self.main
+        for number, city in enumerate(cities):
+            seen: set[str] = set()
+            for name in (city.name, *city.alternates):
+                norm = normalise(name)
+                if norm and norm not in seen:
+                    if not seen:
+                        main.append(len(norms))
+                    names.append(name)
+                    norms.append(norm)
+                    owner.append(number)
+                    is_main.append(not seen)
+                    seen.add(norm)
 
     def _ranked(self, cities: Sequence[City]) -> list[int]:
         """Entries, best first: by population (a tenth for an alternate name), then city order."""
@@ -107,30 +137,36 @@ class Names:
         return [e for e in entries if self.is_main[e]]
 
     def starting(self, where: Sorted, q: str, wanted: int) -> Iterator[int]:
-        """The entries of ``where`` (``prefixes``, ``words``, ``inner``) starting with ``q``, best first."""
+        """The entries of ``where`` (``prefixes``, ``words``) starting with ``q``, best first."""
         by_rank = self.by_rank
         for r in where.starting(q, wanted):
             yield by_rank[r]
 
 
-def _suffixes(names: Names) -> tuple[Sorted, Sorted]:
-    """Sorted word starts (after a space) and other suffixes of the names searched inside.
+def _searched_inside(names: Names) -> Iterator[int]:
+    """The entries searched for words and substrings, best rank first.
 
-    Those are the main names, and the other names written in scripts without
-    spaces (Chinese, Japanese, Korean: "京" is inside "北京"). Each key
-    carries its entry's rank.
+    The main names, and the other names written in scripts without spaces
+    (Chinese, Japanese, Korean: "京" is inside "北京").
     """
-    words: tuple[list[str], list[int]] = ([], [])
-    inner: tuple[list[str], list[int]] = ([], [])
-    for e, norm in enumerate(names.norms):
-        if names.is_main[e] or (not norm.isascii() and ord(max(norm)) >= _CJK):
-            rank = names.rank[e]
-            for i in range(1, len(norm)):
-                if norm[i] != " ":
-                    keys, ranks = words if norm[i - 1] == " " else inner
-                    keys.append(norm[i:])
-                    ranks.append(rank)
-    return Sorted(*words), Sorted(*inner)
+    is_main, norms = names.is_main, names.norms
+    for e in names.by_rank:
+        if is_main[e] or (not norms[e].isascii() and ord(max(norms[e])) >= _CJK):
+            yield e
+
+
+def _word_starts(names: Names, entries: list[int]) -> Sorted:
+    """Every later word of those names, to its end ("paulo" of "sao paulo"), with its entry's rank."""
+    keys: list[str] = []
+    ranks: list[int] = []
+    for e in entries:
+        norm = names.norms[e]
+        space = norm.find(" ")
+        while space >= 0:
+            keys.append(norm[space + 1 :])
+            ranks.append(names.rank[e])
+            space = norm.find(" ", space + 1)
+    return Sorted(keys, ranks)
 
 
 def _districts(cities: Sequence[City], names: Names) -> list[int]:
@@ -152,10 +188,11 @@ def _districts(cities: Sequence[City], names: Names) -> list[int]:
         if parent[number] != number:
             continue
         city = cities[number]
-        for i, ch in enumerate(norm):
-            if ch == " ":
-                bigger = main.get((city.country_code, city.admin1, norm[:i]))
-                if bigger is not None and bigger < number:
-                    parent[number] = bigger
-                    break
+        space = norm.find(" ")
+        while space >= 0:
+            bigger = main.get((city.country_code, city.admin1, norm[:space]))
+            if bigger is not None and bigger < number:
+                parent[number] = bigger
+                break
+            space = norm.find(" ", space + 1)
     return parent

@@ -11,9 +11,10 @@ The ranking, best first (the guide's "Ranking" section says the same):
 5. **typo**: only when nothing above matched, the query is one typo (two from
    eight letters) away from the start of a main name (``lodnon`` → London).
 
-Each tier is a bisected range of a sorted list built at start-up (names,
-word starts, other suffixes; typo candidates from positioned letter pairs),
-so a search never scans all names. Within a tier the larger population wins; a match through an alternate name
+The index is built once at start-up: exact names, prefixes and word starts
+are bisected ranges of sorted lists, typo candidates come from positioned
+letter pairs, and only the substring tier scans (one C-speed ``str.find``
+pass over the names in rank order, stopping when it has enough). Within a tier the larger population wins; a match through an alternate name
 counts a tenth of the city's population (so East London, 478,676 people,
 comes before Londuimbali, 17,000, but not before London, Ontario). A
 district ("Paris 15 Vaugirard", "London Borough of Brent") is folded under
@@ -130,9 +131,16 @@ class CityIndex:
         n, span, wanted = self._n, len(q), 4 * limit
         yield "exact", ((e, 0, span) for e in n.exact(q))
         yield "prefix", ((e, 0, span) for e in n.starting(n.prefixes, q, wanted))
-        yield "word", (_at(e, n.norms[e], q, True) for e in n.starting(n.words, q, wanted))
-        yield "substring", (_at(e, n.norms[e], q, False) for e in n.starting(n.inner, q, wanted))
+        yield "word", (_at(e, n.norms[e], q) for e in n.starting(n.words, q, wanted))
+        yield "substring", self._inside(q)
         yield "typo", self._typos(q, limit)
+
+    def _inside(self, q: str) -> Iterator[Match]:
+        """Names containing ``q`` not at a word start, best first (one lazy scan)."""
+        norms, span = self._n.norms, len(q)
+        for entry, offset in self._n.text.find(q):
+            if offset > 0 and norms[entry][offset - 1] != " ":
+                yield entry, offset, offset + span
 
     def _hits(self, found: dict[int, tuple[str, Match]], districts: Counter[int]) -> list[Hit]:
         n = self._n
@@ -170,11 +178,9 @@ class CityIndex:
             yield e, 0, length
 
 
-def _at(entry: int, norm: str, q: str, word: bool) -> Match:
-    """Where ``q`` is in ``norm``: at the start of a later word, or inside a word."""
-    start = norm.find(q, 1)
-    while start > 0 and (norm[start - 1] == " ") != word:
-        start = norm.find(q, start + 1)
+def _at(entry: int, norm: str, q: str) -> Match:
+    """Where ``q`` starts a later word of ``norm``."""
+    start = norm.find(" " + q) + 1
     return entry, start, start + len(q)
 
 
