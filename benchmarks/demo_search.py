@@ -13,6 +13,9 @@ examples.search_as_you_type --port 0``) on 127.0.0.1, as a user starts it.
    (``get_json`` inside ``map_async(concurrency=50)``), alternating; the
    ratio is rxasync's client against the raw one. Client and server share
    this machine, so the figures are a floor for the server.
+3. The ceiling: the same raw client against an aiohttp server that answers
+   every request with a fixed JSON body of the same size (no search): what
+   HTTP alone allows on this machine, and the share of it the demo reaches.
 
     python -m benchmarks.demo_search [--quick] [--requests N]
 """
@@ -22,9 +25,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import aiohttp
@@ -34,6 +39,25 @@ from benchmarks.demo_latency import CONCURRENCY, demo_server, searches_per_secon
 
 TARGET_PER_S = 3000.0
 TARGET_START_S = 3.0
+# The ceiling: an aiohttp server in its own process answering every GET with one fixed JSON body of
+# the size of a search answer (no search at all), measured with the same raw client.
+_CEILING = """
+import asyncio, json, sys
+from aiohttp import web
+body = json.dumps({"q": "lond", "results": [{"name": "London", "country": "United Kingdom"}] * 10}).encode()
+async def answer(request):
+    return web.Response(body=body, content_type="application/json")
+async def main():
+    app = web.Application()
+    app.router.add_get("/api/search", answer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    print(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}", flush=True)
+    await asyncio.Event().wait()
+asyncio.run(main())
+"""
 
 
 async def raw_searches_per_second(url: str, queries: list[str]) -> float:
@@ -52,6 +76,26 @@ async def raw_searches_per_second(url: str, queries: list[str]) -> float:
         seconds = time.perf_counter() - start
     assert len(out) == len(queries)
     return len(queries) / seconds
+
+
+@contextmanager
+def ceiling_server() -> Iterator[str]:
+    """The fixed-answer aiohttp server in its own process on 127.0.0.1; yields its URL; stops it."""
+    proc = subprocess.Popen([sys.executable, "-c", _CEILING], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    try:
+        yield proc.stdout.readline().strip()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()
+
+
+async def ceiling_per_second(url: str, requests: int, reps: int) -> float:
+    """Requests per second of the fixed-answer server (median of ``reps`` runs, after a warm-up)."""
+    await raw_searches_per_second(url, throughput_queries(requests // 10, seed=0))
+    rates = [await raw_searches_per_second(url, throughput_queries(requests, seed=i)) for i in range(reps)]
+    return statistics.median(rates)
 
 
 def start_up_seconds(reps: int) -> float:
@@ -111,6 +155,13 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
     report("/api/search, rxasync client against raw", requests, requests / rx_per_s, requests / raw_per_s)
+    with ceiling_server() as url:
+        ceiling = asyncio.run(ceiling_per_second(url, requests, reps))
+    print(
+        f"ceiling: a fixed-answer aiohttp server, same raw client: {rate(requests, requests / ceiling)}; "
+        f"/api/search reaches {raw_per_s / ceiling:.2f} of it (the rest is the search itself)",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
