@@ -68,10 +68,11 @@ def demo_server(debounce: float) -> Iterator[str]:
     )
     assert proc.stdout is not None
     try:
-        line = proc.stdout.readline()
-        found = re.search(r"http://127\.0\.0\.1:\d+", line)
-        if not found:
-            raise SystemExit(f"the demo did not start: {line!r}")
+        lines = [proc.stdout.readline() for _ in range(1)]
+        while not (found := re.search(r"http://127\.0\.0\.1:\d+", lines[-1])):
+            if not lines[-1] or len(lines) > 10:
+                raise SystemExit(f"the demo did not start: {lines!r}")
+            lines.append(proc.stdout.readline())
         yield found.group(0)
     finally:
         proc.terminate()

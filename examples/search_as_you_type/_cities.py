@@ -22,6 +22,7 @@ class City:
     country: str
     population: int
     alternates: tuple[str, ...] = ()
+    admin1: str = ""  # the region's code within the country (districts are folded within one)
 
     def to_json(self) -> dict[str, Any]:
         """The fields the page shows, as JSON-ready values."""
@@ -60,6 +61,7 @@ def load_cities() -> tuple[City, ...]:
                 country=str(country),
                 population=int(raw.get("population") or 0),
                 alternates=tuple(str(a) for a in raw.get("alternatenames") or () if a),
+                admin1=str(raw.get("admin1code") or ""),
             )
         )
     return tuple(out)

@@ -1,87 +1,75 @@
-"""The city index: prefix first, then word prefix, substring and typo-tolerant matches.
+"""The city index and its ranking: exact names, then prefixes, words, substrings; typos last.
 
-Built once at start-up (about a second). Cities are numbered by population,
-largest first, so "the most populous of these" is "the smallest numbers",
-and every tier below can stop as soon as it has enough:
+The ranking, best first (the guide's "Ranking" section says the same):
 
-1. the main name starts with the query (``lond`` → London);
-2. another name starts with it (``北京`` → Beijing, ``pekin`` → Beijing);
-3. a word of a name starts with it (``paulo`` → São Paulo);
-4. a name contains it;
-5. the query is one or two typos away from the start of a main name
-   (``lodnon`` → London).
+1. **exact**: the city's main name *is* the query (``paris`` → Paris, Paris (Texas));
+2. **prefix**: a name starts with the query: the main name (``lond`` → London)
+   or an alternate one (tier ``other name``: ``北京`` → Beijing, ``bombay`` →
+   Mumbai, ``lond`` → East London, whose other names include "Londen-Oos");
+3. **word**: a later word of the main name starts with it (``paulo`` → São Paulo);
+4. **substring**: a name contains it;
+5. **typo**: only when nothing above matched, the query is one typo (two from
+   eight letters) away from the start of a main name (``lodnon`` → London).
 
-Within a tier, the larger population wins. Names and queries go through the
-same :func:`~._text.normalise`, so accents, case and punctuation never matter.
+The index is built once at start-up: exact names, prefixes and word starts
+are bisected ranges of sorted lists, typo candidates come from positioned
+letter pairs, and only the substring tier scans (one C-speed ``str.find``
+pass over the names in rank order, stopping when it has enough). Within a tier the larger population wins; a match through an alternate name
+counts a tenth of the city's population (so East London, 478,676 people,
+comes before Londuimbali, 17,000, but not before London, Ontario). A
+district ("Paris 15 Vaugirard", "London Borough of Brent") is folded under
+its city when both match: the city is listed once, with the number of its
+districts that matched. Names and queries go through the same
+:func:`~._text.normalise`, so accents, case and punctuation never matter.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from ._cities import City
 from ._fuzzy import bigrams, max_typos, prefix_distance
+from ._names import TYPO_SPAN, Names
 from ._text import normalise, normalise_with_map
 
-__all__ = ["TIERS", "CityIndex", "Hit"]
+__all__ = ["RANKS", "TIERS", "CityIndex", "Hit"]
 
-TIERS = ("prefix", "other name", "word", "substring", "typo")
-_SEP = "\x00"
-_TYPO_SPAN = 12  # typos are looked for in the first letters of main names
+TIERS = ("exact", "prefix", "other name", "word", "substring", "typo")
+#: The tier's place in the ranking: a main-name and an other-name prefix share one.
+RANKS = {"exact": 0, "prefix": 1, "other name": 1, "word": 2, "substring": 3, "typo": 4}
 _TYPO_CANDIDATES = 5  # names checked for typos, per result wanted
+Match = tuple[int, int, int]  # entry, start and end of the match in its normalised name
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One result: the city, how it matched, and the name it matched in pieces for highlighting."""
+    """One result: the city, how it matched, the name it matched in pieces, its districts that matched."""
 
     city: City
     tier: str
     matched_name: str
     parts: tuple[tuple[str, bool], ...]
+    districts: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        """The hit as the endpoint sends it: city fields plus ``match``."""
+        """The hit as the endpoint sends it: city fields plus ``match`` (and ``districts``)."""
         out = self.city.to_json()
         out["match"] = {
             "tier": self.tier,
             "name": self.matched_name,
             "parts": [[text, hit] for text, hit in self.parts],
         }
+        if self.districts:
+            out["districts"] = self.districts
         return out
 
 
-class _Text:
-    """Names joined into one string, in city order, for C-speed ``str.find`` scans."""
-
-    def __init__(self, entries: Iterable[tuple[str, int]]) -> None:
-        chunks: list[str] = []
-        self.starts: list[int] = []
-        self.entry: list[int] = []
-        pos = 0
-        for norm, entry in entries:
-            self.starts.append(pos)
-            self.entry.append(entry)
-            chunks.append(_SEP + norm)
-            pos += len(norm) + 1
-        self.text = "".join(chunks)
-
-    def find(self, needle: str) -> Iterator[tuple[int, int]]:
-        """Yield ``(entry, offset in the entry's name)`` of each occurrence, in city order."""
-        text, starts = self.text, self.starts
-        pos = text.find(needle)
-        while pos >= 0:
-            i = bisect.bisect_right(starts, pos) - 1
-            yield self.entry[i], pos - starts[i] - 1
-            pos = text.find(needle, pos + 1)
-
-
 class CityIndex:
-    """Ranked city search over precomputed, normalised names.
+    """Ranked city search over names normalised, sorted and indexed once at start-up.
 
     Example:
         >>> from examples.search_as_you_type._cities import City
@@ -93,40 +81,9 @@ class CityIndex:
 
     def __init__(self, cities: Sequence[City], *, cache_size: int = 4096) -> None:
         self.cities = sorted(cities, key=lambda c: (-c.population, c.name))
-        self._names: list[str] = []  # entry -> original name
-        self._norms: list[str] = []  # entry -> normalised name
-        self._owner: list[int] = []  # entry -> city number
-        self._is_main: list[bool] = []
-        for number, city in enumerate(self.cities):
-            seen: set[str] = set()
-            for name in (city.name, *city.alternates):
-                norm = normalise(name)
-                if norm and norm not in seen:
-                    seen.add(norm)
-                    self._add(name, norm, number, not self._is_main or self._owner[-1] != number)
-        entries = range(len(self._norms))
-        main = sorted((self._norms[e], e) for e in entries if self._is_main[e])
-        alt = sorted((self._norms[e], e) for e in entries if not self._is_main[e])
-        self._main_keys, self._main_entries = [k for k, _ in main], [e for _, e in main]
-        self._alt_keys, self._alt_entries = [k for k, _ in alt], [e for _, e in alt]
-        # word and substring matches: main names in Latin letters, every name in other scripts
-        self._ascii = _Text(
-            (self._norms[e], e) for e in entries if self._is_main[e] and self._norms[e].isascii()
-        )
-        self._other = _Text((self._norms[e], e) for e in entries if not self._norms[e].isascii())
-        self._grams: dict[tuple[str, int], list[int]] = {}
-        for e in entries:
-            if self._is_main[e]:
-                for gram in bigrams(self._norms[e][:_TYPO_SPAN]):
-                    self._grams.setdefault(gram, []).append(e)
+        self._n = Names(self.cities)
         self._cache: OrderedDict[tuple[str, int], list[Hit]] = OrderedDict()
         self._cache_size = cache_size
-
-    def _add(self, name: str, norm: str, number: int, is_main: bool) -> None:
-        self._names.append(name)
-        self._norms.append(norm)
-        self._owner.append(number)
-        self._is_main.append(is_main)
 
     def __len__(self) -> int:
         return len(self.cities)
@@ -151,103 +108,94 @@ class CityIndex:
         return hits
 
     def _search(self, q: str, limit: int) -> list[Hit]:
-        found: dict[int, Hit] = {}
-        word, inner = self._scan(q, limit + len(found))
-        tiers = (
-            self._prefix(q, self._main_keys, self._main_entries, limit),
-            self._prefix(q, self._alt_keys, self._alt_entries, limit),
-            word,
-            inner,
-            self._typos(q, limit),
-        )
-        for tier, matches in zip(TIERS, tiers, strict=True):
-            for entry, start, end in matches:
-                number = self._owner[entry]
-                if number not in found:
-                    found[number] = self._hit(entry, tier, start, end)
-                    if len(found) >= limit:
-                        return list(found.values())
-        return list(found.values())
+        found: dict[int, tuple[str, Match]] = {}  # city number -> how it matched, in order
+        districts: Counter[int] = Counter()
+        n = self._n
+        for tier, matches in self._tiers(q, limit):
+            for match in matches:
+                number = n.owner[match[0]]
+                if number in found:
+                    continue
+                parent = n.parent[number]
+                if parent != number and parent in found:
+                    districts[parent] += 1
+                    continue
+                found[number] = (tier, match)
+                if len(found) >= limit:
+                    return self._hits(found, districts)
+            if tier == "substring" and found:
+                break  # typos only when nothing matched
+        return self._hits(found, districts)
 
-    def _prefix(
-        self, q: str, keys: list[str], entries: list[int], limit: int
-    ) -> Iterator[tuple[int, int, int]]:
-        lo = bisect.bisect_left(keys, q)
-        hi = bisect.bisect_left(keys, q + "\U0010ffff", lo)
-        best: dict[int, int] = {}  # city number -> entry
-        for e in entries[lo:hi]:
-            number = self._owner[e]
-            if number not in best:
-                best[number] = e
-        for number in sorted(best)[: 2 * limit]:
-            yield best[number], 0, len(q)
+    def _tiers(self, q: str, limit: int) -> Iterator[tuple[str, Iterator[Match]]]:
+        n, span, wanted = self._n, len(q), 4 * limit
+        yield "exact", ((e, 0, span) for e in n.exact(q))
+        yield "prefix", ((e, 0, span) for e in n.starting(n.prefixes, q, wanted))
+        yield "word", (_at(e, n.norms[e], q) for e in n.starting(n.words, q, wanted))
+        yield "substring", self._inside(q)
+        yield "typo", self._typos(q, limit)
 
-    def _scan(
-        self, q: str, limit: int
-    ) -> tuple[Iterator[tuple[int, int, int]], Iterator[tuple[int, int, int]]]:
-        """Lazily, in one pass over the names: word-prefix hits, then other substring hits."""
-        word: list[tuple[int, int, int]] = []
-        inner: list[tuple[int, int, int]] = []
-        scanned = False
+    def _inside(self, q: str) -> Iterator[Match]:
+        """Names containing ``q`` not at a word start, best first (one lazy scan)."""
+        norms, span = self._n.norms, len(q)
+        for entry, offset in self._n.text.find(q):
+            if offset > 0 and norms[entry][offset - 1] != " ":
+                yield entry, offset, offset + span
 
-        def scan() -> None:
-            nonlocal scanned
-            if scanned:
-                return
-            scanned = True
-            text = self._ascii if q.isascii() else self._other
-            word_cities: set[int] = set()
-            inner_cities: set[int] = set()
-            for entry, offset in text.find(q):
-                number = self._owner[entry]
-                if offset > 0 and self._norms[entry][offset - 1] == " ":
-                    if number not in word_cities:
-                        word_cities.add(number)
-                        word.append((entry, offset, offset + len(q)))
-                        if len(word_cities) >= 2 * limit:
-                            return  # every later word hit, and every inner one, ranks lower
-                elif offset > 0 and number not in inner_cities and len(inner_cities) < 2 * limit:
-                    inner_cities.add(number)
-                    inner.append((entry, offset, offset + len(q)))
+    def _hits(self, found: dict[int, tuple[str, Match]], districts: Counter[int]) -> list[Hit]:
+        n = self._n
+        hits = []
+        for number, (tier, (entry, start, end)) in found.items():
+            if tier == "prefix" and not n.is_main[entry]:
+                tier = "other name"
+            hit = _hit(self.cities[number], n.names[entry], tier, start, end)
+            hits.append(replace(hit, districts=districts[number]) if districts[number] else hit)
+        return hits
 
-        def tier(hits: list[tuple[int, int, int]]) -> Iterator[tuple[int, int, int]]:
-            scan()
-            yield from hits
-
-        return tier(word), tier(inner)
-
-    def _typos(self, q: str, limit: int) -> Iterator[tuple[int, int, int]]:
+    def _typos(self, q: str, limit: int) -> Iterator[Match]:
         allowed = max_typos(q)
         if not allowed:
             return
-        grams = bigrams(q[:_TYPO_SPAN])
+        n = self._n
+        grams = bigrams(q[:TYPO_SPAN])
         counts: Counter[int] = Counter()
         for gram, pos in grams:
             near: set[int] = set()
             for shift in range(max(0, pos - allowed), pos + allowed + 1):
-                near.update(self._grams.get((gram, shift), ()))
+                near.update(n.grams.get((gram, shift), ()))
             counts.update(near)
         need = len(grams) - 3 * allowed  # one typo spoils at most 3 pieces (a swap does)
         # Check the names sharing the most pieces first, and only as many as can fill
         # the list: the edit distance is the costly part.
-        candidates = [
-            (e, shared) for e, shared in counts.most_common(_TYPO_CANDIDATES * limit) if shared >= need
-        ]
+        candidates = [e for e, shared in counts.most_common(_TYPO_CANDIDATES * limit) if shared >= need]
         scored = []
-        for e, _ in candidates:
-            distance, length = prefix_distance(q, self._norms[e], allowed)
+        for e in candidates:
+            distance, length = prefix_distance(q, n.norms[e], allowed)
             if distance <= allowed:
-                scored.append((distance, self._owner[e], e, length))
+                scored.append((distance, n.owner[e], e, length))
         scored.sort()
         for _, _, e, length in scored[: 2 * limit]:
             yield e, 0, length
 
-    def _hit(self, entry: int, tier: str, start: int, end: int) -> Hit:
-        name = self._names[entry]
-        _, origin = normalise_with_map(name)
-        a = origin[start] if start < len(origin) else len(name)
-        b = origin[end - 1] + 1 if 0 < end <= len(origin) else a
-        parts = tuple(
-            (text, hit) for text, hit in ((name[:a], False), (name[a:b], True), (name[b:], False)) if text
-        )
-        return Hit(self.cities[self._owner[entry]], tier, name, parts)
+
+def _at(entry: int, norm: str, q: str) -> Match:
+    """Where ``q`` starts a later word of ``norm``."""
+    start = norm.find(" " + q) + 1
+    return entry, start, start + len(q)
+
+
+@lru_cache(maxsize=16384)
+def _origin(name: str) -> list[int]:
+    """For each character of the normalised ``name``, where it came from (cached: names recur)."""
+    return normalise_with_map(name)[1]
+
+
+def _hit(city: City, name: str, tier: str, start: int, end: int) -> Hit:
+    """A hit whose ``parts`` mark ``start:end`` of the normalised ``name`` in the original one."""
+    origin = _origin(name)
+    a = origin[start] if start < len(origin) else len(name)
+    b = origin[end - 1] + 1 if 0 < end <= len(origin) else a
+    parts = tuple(
+        (text, hit) for text, hit in ((name[:a], False), (name[a:b], True), (name[b:], False)) if text
+    )
+    return Hit(city, tier, name, parts)

@@ -21,6 +21,7 @@ import aiohttp
 from aiohttp import web
 
 from ._connection import Connection
+from ._guard import ConnectionGuard, host_check
 from ._pipeline import SearchFunction
 from ._ranking import CityIndex
 from ._settings import Settings, Stats
@@ -43,6 +44,9 @@ SETTINGS = web.AppKey("settings", Settings)
 SESSION = web.AppKey("session", aiohttp.ClientSession)
 RANDOM = web.AppKey("random", random.Random)
 MAKE_SEARCH: web.AppKey[Callable[[web.Request], SearchFunction]] = web.AppKey("make_search")
+GUARD = web.AppKey("guard", ConnectionGuard)
+SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")
+SHUTDOWN_SECONDS = 0.5  # how long open WebSockets get to say goodbye when the server stops
 
 
 def create_app(
@@ -56,13 +60,16 @@ def create_app(
     ``search`` replaces the HTTP search of the WebSocket pipelines (tests);
     it receives the WebSocket's request and returns the search function.
     """
-    app = web.Application()
-    app[STATS] = Stats()
-    app[SETTINGS] = settings or Settings()
+    stats, settings = Stats(), settings or Settings()
+    guard = ConnectionGuard(settings.limits, stats)
+    app = web.Application(middlewares=[host_check, guard.middleware])
+    app[STATS], app[SETTINGS], app[GUARD] = stats, settings, guard
+    app[SOCKETS] = set()
     app[RANDOM] = random.Random()
     if index is not None:
         app[INDEX] = index
     app.on_startup.append(_startup)
+    app.on_shutdown.append(_close_websockets)
     app.on_cleanup.append(_cleanup)
     app[MAKE_SEARCH] = search or _http_search
     app.router.add_get("/", _page)
@@ -80,6 +87,17 @@ async def _startup(app: web.Application) -> None:
         cities = await asyncio.to_thread(load_cities)
         app[INDEX] = await asyncio.to_thread(CityIndex, cities)
     app[SESSION] = aiohttp.ClientSession()
+
+
+async def _close_websockets(app: web.Application) -> None:
+    """Say goodbye (1001 going away) to every open WebSocket, so the server stops at once."""
+    goodbye = b"server stopped"
+    closing = [
+        asyncio.ensure_future(ws.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=goodbye))
+        for ws in app[SOCKETS]
+    ]
+    if closing:
+        await asyncio.wait(closing, timeout=SHUTDOWN_SECONDS)
 
 
 async def _cleanup(app: web.Application) -> None:
@@ -155,10 +173,18 @@ async def _websocket(request: web.Request) -> web.StreamResponse:
     if origin is not None and origin.split("://", 1)[-1] != request.host:
         return web.Response(status=403, text="cross-origin WebSocket refused")
     settings = request.app[SETTINGS]
-    ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=settings.limits.max_frame_bytes)
+    # timeout: how long close() waits for the client's answer (at shutdown, too)
+    ws = web.WebSocketResponse(
+        heartbeat=30.0, max_msg_size=settings.limits.max_frame_bytes, timeout=SHUTDOWN_SECONDS
+    )
     await ws.prepare(request)
     connection = Connection(ws, request.app[MAKE_SEARCH](request), settings, request.app[STATS])
-    await connection.run()
+    sockets = request.app[SOCKETS]
+    sockets.add(ws)
+    try:
+        await connection.run()
+    finally:
+        sockets.discard(ws)
     return ws
 
 
@@ -167,8 +193,20 @@ async def serve(app: web.Application, port: int = 0) -> AsyncIterator[str]:
     """Run ``app`` on 127.0.0.1 (``port=0``: a free port); yield its base URL; stop it after."""
     # handler_cancellation: a search whose client hung up is cancelled (and counted as aborted);
     # max_line_size: a 10 KB query reaches /api/search and gets a clear JSON error, not a parser 400
-    runner = web.AppRunner(app, handler_cancellation=True, access_log=None, max_line_size=64 * 1024)
+    # keepalive_timeout: also the time a new connection has to send a whole request head (slowloris)
+    # shutdown_timeout: how long a stop waits for handlers (the WebSockets are closed first)
+    limits = app[SETTINGS].limits
+    runner = web.AppRunner(
+        app,
+        handler_cancellation=True,
+        access_log=None,
+        max_line_size=64 * 1024,
+        keepalive_timeout=limits.head_timeout,
+        shutdown_timeout=SHUTDOWN_SECONDS,
+    )
     await runner.setup()
+    assert runner.server is not None
+    app[GUARD].install(runner.server)
     try:
         site = web.TCPSite(runner, HOST, port)
         await site.start()

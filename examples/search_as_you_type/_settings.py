@@ -22,6 +22,13 @@ class ConnectionLimits:
 
     outbox: int = 32
     max_frame_bytes: int = 64 * 1024  # larger frames close the connection (1009)
+    #: a request head must be complete this many seconds after the connection opens
+    #: (also how long an idle keep-alive connection stays open)
+    head_timeout: float = 5.0
+    #: connections open at once, in all (never more than the fd limit allows) and per client address;
+    #: past a cap the oldest idle connection is closed to make room (see ``_guard.py``)
+    max_connections: int = 900
+    max_per_client: int = 600
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,8 @@ class Stats:
     searches_rejected: int = 0
     connections_open: int = 0
     connections_total: int = 0
+    connections_evicted: int = 0  # idle or half-open connections closed to make room
+    connections_refused: int = 0  # new connections closed at once: every other one was busy
     messages_received: int = 0
     messages_rejected: int = 0
     messages_dropped: int = 0

@@ -9,9 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import re
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -23,11 +20,12 @@ import pytest
 
 from examples.search_as_you_type import normalise
 
+from ._process import ROOT, demo_process
+
 playwright = pytest.importorskip("playwright.async_api")
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 HAVE_CHROMIUM = CHROMIUM.exists()
@@ -46,27 +44,8 @@ CHROMIUM_ARGS = [
 @contextmanager
 def demo_server(*args: str) -> Iterator[str]:
     """Start the demo on a free port; yield its URL; stop it."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "examples.search_as_you_type", "--port", "0", *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    try:
-        line = proc.stdout.readline()
-        found = re.search(r"http://127\.0\.0\.1:\d+", line)
-        assert found, f"the demo did not print its address: {line!r}"
-        yield found.group(0)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
+    with demo_process(*args) as (_, url, _lines):
+        yield url
 
 
 async def stats(url: str) -> dict[str, int]:
@@ -241,3 +220,125 @@ async def test_browser_10kb_query_is_rejected_with_a_clear_message(page: Any, se
     await page.wait_for_function("() => document.body.dataset.state === 'error'", timeout=5_000)
     assert "query too long: 10,240 characters; the limit is 200" in await page.locator("#status").inner_text()
     assert await page.locator("#q").get_attribute("maxlength") == "200"  # typing and pasting stop at 200
+
+
+# -- issue 12: offline, layout, keyboard, a cut paste; screenshots at two sizes, light and dark --
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    if not HAVE_CHROMIUM:
+        pytest.skip("Debian's chromium is not installed (bash scripts/system-deps.sh chromium)")
+    async with playwright.async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+async def sized_page(browser: Any, width: int, height: int, scheme: str = "light") -> Any:
+    context = await browser.new_context(
+        viewport={"width": width, "height": height}, device_scale_factor=1, color_scheme=scheme
+    )
+    return await context.new_page()
+
+
+async def wait_results(page: Any, q: str) -> None:
+    await page.wait_for_function(
+        f"() => document.body.dataset.state === 'results' && document.querySelector('#results').dataset.q === {json.dumps(q)}",
+        timeout=8_000,
+    )
+
+
+RECT = "(sel) => { const r = document.querySelector(sel).getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }"
+
+
+def overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+PLACEHOLDER_FITS = """() => {
+  const box = document.getElementById('q'), style = getComputedStyle(box);
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return [ctx.measureText(box.placeholder).width, room];
+}"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_browser_layout_at_both_sizes_light_and_dark(
+    browser: Any, server: str, width: int, height: int, scheme: str
+) -> None:
+    page = await sized_page(browser, width, height, scheme)
+    await open_page(page, server)
+    text, room = await page.evaluate(PLACEHOLDER_FITS)
+    assert text <= room, f"the placeholder is clipped: {text:.0f}px of text in {room:.0f}px"
+    assert not overlap(await page.evaluate(RECT, ".spinner"), await page.evaluate(RECT, "#link"))
+    await page.locator("#q").focus()
+    await page.keyboard.type("lond")
+    await wait_results(page, "lond")
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"demo_{width}x{height}_{scheme}_results.png"))
+    await page.keyboard.press("Enter")  # nothing selected: the first result
+    assert await page.locator("#q").input_value() == "London"
+    assert "London" in await page.locator("#chosen").inner_text()
+    chosen = await page.evaluate(RECT, "#chosen")
+    assert chosen[3] <= height, f"the chosen panel ends at {chosen[3]}px, below the fold ({height}px)"
+    await page.screenshot(path=str(ARTIFACTS / f"demo_{width}x{height}_{scheme}_chosen.png"))
+
+
+async def test_browser_tab_goes_to_the_results_and_enter_there_chooses(page: Any, server: str) -> None:
+    box = await open_page(page, server)
+    await box.focus()
+    await page.keyboard.type("berl")
+    await wait_results(page, "berl")
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "results"
+    await page.keyboard.press("ArrowDown")
+    second = await page.locator("#result-1").get_attribute("data-name")
+    await page.keyboard.press("Enter")
+    assert await box.input_value() == second
+    assert await page.evaluate("document.activeElement.id") == "q"
+
+
+async def test_browser_a_long_paste_says_it_was_cut(page: Any, server: str) -> None:
+    box = await open_page(page, server)
+    await box.focus()
+    await page.evaluate(
+        "() => { const data = new DataTransfer(); data.setData('text/plain', 'lond' + 'x'.repeat(4996));"
+        " document.getElementById('q').dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true})); }"
+    )
+    await page.keyboard.insert_text("lond" + "x" * 4996)  # what the browser then does, cut by maxlength
+    assert len(await box.input_value()) == 200
+    await page.wait_for_function(
+        "() => ['empty', 'results'].includes(document.body.dataset.state)", timeout=8_000
+    )
+    status = await page.locator("#status").inner_text()
+    assert "Pasted text cut to 200 characters (it had 5,000)." in status
+    assert len(status) < 200, status  # the query is quoted short (80 characters), not echoed whole
+
+
+@pytest.mark.slow
+async def test_browser_offline_says_so_and_searches_on_reconnect(page: Any) -> None:
+    with demo_process() as (proc, url, _):
+        box = await open_page(page, url)
+        port = url.rsplit(":", 1)[1]
+        proc.send_signal(2)  # SIGINT: the server goes away
+        await asyncio.to_thread(proc.wait, 10)
+        await page.wait_for_selector("#link.down", timeout=5_000)
+        await box.focus()
+        await page.keyboard.type("lond")
+        await page.wait_for_function("() => document.body.dataset.state === 'offline'", timeout=3_000)
+        status = await page.locator("#status").inner_text()
+        assert "Offline" in status
+        assert "as soon as it reconnects" in status
+        spinner = await page.evaluate("getComputedStyle(document.querySelector('.spinner')).opacity")
+        assert spinner == "0"
+        await page.screenshot(path=str(ARTIFACTS / "demo_offline.png"))
+    with demo_process("--port", port) as (_, again, _):  # the same address again
+        assert again == url
+        await wait_results(page, "lond")
+        assert await first_result(page) == "London"

@@ -6,8 +6,9 @@ import itertools
 
 import pytest
 
-from examples.search_as_you_type import City, CityIndex, normalise
-from examples.search_as_you_type._ranking import TIERS
+from examples.search_as_you_type import City, CityIndex, Hit, normalise
+from examples.search_as_you_type._names import ALTERNATE_WEIGHT
+from examples.search_as_you_type._ranking import RANKS
 
 
 def first(index: CityIndex, query: str) -> tuple[str, str]:
@@ -42,14 +43,64 @@ def test_search_tolerates_typos(city_index: CityIndex, typo: str, expected: str)
     assert expected in [hit.city.name for hit in city_index.search(typo)[:2]]
 
 
+def weighted(hit: Hit) -> float:
+    return hit.city.population * (ALTERNATE_WEIGHT if hit.tier == "other name" else 1.0)
+
+
 def test_search_orders_by_tier_then_population(city_index: CityIndex) -> None:
-    for query in ("paulo", "san", "york", "ber"):
+    for query in ("paulo", "san", "york", "ber", "lond"):
         hits = city_index.search(query, limit=30)
-        tiers = [TIERS.index(hit.tier) for hit in hits]
-        assert tiers == sorted(tiers), query
-        for _, group in itertools.groupby(hits, key=lambda hit: hit.tier):
-            populations = [hit.city.population for hit in group]
+        ranks = [RANKS[hit.tier] for hit in hits]
+        assert ranks == sorted(ranks), query
+        for _, group in itertools.groupby(hits, key=lambda hit: RANKS[hit.tier]):
+            populations = [weighted(hit) for hit in group]
             assert populations == sorted(populations, reverse=True), query
+
+
+# The ranking, pinned (docs/guides/search_as_you_type.md, "Ranking"): query -> top three.
+# An alternate name counts a tenth of the population, so a city's nickname can place it
+# third ("Paris of the North" is one of Warsaw's names); the table shows that too.
+TOP_THREE = {
+    "lond": [("London", "GB"), ("Londrina", "BR"), ("London", "CA")],  # prefix of the main name
+    "london": [("London", "GB"), ("London", "CA"), ("Londonderry County Borough", "GB")],  # exact first
+    "paris": [("Paris", "FR"), ("Paris", "US"), ("Warsaw", "PL")],  # 58 districts folded under Paris
+    "new york": [("New York City", "US"), ("Jakarta", "ID"), ("Pittsburg", "US")],  # no "did you mean?"
+    "york": [("York", "GB"), ("York", "US"), ("New York City", "US")],  # exact, then other names
+    "ber": [("Berlin", "DE"), ("Bergen", "NO"), ("Belo Horizonte", "BR")],
+    "北京": [("Beijing", "CN")],  # an alternate name
+    "bombay": [("Mumbai", "IN"), ("Dhārāvi", "IN")],
+    "tokyo": [("Tokyo", "JP"), ("Nishi-Tokyo-shi", "JP")],  # then a later word
+    "東京": [("Tokyo", "JP"), ("Nishi-Tokyo-shi", "JP")],  # then a substring
+    "lagos": [("Lagos", "NG"), ("Lagos", "PT"), ("Lagos de Moreno", "MX")],  # population breaks the tie
+    "saint pe": [("Saint Petersburg", "RU"), ("Saint Peters", "GB"), ("Saint Peters", "US")],
+    "lodnon": [("London", "GB"), ("London", "CA"), ("Londonderry County Borough", "GB")],  # typos
+    "vaugirard": [("Paris 15 Vaugirard", "FR")],  # a district, when the query names it
+}
+
+
+@pytest.mark.parametrize(("query", "expected"), TOP_THREE.items(), ids=list(TOP_THREE))
+def test_search_top_three_table(city_index: CityIndex, query: str, expected: list[tuple[str, str]]) -> None:
+    assert [(hit.city.name, hit.city.country_code) for hit in city_index.search(query)[:3]] == expected
+
+
+def test_search_alternate_name_of_a_big_city_beats_a_small_prefix(city_index: CityIndex) -> None:
+    names = [hit.city.name for hit in city_index.search("lond")]
+    assert names.index("East London") < names.index("Londuimbali")  # 478,676 people against 17,000
+
+
+def test_search_folds_districts_under_their_city(city_index: CityIndex) -> None:
+    hits = city_index.search("paris")
+    assert not [hit.city.name for hit in hits if hit.city.name.startswith("Paris ")]
+    assert hits[0].city.name == "Paris"
+    assert hits[0].districts > 20
+    assert hits[0].to_json()["districts"] == hits[0].districts
+    london = city_index.search("lond")[0]
+    assert (london.city.name, london.districts > 0) == ("London", True)  # "London Borough of Brent"...
+
+
+@pytest.mark.parametrize("query", ["new york", "lond", "paris", "amsterdam", "berl"])
+def test_search_typos_only_when_nothing_matches(city_index: CityIndex, query: str) -> None:
+    assert "typo" not in {hit.tier for hit in city_index.search(query, limit=50)}
 
 
 def test_search_prefix_comes_before_word_and_substring(city_index: CityIndex) -> None:
@@ -92,3 +143,23 @@ def test_index_small_dataset_ranks_by_population() -> None:
     assert [hit.tier for hit in index.search("spring")] == ["prefix", "word"]
     assert index.search("sprnigfield")[0].tier == "typo"
     assert len(index) == 3
+
+
+def test_index_small_dataset_folds_districts_and_weighs_other_names() -> None:
+    index = CityIndex(
+        [
+            City(1, "Paris", "FR", "France", 2_000_000, admin1="11"),
+            City(2, "Paris 15 Vaugirard", "FR", "France", 230_000, admin1="11"),
+            City(3, "Paris", "US", "United States", 25_000),
+            City(4, "Parisot", "FR", "France", 500, admin1="76"),
+            City(5, "Warsaw", "PL", "Poland", 1_700_000, ("Paris of the North",)),
+        ]
+    )
+    hits = index.search("paris")
+    assert [(h.city.name, h.tier, h.districts) for h in hits] == [
+        ("Paris", "exact", 1),
+        ("Paris", "exact", 0),
+        ("Warsaw", "other name", 0),  # 1,700,000 / 10 > 500
+        ("Parisot", "prefix", 0),
+    ]
+    assert [h.city.name for h in index.search("vaugirard")] == ["Paris 15 Vaugirard"]

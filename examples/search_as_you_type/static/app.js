@@ -23,10 +23,16 @@
   let lastRendered = null; // the results message on screen
   let active = -1;      // keyboard-selected result
   let retryDelay = 250;
+  let notice = "";      // said before the status until the next keystroke (a paste that was cut)
+  const MAX = Number(box.getAttribute("maxlength"));
+  const OFFLINE = "Offline: the server cannot be reached. Your search will run as soon as it reconnects.";
+
+  const online = () => socket !== null && socket.readyState === WebSocket.OPEN;
+  const quoted = (text) => (text.length > 80 ? `“${text.slice(0, 80)}…”` : `“${text}”`);
 
   const setState = (state, text) => {
     document.body.dataset.state = state;
-    if (text !== undefined) status.textContent = text;
+    if (text !== undefined) status.textContent = notice ? `${notice} ${text}` : text;
     list.setAttribute("aria-busy", state === "searching" ? "true" : "false");
   };
 
@@ -38,16 +44,17 @@
       clear();
       lastRendered = null;
       setState("idle", "Type at least two letters.");
-    } else {
+    } else if (online()) {
       setState("searching", "Searching…");
+    } else {
+      setState("offline", OFFLINE);  // sent again on reconnect
     }
-    if (socket && socket.readyState === WebSocket.OPEN) {
-      socket.send(JSON.stringify({ seq, q: box.value }));
-    }
+    if (online()) socket.send(JSON.stringify({ seq, q: box.value }));
   };
 
   const clear = () => {
     list.replaceChildren();
+    list.tabIndex = -1;
     list.dataset.q = "";
     setActive(-1);
     box.setAttribute("aria-expanded", "false");
@@ -99,6 +106,9 @@
         }
       }
       if (match.tier === "typo") name.append(el("span", "tier", "did you mean?"));
+      if (city.districts) {
+        name.append(el("span", "tier", `+${city.districts} ${city.districts === 1 ? "district" : "districts"}`));
+      }
       const where = el("div", "where");
       where.append(el("span", "cc", city.country_code), document.createTextNode(city.country));
       const pop = el("div", "pop", `${numbers.format(city.population)} people`);
@@ -111,10 +121,11 @@
       list.append(li);
     });
     box.setAttribute("aria-expanded", results.length ? "true" : "false");
+    list.tabIndex = results.length ? 0 : -1;  // Tab from the box goes to the results
     if (msg.too_short) {
       setState("idle", "Keep typing: at least two letters.");
     } else if (results.length === 0) {
-      setState("empty", `No results for “${box.value.trim()}”.`);
+      setState("empty", `No results for ${quoted(box.value.trim())}.`);
     } else {
       const n = results.length;
       setState("results", `${n} ${n === 1 ? "city" : "cities"} — ${results[0].name} first.`);
@@ -133,13 +144,21 @@
     }
   };
 
+  // Enter: the result goes into the box, the list closes, and what was chosen shows
+  // right under the box (above the fold of any window).
   const choose = (i) => {
     const li = list.querySelectorAll("li")[i];
     if (!li) return;
-    setActive(i);
-    chosen.replaceChildren(el("strong", "", li.dataset.name),
-      document.createTextNode(` — ${li.querySelector(".where").textContent.slice(2)}, ${li.querySelector(".pop").textContent}.`));
+    const where = li.querySelector(".where").textContent.slice(2);
+    const people = li.querySelector(".pop").textContent;
+    chosen.replaceChildren(el("strong", "", li.dataset.name), document.createTextNode(` — ${where}, ${people}.`));
+    box.value = li.dataset.name;
+    clear();
+    lastRendered = null;
+    current = null;
     chosen.hidden = false;
+    box.focus();
+    setState("chosen", `Chosen: ${li.dataset.name}, ${where}.`);
   };
 
   const onMessage = (event) => {
@@ -174,13 +193,28 @@
     socket.addEventListener("close", () => {
       link.textContent = "reconnecting";
       link.className = "link down";
+      if (box.value.trim() !== "" && document.body.dataset.state === "searching") setState("offline", OFFLINE);
       setTimeout(connect, retryDelay);
       retryDelay = Math.min(5000, retryDelay * 2);
     });
   };
 
-  box.addEventListener("input", send);
-  box.addEventListener("keydown", (event) => {
+  let pasting = false;  // the input event that follows a paste keeps its notice
+  box.addEventListener("input", () => {
+    if (!pasting) notice = "";
+    pasting = false;
+    send();
+  });
+  // maxlength cuts a long paste silently: say so (the box keeps the first MAX characters)
+  box.addEventListener("paste", (event) => {
+    const text = event.clipboardData ? event.clipboardData.getData("text") : "";
+    const kept = box.value.length - (box.selectionEnd - box.selectionStart);
+    pasting = true;
+    notice = kept + text.length > MAX
+      ? `Pasted text cut to ${MAX} characters (it had ${numbers.format(text.length)}).`
+      : "";
+  });
+  const onKey = (event) => {
     const n = list.children.length;
     if (event.key === "ArrowDown" && n) {
       event.preventDefault();
@@ -188,14 +222,20 @@
     } else if (event.key === "ArrowUp" && n) {
       event.preventDefault();
       setActive(active <= 0 ? n - 1 : active - 1);
-    } else if (event.key === "Enter" && active >= 0) {
+    } else if (event.key === "Enter" && n) {
       event.preventDefault();
-      choose(active);
+      choose(active >= 0 ? active : 0);  // nothing selected: the first result
     } else if (event.key === "Escape") {
       box.value = "";
+      notice = "";
+      chosen.hidden = true;
+      box.focus();
       send();
     }
-  });
+  };
+  box.addEventListener("keydown", onKey);
+  list.addEventListener("keydown", onKey);
+  list.addEventListener("focus", () => { if (active < 0 && list.children.length) setActive(0); });
   document.querySelectorAll(".try").forEach((button) => {
     button.addEventListener("click", () => { box.value = button.textContent; box.focus(); send(); });
   });

@@ -1,0 +1,198 @@
+"""The index's building blocks: every name of every city, normalised, ranked and sorted once.
+
+Built once at start-up from the cities (numbered by population, largest
+first). Each *entry* is one distinct normalised name of one city; its
+*rank* orders all entries by the weight the ranking gives them (the city's
+population, a tenth of it for an alternate name), so "the best entries
+whose name starts with q" is "the smallest ranks in one bisected range of
+the sorted names". Word starts are found the same way, in a sorted list
+of the later words of the names; substrings, the last tier before typos,
+by one ``str.find`` pass over the names joined in rank order, which stops
+as soon as it has enough.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
+
+from ._cities import City
+from ._fuzzy import bigrams
+from ._text import normalise
+
+__all__ = ["ALTERNATE_WEIGHT", "TYPO_SPAN", "Names", "Sorted", "Text"]
+
+#: A match through an alternate name counts this share of the city's population.
+ALTERNATE_WEIGHT = 0.1
+_CJK = 0x2E80  # from here on, scripts written without spaces
+_SEP = "\x00"  # between names in a Text
+TYPO_SPAN = 12  # typos are looked for in the first letters of main names
+
+
+class Text:
+    """Names joined into one string, for C-speed ``str.find`` scans (substrings)."""
+
+    def __init__(self, entries: Iterable[tuple[str, int]]) -> None:
+        chunks: list[str] = []
+        self.starts: list[int] = []
+        self.entry: list[int] = []
+        pos = 0
+        for norm, entry in entries:
+            self.starts.append(pos)
+            self.entry.append(entry)
+            chunks.append(_SEP + norm)
+            pos += len(norm) + 1
+        self.text = "".join(chunks)
+
+    def find(self, needle: str) -> Iterator[tuple[int, int]]:
+        """Yield ``(entry, offset in the entry's name)`` of each occurrence, in the order given."""
+        text, starts = self.text, self.starts
+        pos = text.find(needle)
+        while pos >= 0:
+            i = bisect.bisect_right(starts, pos) - 1
+            yield self.entry[i], pos - starts[i] - 1
+            pos = text.find(needle, pos + 1)
+
+
+class Sorted:
+    """Strings sorted once, each with the rank of its entry: the best ranks among those starting with q."""
+
+    def __init__(self, keys: list[str], ranks: list[int]) -> None:
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        self.keys = [keys[i] for i in order]
+        self.ranks = [ranks[i] for i in order]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def starting(self, q: str, wanted: int) -> Iterator[int]:
+        """The ranks of the keys that start with ``q``, best first: the best ``wanted``, then more."""
+        lo = bisect.bisect_left(self.keys, q)
+        hi = bisect.bisect_left(self.keys, q + "\U0010ffff", lo)
+        ranks = self.ranks[lo:hi]
+        taken = 0
+        while taken < len(ranks):
+            wanted = max(wanted, 2 * taken)
+            best = heapq.nsmallest(wanted, ranks)
+            yield from best[taken:]
+            taken = len(best)
+
+
+class Names:
+    """Every entry (name, normalised name, owner city, main or not), with the lookups built on them."""
+
+    def __init__(self, cities: Sequence[City]) -> None:
+        self.names: list[str] = []  # entry -> original name
+        self.norms: list[str] = []  # entry -> normalised name
+        self.owner: list[int] = []  # entry -> city number
+        self.is_main: list[bool] = []
+        self.main: list[int] = []  # the entries of main names
+        self._read(cities)
+        self.by_rank = self._ranked(cities)
+        self.rank = [0] * len(self.norms)
+        for r, e in enumerate(self.by_rank):
+            self.rank[e] = r
+        self.prefixes = Sorted(self.norms, self.rank)
+        inside = list(_searched_inside(self))
+        self.words = _word_starts(self, inside)
+        self.text = Text((self.norms[e], e) for e in inside)  # in rank order: the first hits are the best
+        self.grams: dict[tuple[str, int], list[int]] = {}
+        for e in self.main:
+            for gram in bigrams(self.norms[e][:TYPO_SPAN]):
+                self.grams.setdefault(gram, []).append(e)
+        self.parent = _districts(cities, self)
+
+    def _read(self, cities: Sequence[City]) -> None:
+        """One entry per distinct normalised name of each city; the first is its main name."""
+        names, norms, owner, is_main, main = self.names, self.norms, self.owner, self.is_main, self.main
+        for number, city in enumerate(cities):
+            seen: set[str] = set()
+            for name in (city.name, *city.alternates):
+                norm = normalise(name)
+                if norm and norm not in seen:
+                    if not seen:
+                        main.append(len(norms))
+                    names.append(name)
+                    norms.append(norm)
+                    owner.append(number)
+                    is_main.append(not seen)
+                    seen.add(norm)
+
+    def _ranked(self, cities: Sequence[City]) -> list[int]:
+        """Entries, best first: by population (a tenth for an alternate name), then city order."""
+        population = [float(city.population) for city in cities]
+        weight = [
+            -population[number] * (1.0 if main else ALTERNATE_WEIGHT)
+            for number, main in zip(self.owner, self.is_main, strict=True)
+        ]
+        return sorted(range(len(weight)), key=weight.__getitem__)  # stable: city order breaks ties
+
+    def exact(self, q: str) -> list[int]:
+        """The entries whose main name is exactly ``q``, best rank first."""
+        keys = self.prefixes.keys
+        lo = bisect.bisect_left(keys, q)
+        hi = bisect.bisect_right(keys, q, lo)
+        entries = (self.by_rank[r] for r in sorted(self.prefixes.ranks[lo:hi]))
+        return [e for e in entries if self.is_main[e]]
+
+    def starting(self, where: Sorted, q: str, wanted: int) -> Iterator[int]:
+        """The entries of ``where`` (``prefixes``, ``words``) starting with ``q``, best first."""
+        by_rank = self.by_rank
+        for r in where.starting(q, wanted):
+            yield by_rank[r]
+
+
+def _searched_inside(names: Names) -> Iterator[int]:
+    """The entries searched for words and substrings, best rank first.
+
+    The main names, and the other names written in scripts without spaces
+    (Chinese, Japanese, Korean: "京" is inside "北京").
+    """
+    is_main, norms = names.is_main, names.norms
+    for e in names.by_rank:
+        if is_main[e] or (not norms[e].isascii() and ord(max(norms[e])) >= _CJK):
+            yield e
+
+
+def _word_starts(names: Names, entries: list[int]) -> Sorted:
+    """Every later word of those names, to its end ("paulo" of "sao paulo"), with its entry's rank."""
+    keys: list[str] = []
+    ranks: list[int] = []
+    for e in entries:
+        norm = names.norms[e]
+        space = norm.find(" ")
+        while space >= 0:
+            keys.append(norm[space + 1 :])
+            ranks.append(names.rank[e])
+            space = norm.find(" ", space + 1)
+    return Sorted(keys, ranks)
+
+
+def _districts(cities: Sequence[City], names: Names) -> list[int]:
+    """City number -> the number of the city it is a district of (itself if none).
+
+    A district is a place whose name (main or alternate) is a larger city's
+    main name followed by more words, in the same country and region:
+    "Paris 15 Vaugirard" under Paris, "London Borough of Brent" under London.
+    """
+    main: dict[tuple[str, str, str], int] = {}
+    for e in names.main:
+        city = cities[names.owner[e]]
+        main.setdefault((city.country_code, city.admin1, names.norms[e]), names.owner[e])
+    parent = list(range(len(cities)))
+    for e, norm in enumerate(names.norms):
+        if " " not in norm:
+            continue
+        number = names.owner[e]
+        if parent[number] != number:
+            continue
+        city = cities[number]
+        space = norm.find(" ")
+        while space >= 0:
+            bigger = main.get((city.country_code, city.admin1, norm[:space]))
+            if bigger is not None and bigger < number:
+                parent[number] = bigger
+                break
+            space = norm.find(" ", space + 1)
+    return parent

@@ -1,0 +1,62 @@
+"""The demo as its own process on a free port of 127.0.0.1, as a user starts it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+URL = re.compile(r"http://127\.0\.0\.1:\d+")
+
+
+def wait_for_url(proc: subprocess.Popen[str], lines: list[str], max_lines: int = 10) -> str:
+    """Read the demo's output until it says where it listens; keep the lines read."""
+    assert proc.stdout is not None
+    for _ in range(max_lines):
+        line = proc.stdout.readline()
+        lines.append(line)
+        found = URL.search(line)
+        if found:
+            return found.group(0)
+        if not line:
+            break
+    raise AssertionError(f"the demo did not print its address: {lines!r}")
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    """Terminate the process (by its PID), kill it if it lingers, close its pipes."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
+
+
+@contextmanager
+def demo_process(
+    *args: str, preexec_fn: Callable[[], None] | None = None, stderr_apart: bool = False
+) -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
+    """Start the demo with ``--port 0``; yield the process, its URL and the lines it printed first."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "examples.search_as_you_type", "--port", "0", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE if stderr_apart else subprocess.STDOUT,
+        text=True,
+        preexec_fn=preexec_fn,
+    )
+    try:
+        lines: list[str] = []
+        url = wait_for_url(proc, lines)
+        yield proc, url, lines
+    finally:
+        stop(proc)
