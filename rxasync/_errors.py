@@ -26,13 +26,15 @@ The tree::
     │   ├── IsADirectorySourceError (IsADirectoryError)
     │   ├── PermissionSourceError (PermissionError)
     │   └── FileChangedError                  a file truncated or replaced while read
-    └── JaxOperatorError                      a JAX function failed to trace or to run
+    ├── JaxOperatorError                      a JAX function failed to trace or to run
+    └── ClusterError                          a task on a Dask cluster failed; carries the worker traceback
 """
 
 from __future__ import annotations
 
 __all__ = [
     "BufferOverflowError",
+    "ClusterError",
     "DecodeError",
     "EmptySourceError",
     "FileChangedError",
@@ -220,3 +222,27 @@ class JaxOperatorError(RxAsyncError):
         super().__init__(message)
         self.operator = operator
         self.index = index
+
+
+class ClusterError(RxAsyncError):
+    """Raised by ``rxasync.dask.map_on_cluster`` when a task on the Dask cluster fails.
+
+    ``__cause__`` is the exception the task raised on the worker (its
+    ``__traceback__`` holds the worker's frames), or Dask's own error when the
+    cluster gave up on the task (``KilledWorker`` after a task killed too many
+    workers, a future cancelled by another client). Not raised when a worker
+    dies once: Dask recomputes its tasks and the stream goes on.
+
+    Attributes:
+        key: the Dask key of the failed task.
+        index: the failing item's position in the stream.
+        worker_traceback: the worker's traceback, formatted ("" when Dask sent none).
+    """
+
+    def __init__(
+        self, message: str, *, key: str = "", index: int | None = None, worker_traceback: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.key = key
+        self.index = index
+        self.worker_traceback = worker_traceback

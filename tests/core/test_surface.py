@@ -16,7 +16,7 @@ from rxasync import _errors
 
 EXPECTED = {
     "rxasync": {
-        "AsyncObservableIterator", "BufferOverflowError", "DecodeError", "EmptySourceError",
+        "AsyncObservableIterator", "BufferOverflowError", "ClusterError", "DecodeError", "EmptySourceError",
         "FileChangedError", "FileNotFoundSourceError", "FileSourceError", "HttpConnectionError",
         "HttpError", "HttpResumeError", "HttpStatusError", "InvalidUrlError", "IsADirectorySourceError",
         "JaxOperatorError", "LineTooLongError", "NoRunningLoopError", "PermissionSourceError",
