@@ -17,7 +17,7 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple
 
 from distributed import Client, Future, as_completed
 from reactivex import Observable, abc
@@ -29,15 +29,16 @@ __all__ = ["map_on_cluster"]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+_Ts = TypeVarTuple("_Ts")
 
 
 def map_on_cluster(
-    fn: Callable[..., _R],
+    fn: Callable[[_T, *_Ts], _R],
     client: Client,
     *,
     concurrency: int | None = None,
     ordered: bool = True,
-    args: tuple[Any, ...] = (),
+    args: tuple[*_Ts] = (),  # type: ignore[assignment]  # () is the empty _Ts
     name: str | None = None,
 ) -> Callable[[Observable[_T]], Observable[_R]]:
     """Run ``fn(item, *args)`` for each item as a task on a Dask cluster.
@@ -181,9 +182,9 @@ class _ClusterStage(Stage):
         if self.terminated or not self.queue:
             return
         if self.shared is None:  # scatter ``args`` first; scatter() submits when done
-            if not self.scattering:
+            if not self.scattering:  # not cancelled on dispose: it releases what it scattered
                 self.scattering = True
-                self.spawn(self.scatter())
+                self.loop.create_task(self.scatter(), context=self.context)
             return
         room = self.concurrency - len(self.futures)
         if room <= 0:
@@ -226,6 +227,8 @@ class _ClusterStage(Stage):
             while self.futures and not self.terminated:
                 first = await self.done.__anext__()
                 await self.take([first, *self.done.next_batch(block=False)])
+        except Exception as exc:  # raised downstream, by an observer's on_next
+            self.fail(exc)
         finally:
             self.collecting = False
 
