@@ -7,9 +7,11 @@ workers, which are spawned and inherit ``sys.path``, can unpickle it.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from distributed import Client, LocalCluster
 
@@ -49,12 +51,27 @@ def local_cluster(n_workers: int = 2) -> Iterator[str]:
         yield cluster.scheduler_address
 
 
+def scheduler_tasks(dask_scheduler: Any = None) -> int:
+    """How many tasks the scheduler knows (run with ``run_on_scheduler``)."""
+    return len(dask_scheduler.tasks)
+
+
 def on_client(address: str, run: Callable[[Client], Awaitable[float]]) -> float:
-    """Connect an asynchronous client (not timed), return what ``run(client)`` measured."""
+    """Connect an asynchronous client (not timed), return what ``run(client)`` measured.
+
+    Afterwards, untimed, wait until the scheduler has forgotten every task,
+    so that a run which held its futures to the end does not leave the work of
+    forgetting them to the next trial's timing.
+    """
 
     async def main() -> float:
         async with Client(address, asynchronous=True) as client:
             await client.wait_for_workers(1)
-            return await run(client)
+            elapsed = await run(client)
+            gc.collect()  # the run's futures are garbage now: release them
+            deadline = time.monotonic() + 60
+            while await client.run_on_scheduler(scheduler_tasks) and time.monotonic() < deadline:  # noqa: ASYNC110 - polls the scheduler
+                await asyncio.sleep(0.05)
+            return elapsed
 
     return asyncio.run(main())

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar, TypeVarTuple
 
+from dask.utils import funcname
 from distributed import Client, Future, as_completed
 from reactivex import Observable, abc
 
@@ -83,7 +84,8 @@ def map_on_cluster(
         ordered: emit in input order (True) or in completion order (False).
         args: extra arguments for every call, scattered once (see above).
         name: prefix of the tasks' Dask keys (``name-<uuid>-<index>``);
-            default ``fn``'s name. It names the stream on the dashboard.
+            default ``fn``'s name (a ``partial``'s function's). It names the
+            stream's tasks on the dashboard.
 
     Example:
         >>> import asyncio, operator, reactivex, rxasync
@@ -105,7 +107,7 @@ def map_on_cluster(
         isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1
     ):
         raise ValueError(f"concurrency must be an int >= 1 or None, got {concurrency!r}")
-    prefix = name or getattr(fn, "__name__", None) or "map_on_cluster"
+    prefix = name or funcname(fn)
 
     def make(observer: abc.ObserverBase[Any], loop: asyncio.AbstractEventLoop) -> Stage:
         limit = concurrency or _default_concurrency(client)
