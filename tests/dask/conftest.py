@@ -16,6 +16,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+
+pytest.importorskip("distributed", reason="the dask extra is not installed")
+
 from distributed import Client
 
 from rxasync.dask import connect
