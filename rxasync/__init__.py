@@ -21,6 +21,7 @@ from ._bridge import from_async_batches, from_async_iterable, from_awaitable
 from ._consume import AsyncObservableIterator, first, last, to_async_iterable, to_list
 from ._errors import (
     BufferOverflowError,
+    ClusterError,
     DatabaseConnectionError,
     DatabaseError,
     DatabaseQueryError,
@@ -49,6 +50,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AsyncObservableIterator",
     "BufferOverflowError",
+    "ClusterError",
     "DatabaseConnectionError",
     "DatabaseError",
     "DatabaseQueryError",

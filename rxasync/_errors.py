@@ -27,16 +27,18 @@ The tree::
     │   ├── PermissionSourceError (PermissionError)
     │   └── FileChangedError                  a file truncated while read
     ├── JaxOperatorError                      a JAX function failed to trace or to run
-    └── DatabaseError                         Redis or PostgreSQL; carries statement and target
-        ├── DatabaseConnectionError (ConnectionError)  refused, reset, server gone mid-command
-        ├── DatabaseQueryError                the server refused a command; SQLSTATE for PostgreSQL
-        └── EntryDecodeError (DecodeError)    a stream entry's field does not decode; names its ID
+    ├── DatabaseError                         Redis or PostgreSQL; carries statement and target
+    │   ├── DatabaseConnectionError (ConnectionError)  refused, reset, server gone mid-command
+    │   ├── DatabaseQueryError                the server refused a command; SQLSTATE for PostgreSQL
+    │   └── EntryDecodeError (DecodeError)    a stream entry's field does not decode; names its ID
+    └── ClusterError                          a task on a Dask cluster failed; carries the worker traceback
 """
 
 from __future__ import annotations
 
 __all__ = [
     "BufferOverflowError",
+    "ClusterError",
     "DatabaseConnectionError",
     "DatabaseError",
     "DatabaseQueryError",
@@ -295,3 +297,25 @@ class EntryDecodeError(DatabaseError, DecodeError):
         super().__init__(message, target=target)
         self.source = target
         self.entry_id = entry_id
+class ClusterError(RxAsyncError):
+    """Raised by ``rxasync.dask.map_on_cluster`` when a task on the Dask cluster fails.
+
+    ``__cause__`` is the exception the task raised on the worker (its
+    ``__traceback__`` holds the worker's frames), or Dask's own error when the
+    cluster gave up on the task (``KilledWorker`` after a task killed too many
+    workers, a future cancelled by another client). Not raised when a worker
+    dies once: Dask recomputes its tasks and the stream goes on.
+
+    Attributes:
+        key: the Dask key of the failed task.
+        index: the failing item's position in the stream.
+        worker_traceback: the worker's traceback, formatted ("" when Dask sent none).
+    """
+
+    def __init__(
+        self, message: str, *, key: str = "", index: int | None = None, worker_traceback: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.key = key
+        self.index = index
+        self.worker_traceback = worker_traceback

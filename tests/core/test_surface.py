@@ -17,7 +17,7 @@ from rxasync import _errors
 
 EXPECTED = {
     "rxasync": {
-        "AsyncObservableIterator", "BufferOverflowError", "DatabaseConnectionError", "DatabaseError",
+        "AsyncObservableIterator", "BufferOverflowError", "ClusterError", "DatabaseConnectionError", "DatabaseError",
         "DatabaseQueryError", "DecodeError", "EmptySourceError", "EntryDecodeError",
         "FileChangedError", "FileNotFoundSourceError", "FileSourceError", "HttpConnectionError",
         "HttpError", "HttpResumeError", "HttpStatusError", "InvalidUrlError", "IsADirectorySourceError",

@@ -1,0 +1,309 @@
+"""``map_on_cluster``: a stage whose work runs as tasks on a Dask cluster.
+
+One :class:`_ClusterStage` per subscription. It talks to Dask through an
+*asynchronous* ``distributed.Client`` on the stage's own event loop: a task is
+submitted with ``client.map`` (one message per batch of items that arrived in
+one loop iteration) and its result awaited as a Dask future, so no thread is
+started or borrowed per call. At most ``concurrency`` of the stream's tasks
+exist on the cluster at once; the stage holds at most ``2 * concurrency``
+items (queued, on the cluster, or done and waiting for an earlier one) and
+publishes that as its demand, so a bridge source upstream pauses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable
+from typing import Any, TypeVar, TypeVarTuple
+
+from dask.utils import funcname
+from distributed import Client, Future, as_completed
+from reactivex import Observable, abc
+
+from .._stage import Stage, stage_observable
+from ._translate import cluster_error
+
+__all__ = ["map_on_cluster"]
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+_Ts = TypeVarTuple("_Ts")
+
+
+def map_on_cluster(
+    fn: Callable[[_T, *_Ts], _R],
+    client: Client,
+    *,
+    concurrency: int | None = None,
+    ordered: bool = True,
+    args: tuple[*_Ts] = (),  # type: ignore[assignment]  # () is the empty _Ts
+    name: str | None = None,
+) -> Callable[[Observable[_T]], Observable[_R]]:
+    """Run ``fn(item, *args)`` for each item as a task on a Dask cluster.
+
+    ``client`` is an asynchronous ``distributed.Client`` (``asynchronous=True``,
+    or the one :func:`rxasync.dask.connect` gives) on the loop the stream runs
+    on. Tasks are submitted as demand allows: at most ``concurrency`` of the
+    stream's tasks are on the cluster at once (submitted, running, or finished
+    and not yet fetched), so the scheduler's memory stays bounded however long
+    the stream is; the stage holds at most ``2 * concurrency`` items in all.
+
+    Each result is fetched once and emitted once, in input order when
+    ``ordered`` (a slow task holds back later results), else as tasks finish.
+    A worker that dies mid-stream loses nothing: Dask recomputes its tasks on
+    the workers left. If a task raises, the stream fails with
+    :class:`~rxasync.ClusterError` chained (``__cause__``) to the worker's
+    exception, whose traceback has the worker's frames; the stream's other
+    tasks are released. Disposing releases every task of the stream: the
+    scheduler forgets them (and tells workers to drop them) within moments.
+
+    ``args`` are extra arguments for every call, after the item. They are
+    scattered to every worker once per subscription (``client.scatter(...,
+    broadcast=True)``), not sent with every task: pass weights or a lookup
+    table here. A ``distributed.Future`` in ``args`` is passed as it is.
+
+    Marble::
+
+        source:  -a-b-c-------|
+        map_on_cluster(f, client)
+        result:  -----f(a)-f(b)--f(c)|
+
+    Args:
+        fn: ``def fn(item, *args) -> result``, run on a worker; it, the
+            items and the results must pickle (define it in an importable
+            module, not in ``__main__``, for process workers).
+        client: an asynchronous ``distributed.Client`` on this loop.
+        concurrency: the most tasks of this stream on the cluster at once;
+            default twice the cluster's worker threads when subscribed (at
+            least 2): enough to keep every thread busy while results travel.
+            Raise it for tasks of a millisecond or two (the round trip then
+            dominates); each unit costs the scheduler one task's state.
+        ordered: emit in input order (True) or in completion order (False).
+        args: extra arguments for every call, scattered once (see above).
+        name: prefix of the tasks' Dask keys (``name-<uuid>-<index>``);
+            default ``fn``'s name (a ``partial``'s function's). It names the
+            stream's tasks on the dashboard.
+
+    Example:
+        >>> import asyncio, operator, reactivex, rxasync
+        >>> from rxasync.dask import connect, map_on_cluster
+        >>> async def main() -> list[int]:
+        ...     async with connect(n_workers=1, processes=False) as client:
+        ...         return await rxasync.to_list(
+        ...             reactivex.of(1, 2, 3).pipe(map_on_cluster(operator.mul, client, args=(10,))))
+        >>> asyncio.run(main())
+        [10, 20, 30]
+    """
+    if not isinstance(client, Client):
+        raise TypeError(f"client must be a distributed.Client, got {client!r}")
+    if not client.asynchronous:
+        raise ValueError(
+            "client must be asynchronous: Client(..., asynchronous=True) or rxasync.dask.connect()"
+        )
+    if concurrency is not None and (
+        isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1
+    ):
+        raise ValueError(f"concurrency must be an int >= 1 or None, got {concurrency!r}")
+    prefix = name or funcname(fn)
+
+    def make(observer: abc.ObserverBase[Any], loop: asyncio.AbstractEventLoop) -> Stage:
+        limit = concurrency or _default_concurrency(client)
+        return _ClusterStage(fn, client, tuple(args), limit, ordered, prefix, observer, loop)
+
+    return lambda source: stage_observable(source, "map_on_cluster", make)
+
+
+def _default_concurrency(client: Client) -> int:
+    """Twice the cluster's worker threads, from the client's cached scheduler info."""
+    threads = client.scheduler_info().get("total_threads") or 0
+    return max(2 * int(threads), 2)
+
+
+class _ClusterStage(Stage):
+    """One subscription of ``map_on_cluster``."""
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        client: Client,
+        args: tuple[Any, ...],
+        concurrency: int,
+        ordered: bool,
+        prefix: str,
+        observer: abc.ObserverBase[Any],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        super().__init__(observer, loop, 2 * concurrency)
+        self.fn = fn
+        self.client = client
+        self.args = args
+        self.shared: list[Any] | None = None if args else []  # args as scattered futures
+        self.owned: list[Future[Any]] = []  # the futures we scattered (released at the end)
+        self.scattering = False
+        self.concurrency = concurrency
+        self.ordered = ordered
+        self.prefix = f"{prefix}-{uuid.uuid4().hex[:12]}"
+        self.queue: deque[tuple[int, Any]] = deque()  # taken, not yet submitted
+        self.futures: dict[int, Future[Any]] = {}  # on the cluster
+        self.results: dict[int, Any] = {}  # fetched, waiting for an earlier one
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.done = as_completed(loop=client.loop)  # our futures, as they finish
+        self.index_of: dict[Any, int] = {}  # key -> index, for the futures on the cluster
+        self.collecting = False
+        self.next_in = 0
+        self.next_out = 0
+        self.flushing = False
+        self.submit_scheduled = False
+
+    # -- upstream notifications ------------------------------------------------
+    def on_next(self, item: Any) -> None:
+        if threading.get_ident() != self.thread:
+            self.loop.call_soon_threadsafe(self.on_next, item)
+            return
+        if self.terminated:
+            return
+        self.demand.pending += 1
+        self.queue.append((self.next_in, item))
+        self.next_in += 1
+        self.schedule_submit()
+
+    # -- the cluster -------------------------------------------------------------
+    def schedule_submit(self) -> None:
+        """Submit on the next loop iteration: the items of this one go in one ``client.map``,
+        after the releases queued before (``Future.release`` is a loop callback too),
+        so the scheduler never holds more than ``concurrency`` of ours."""
+        if not self.submit_scheduled:
+            self.submit_scheduled = True
+            self.loop.call_soon(self.submit, context=self.context)
+
+    def submit(self) -> None:
+        self.submit_scheduled = False
+        if self.terminated or not self.queue:
+            return
+        if self.shared is None:  # scatter ``args`` first; scatter() submits when done
+            if not self.scattering:  # not cancelled on dispose: it releases what it scattered
+                self.scattering = True
+                self.loop.create_task(self.scatter(), context=self.context)
+            return
+        room = self.concurrency - len(self.futures)
+        if room <= 0:
+            return
+        batch = [self.queue.popleft() for _ in range(min(room, len(self.queue)))]
+        indices = [index for index, _ in batch]
+        extra = [[arg] * len(batch) for arg in self.shared]
+        futures = self.client.map(
+            self.fn,
+            [item for _, item in batch],
+            *extra,
+            key=[f"{self.prefix}-{index}" for index in indices],
+            pure=False,
+        )
+        for index, future in zip(indices, futures, strict=True):
+            self.futures[index] = future
+            self.index_of[future.key] = index
+        self.done.update(futures)
+        if not self.collecting:
+            self.collecting = True
+            self.spawn(self.collect())
+
+    async def scatter(self) -> None:
+        plain = [arg for arg in self.args if not isinstance(arg, Future)]
+        try:
+            self.owned = list(await self.client.scatter(plain, broadcast=True, hash=False)) if plain else []
+        except Exception as exc:
+            self.fail(cluster_error(exc, f"{self.prefix}-scatter", None))
+            return
+        if self.terminated:  # disposed while scattering
+            _release(self.owned)
+            return
+        sent = iter(self.owned)
+        self.shared = [arg if isinstance(arg, Future) else next(sent) for arg in self.args]
+        self.submit()
+
+    async def collect(self) -> None:
+        """Take finished tasks in batches, each batch's results in one ``gather``, until none is left."""
+        try:
+            while self.futures and not self.terminated:
+                first = await self.done.__anext__()
+                await self.take([first, *self.done.next_batch(block=False)])
+        except Exception as exc:  # raised downstream, by an observer's on_next
+            self.fail(exc)
+        finally:
+            self.collecting = False
+
+    async def take(self, batch: list[Future[Any]]) -> None:
+        try:
+            for future in batch:
+                if future.status == "error" or future.cancelled():  # its own error, or Dask's
+                    await future  # raises the error with the worker's traceback
+            values = await self.client.gather(batch)
+        except Exception as exc:
+            key = next((f.key for f in batch if f.status != "finished"), batch[0].key)
+            self.fail(cluster_error(exc, str(key), self.index_of.get(key)))
+            return
+        if self.terminated:
+            return
+        indices = [self.index_of.pop(future.key) for future in batch]
+        for index in indices:
+            del self.futures[index]
+        _release(batch)
+        self.schedule_submit()
+        if self.ordered:
+            self.results.update(zip(indices, values, strict=True))
+            await self.flush()
+        else:
+            for value in values:
+                await self.emit(value)
+
+    def spawn(self, coro: Any) -> None:
+        task = self.loop.create_task(coro, context=self.context)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    # -- emission (as in map_async) --------------------------------------------------
+    async def flush(self) -> None:
+        if self.flushing:
+            return  # the task already flushing will emit ours too
+        self.flushing = True
+        try:
+            results = self.results
+            while self.next_out in results and not self.terminated:
+                result = results.pop(self.next_out)
+                self.next_out += 1
+                await self.emit(result)
+        finally:
+            self.flushing = False
+
+    async def emit(self, result: Any) -> None:
+        self.observer.on_next(result)
+        down = self.down
+        if down is not None and down.pending >= down.limit:
+            await down.wait()
+        self.demand.release()
+        self.check_done()
+
+    # -- termination -------------------------------------------------------------
+    def idle(self) -> bool:
+        return self.demand.pending == 0
+
+    def cleanup(self) -> None:
+        current = asyncio.current_task(self.loop) if self.loop.is_running() else None
+        for task in list(self.tasks):
+            if task is not current:
+                task.cancel()
+        _release(list(self.futures.values()))
+        _release(self.owned)
+        self.futures.clear()
+        self.index_of.clear()
+        self.done.clear()
+        self.queue.clear()
+        self.results.clear()
+
+
+def _release(futures: list[Future[Any]]) -> None:
+    """Drop our references: the scheduler forgets tasks no client wants any more."""
+    for future in futures:
+        future.release()
