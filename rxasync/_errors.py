@@ -297,6 +297,8 @@ class EntryDecodeError(DatabaseError, DecodeError):
         super().__init__(message, target=target)
         self.source = target
         self.entry_id = entry_id
+
+
 class ClusterError(RxAsyncError):
     """Raised by ``rxasync.dask.map_on_cluster`` when a task on the Dask cluster fails.
 
