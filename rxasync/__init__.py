@@ -18,7 +18,6 @@ Example:
 
 from . import operators, schedulers
 from ._bridge import from_async_batches, from_async_iterable, from_awaitable
-from ._consume import AsyncObservableIterator, first, last, to_async_iterable, to_list
 from ._errors import (
     BufferOverflowError,
     DecodeError,
@@ -39,6 +38,8 @@ from ._errors import (
     RxAsyncError,
     SourceTimeoutError,
 )
+from ._iterator import AsyncObservableIterator, to_async_iterable
+from ._terminals import first, last, to_list
 
 __version__ = "0.1.0"
 

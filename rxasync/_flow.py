@@ -69,9 +69,9 @@ class Demand:
         """True while the consumer holds ``limit`` or more items."""
         return self.pending >= self.limit
 
-    def acquire(self) -> None:
-        """Count one more item taken by the consumer."""
-        self.pending += 1
+    def acquire(self, n: int = 1) -> None:
+        """Count ``n`` more credits taken by the consumer (one item, or its weight)."""
+        self.pending += n
 
     def release(self, n: int = 1) -> None:
         """Count ``n`` items finished; wake the producers if a credit is free."""
@@ -131,7 +131,7 @@ class BufferDemand(Demand):
         """The producers waiting for a credit (the same list object for the demand's life)."""
         return self._waiters
 
-    def acquire(self) -> None:
+    def acquire(self, n: int = 1) -> None:
         """Nothing to count: the item is in the buffer."""
 
     def release(self, n: int = 1) -> None:

@@ -26,8 +26,8 @@ from collections.abc import AsyncIterator
 from reactivex import Observable
 
 from .._bridge import from_async_iterable
+from .._checks import PathArg, check_number, check_path
 from .._text import DEFAULT_MAX_LINE_LENGTH, LineDecoder
-from ._checks import PathArg, check_path
 from ._offload import Offload
 from ._oserror import os_errors
 
@@ -109,8 +109,7 @@ def tail(
     """
     name = check_path(path)
     LineDecoder(encoding, errors, max_line_length, keepends, name)  # validates now
-    if isinstance(poll_interval, bool) or not isinstance(poll_interval, int | float) or not poll_interval > 0:
-        raise ValueError(f"poll_interval must be a number > 0, got {poll_interval!r}")
+    check_number("poll_interval", poll_interval, strict=True)
 
     async def lines() -> AsyncIterator[str]:
         follower = _Follower(name, from_start)

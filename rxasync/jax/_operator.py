@@ -10,9 +10,10 @@ import jax
 import numpy as np
 from reactivex import Observable, abc
 
+from .._checks import check_int
 from .._stage import stage_observable
 from ._compiler import Compiler, Signature, canonical_dtype, flatten, signature
-from ._devices import Device, Placement, check_positive_int, make_buckets
+from ._devices import Device, Placement, make_buckets
 from ._kernels import MapRunner, ScanRunner
 from ._stage import BatchStage
 from ._worker import Runner
@@ -57,8 +58,8 @@ class JaxOperator(Generic[_T]):
         chunked: bool,
         init: Any = None,
     ) -> None:
-        check_positive_int("batch_size", batch_size)
-        check_positive_int("depth", depth)
+        check_int("batch_size", batch_size)
+        check_int("depth", depth)
         if max_latency is not None and not max_latency > 0:
             raise ValueError(f"max_latency must be > 0 seconds or None, got {max_latency!r}")
         if not callable(fn):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
@@ -20,18 +19,13 @@ from typing import Any, TypeVar
 
 from reactivex import Observable, abc
 
+from .._checks import check_int
 from .._stage import Stage, stage_observable
 
 __all__ = ["map_async", "map_on"]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
-
-
-def _check_concurrency(concurrency: int) -> int:
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
-    return concurrency
 
 
 def map_async(
@@ -70,7 +64,7 @@ def map_async(
         >>> asyncio.run(rxasync.to_list(reactivex.of(1, 2, 3).pipe(map_async(double, concurrency=3))))
         [2, 4, 6]
     """
-    _check_concurrency(concurrency)
+    check_int("concurrency", concurrency)
     return lambda source: _MapStage.observable(source, fn, concurrency, ordered, "map_async")
 
 
@@ -109,7 +103,7 @@ def map_on(
         raise TypeError(f"executor must be a concurrent.futures.Executor, got {executor!r}")
     if concurrency is None:
         concurrency = getattr(executor, "_max_workers", None) or os.cpu_count() or 4
-    _check_concurrency(concurrency)
+    check_int("concurrency", concurrency)
 
     def call(item: _T) -> Awaitable[_R]:
         return asyncio.get_running_loop().run_in_executor(executor, fn, item)
@@ -153,13 +147,7 @@ class _MapStage(Stage):
         self.waiting: list[asyncio.Future[None]] = []  # idle workers
 
     # -- upstream notifications ------------------------------------------------
-    def on_next(self, item: Any) -> None:
-        if threading.get_ident() != self.thread:
-            self.loop.call_soon_threadsafe(self.on_next, item)
-            return
-        if self.terminated:
-            return
-        self.demand.pending += 1
+    def take(self, item: Any) -> None:
         self.queue.append((self.next_in, item))
         self.next_in += 1
         if self.waiting:
@@ -207,9 +195,9 @@ class _MapStage(Stage):
     async def emit(self, result: Any) -> None:
         self.observer.on_next(result)
         down = self.down
-        if down is not None and down.pending >= down.limit:
+        if down is not None and down.full:
             await down.wait()
-        self.demand.release()
+        self.finish()
         self.check_done()
 
     # -- termination -------------------------------------------------------------
