@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reactivex import abc
 
 from .._stage import Stage
+from ._spec import JaxSpec
 from ._worker import Runner, Worker
-
-if TYPE_CHECKING:
-    from ._operator import JaxOperator
 
 __all__ = ["BatchStage"]
 
@@ -50,7 +48,7 @@ class BatchStage(Stage):
 
     def __init__(
         self,
-        op: JaxOperator[Any],
+        op: JaxSpec,
         runner: Runner,
         observer: abc.ObserverBase[Any],
         loop: asyncio.AbstractEventLoop,
