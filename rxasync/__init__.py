@@ -38,6 +38,7 @@ from ._errors import (
     RxAsyncError,
     SourceTimeoutError,
 )
+from ._exports import export as _export
 from ._iterator import AsyncObservableIterator, to_async_iterable
 from ._terminals import first, last, to_list
 
@@ -74,8 +75,4 @@ __all__ = [
     "to_list",
 ]
 
-for _name in __all__:
-    _obj = globals()[_name]
-    if hasattr(_obj, "__module__") and not isinstance(_obj, type(operators)):
-        _obj.__module__ = __name__
-del _name, _obj
+_export(globals())

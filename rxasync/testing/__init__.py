@@ -9,11 +9,10 @@ Example:
     >>> asyncio.run(check())
 """
 
+from .._exports import export as _export
 from ._leaks import LeakError, no_leaks, open_fds
 from ._run import assert_run
 
 __all__ = ["LeakError", "assert_run", "no_leaks", "open_fds"]
 
-for _name in __all__:
-    globals()[_name].__module__ = __name__
-del _name
+_export(globals())
