@@ -11,6 +11,7 @@ bridge source upstream pauses instead of filling the queue.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -170,7 +171,12 @@ class _MapStage(Stage):
                     await fut
                     continue
                 index, item = queue.popleft()
-                result = await self.fn(item)
+                pending = self.fn(item)
+                try:
+                    result = await pending
+                except TypeError:
+                    _check_awaitable(pending, self.fn)
+                    raise
                 if self.ordered:
                     self.results[index] = result
                     await self.flush()
@@ -212,3 +218,14 @@ class _MapStage(Stage):
         self.queue.clear()
         self.results.clear()
         self.waiting.clear()
+
+
+def _check_awaitable(value: object, fn: Callable[..., object]) -> None:
+    """A plain function given to ``map_async``: say so, rather than "can't be used in 'await'"."""
+    if not inspect.isawaitable(value):
+        name = getattr(fn, "__qualname__", repr(fn))
+        raise TypeError(
+            f"map_async needs a coroutine function (async def) or a function returning an awaitable; "
+            f"{name} returned {type(value).__name__} {value!r:.60}. For a plain function use "
+            "reactivex.operators.map(fn), or map_on(fn, executor) to run blocking work on a pool."
+        )
