@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from reactivex import Observable, abc
@@ -11,9 +10,8 @@ from reactivex import Observable, abc
 from .._stage import stage_observable
 from ._batch_stage import BatchStage
 from ._compiler import signature
-from ._devices import Device
 from ._kernels import MapRunner, ScanRunner
-from ._spec import make_spec
+from ._spec import JaxSpec
 from ._worker import Runner
 
 __all__ = ["JaxOperator"]
@@ -43,30 +41,7 @@ class JaxOperator(Generic[_T]):
         (4, 4)
     """
 
-    def __init__(
-        self,
-        name: str,
-        fn: Callable[..., Any],
-        *,
-        batch_size: int,
-        max_latency: float | None,
-        buckets: Sequence[int] | None,
-        depth: int,
-        device: Device,
-        chunked: bool,
-        init: Any = None,
-    ) -> None:
-        spec = make_spec(
-            name,
-            fn,
-            batch_size=batch_size,
-            max_latency=max_latency,
-            buckets=buckets,
-            depth=depth,
-            device=device,
-            chunked=chunked,
-            init=init,
-        )
+    def __init__(self, spec: JaxSpec) -> None:
         self.spec = spec
         self.name = spec.name
         self.fn = spec.fn
