@@ -3,7 +3,9 @@
 ``from_async_iterable`` alone owns running the pump task, cancelling it on
 dispose (so the generator's ``finally:`` closes sockets and files), turning
 exceptions into ``on_error`` and honouring downstream demand (``_flow``).
-HTTP, files and JAX write async generators and call it.
+HTTP, files and JAX write async generators and call it. The pump itself is
+``_pump.Pump``; each bridge observable also carries a :class:`Direct` path,
+which the terminals (``_terminals``) pull without subscribing.
 """
 
 from __future__ import annotations
@@ -188,7 +190,8 @@ class Direct:
     and cleanup (``aclose`` in ``finally``; cancelling the await cancels the
     pull), without RxPY's subscribe, the extra task and the hand-off. It is
     used only on the loop the bridge would run on. A ``from_awaitable``
-    source is awaited as it is, with no async generator around it.
+    source is awaited as it is, with no async generator around it. The pull
+    itself is the terminal's (``_terminals._Terminal.pull``).
     """
 
     __slots__ = ("batched", "open", "scheduler", "single")

@@ -38,7 +38,15 @@ from reactivex import abc
 
 from ._errors import NoRunningLoopError
 
-__all__ = ["BufferDemand", "Demand", "current_demand", "loop_thread", "resolve_loop", "subscribe_with_demand"]
+__all__ = [
+    "BufferDemand",
+    "Demand",
+    "current_demand",
+    "loop_thread",
+    "resolve_loop",
+    "subscribe_with_demand",
+    "thread_id",
+]
 
 _T = TypeVar("_T")
 
@@ -220,11 +228,15 @@ _PLUMBING = frozenset(
 _OPERATOR_NAMES = {"_merge": "merge/flat_map", "_flatmap": "flat_map", "_concat": "concat/concat_map"}
 
 
+thread_id = threading.get_ident
+"""The calling thread's id, as :func:`loop_thread` gives it: ``thread_id() == loop_thread(loop)`` on the loop."""
+
+
 def loop_thread(loop: asyncio.AbstractEventLoop) -> int | None:
     """The id of the thread that runs ``loop`` (``None`` if unknown: not running yet)."""
     try:
         if asyncio.get_running_loop() is loop:
-            return threading.get_ident()
+            return thread_id()
     except RuntimeError:
         pass
     thread: int | None = getattr(loop, "_thread_id", None)

@@ -207,7 +207,7 @@ class _Channel(Endpoint, Generic[_T]):
         self._closed = False  # the consumer is done
 
     # -- observer side: on the loop thread (the protocol hops there) -------------
-    def take(self, value: _T) -> None:
+    def on_item(self, value: _T) -> None:
         buf = self.buffer
         if len(buf) >= self._max:
             if self._overflow == "drop_newest":
@@ -310,7 +310,7 @@ class _BlockingChannel(_Channel[_T]):
     ``on_next`` appends from whatever thread calls it (``deque.append`` is
     atomic) and touches the loop only to wake a waiting consumer, so an item
     costs an append and one test: the one endpoint that skips the protocol's
-    hop for items, because its ``take`` is safe on any thread. No wake-up is
+    hop for items, because its ``on_item`` is safe on any thread. No wake-up is
     lost to a thread: the consumer publishes its waiter *before* its last look
     at the buffer, the producer appends *before* it looks for a waiter, so one
     of them sees the other. Closing works the same way (see :meth:`close`).

@@ -16,7 +16,7 @@ for all of them:
   (:meth:`Endpoint.cleanup`) and disposes upstream; completion waits until
   the endpoint is idle; exactly one terminal notification goes out.
 
-A subclass says only what it does with an item (:meth:`Endpoint.take`),
+A subclass says only what it does with an item (:meth:`Endpoint.on_item`),
 when it is idle, what cleanup drops, and where the end goes
 (:meth:`Endpoint.send_error`, :meth:`Endpoint.send_completed`). The three
 places a statistics counter would go are :meth:`Endpoint.on_next` (taken),
@@ -31,14 +31,13 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Callable
-from threading import get_ident
 from typing import Any
 
 import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
-from ._flow import Demand, current_demand, loop_thread, resolve_loop, subscribe_with_demand
+from ._flow import Demand, current_demand, loop_thread, resolve_loop, subscribe_with_demand, thread_id
 
 __all__ = ["Endpoint", "Stage", "stage_observable"]
 
@@ -64,7 +63,7 @@ class Endpoint(abc.ObserverBase[Any]):
         self.disposed = False
 
     # -- what a subclass writes ------------------------------------------------
-    def take(self, item: Any) -> None:  # pragma: no cover - every endpoint overrides it
+    def on_item(self, item: Any) -> None:  # pragma: no cover - every endpoint overrides it
         """Do this endpoint's work with ``item`` (on the loop, already counted)."""
         raise NotImplementedError
 
@@ -105,7 +104,7 @@ class Endpoint(abc.ObserverBase[Any]):
 
     def on_loop(self) -> bool:
         """True on the loop's thread."""
-        return get_ident() == self.thread
+        return thread_id() == self.thread
 
     def hop(self, notify: Callable[..., None], *args: Any) -> None:
         """Run ``notify(*args)`` on the loop (from any thread; dropped if the loop is closed)."""
@@ -115,26 +114,26 @@ class Endpoint(abc.ObserverBase[Any]):
             pass
 
     def on_next(self, value: Any) -> None:
-        if get_ident() != self.thread:
+        if thread_id() != self.thread:
             self.hop(self.on_next, value)
             return
         if self.terminated:
             return
         self.demand.acquire(self.weight(value))  # taken
-        self.take(value)
+        self.on_item(value)
 
     def finish(self, n: int = 1) -> None:
         """``n`` credits of taken items are done (emitted, written...): upstream may go on."""
         self.demand.release(n)
 
     def on_error(self, error: Exception) -> None:
-        if get_ident() != self.thread:
+        if thread_id() != self.thread:
             self.hop(self.on_error, error)
             return
         self.fail(error)
 
     def on_completed(self) -> None:
-        if get_ident() != self.thread:
+        if thread_id() != self.thread:
             self.hop(self.on_completed)
             return
         self.upstream_done = True
@@ -159,7 +158,7 @@ class Endpoint(abc.ObserverBase[Any]):
 
     def dispose(self) -> None:
         """The consumer is gone: stop the work in flight and dispose upstream; nothing is delivered."""
-        if get_ident() != self.thread:
+        if thread_id() != self.thread:
             self.hop(self.dispose)
             return
         self.disposed = True
@@ -182,7 +181,7 @@ class Endpoint(abc.ObserverBase[Any]):
 class Stage(Endpoint):
     """An endpoint with an observer below it: one subscription of an async operator or sink.
 
-    Subclasses write ``take`` (or, as before, ``on_next`` with their own
+    Subclasses write ``on_item`` (or, as before, ``on_next`` with their own
     checks), ``idle`` and ``cleanup``; results go to :attr:`observer`, tasks
     they start run in :attr:`context`, and :attr:`down` is the demand of the
     consumer below (``None`` if it gives none).

@@ -51,13 +51,13 @@ class _Terminal(Endpoint, Generic[_T]):
     async def pull(self, path: Direct) -> None:
         """Pull the bridge's items in this task; then end as if upstream completed."""
         if path.single is not None:
-            self.take(await path.single())
+            self.on_item(await path.single())
         else:
-            take = self.take_batch if path.batched else self.take
+            on_item = self.on_batch if path.batched else self.on_item
             iterator = path.open()
             try:
                 async for item in iterator:
-                    take(item)
+                    on_item(item)
                     if self.terminated:
                         break
             finally:
@@ -66,10 +66,10 @@ class _Terminal(Endpoint, Generic[_T]):
                     await aclose()
         self.on_completed()
 
-    def take_batch(self, items: Iterable[Any]) -> None:
+    def on_batch(self, items: Iterable[Any]) -> None:
         """Take a batch's items (``from_async_batches`` on the direct path)."""
         for item in items:
-            self.take(item)
+            self.on_item(item)
             if self.terminated:
                 return
 
@@ -97,7 +97,7 @@ class _Terminal(Endpoint, Generic[_T]):
 class _First(_Terminal[_T]):
     name = "first"
 
-    def take(self, item: Any) -> None:
+    def on_item(self, item: Any) -> None:
         self.value = item
         self.on_completed()  # done at once: the source must not run on (or ever, if it never awaits)
         if self.upstream is not None:
@@ -113,7 +113,7 @@ class _First(_Terminal[_T]):
 class _Last(_First[_T]):
     name = "last"
 
-    def take(self, item: Any) -> None:
+    def on_item(self, item: Any) -> None:
         self.value = item
 
 
@@ -124,10 +124,10 @@ class _ToList(_Terminal[_T]):
         super().__init__(loop)
         self.items: list[Any] = []
 
-    def take(self, item: Any) -> None:
+    def on_item(self, item: Any) -> None:
         self.items.append(item)
 
-    def take_batch(self, items: Iterable[Any]) -> None:
+    def on_batch(self, items: Iterable[Any]) -> None:
         self.items.extend(items)
 
     def send_completed(self) -> None:

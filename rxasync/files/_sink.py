@@ -55,10 +55,10 @@ class Sink(Stage):
     # -- loop thread: the stage protocol -------------------------------------------
     def weight(self, item: Any) -> int:
         if not isinstance(item, self._expected):
-            return 0  # refused by take
+            return 0  # refused by on_item
         return (item.nbytes if isinstance(item, memoryview) else len(item)) or 1
 
-    def take(self, item: Any) -> None:
+    def on_item(self, item: Any) -> None:
         if not isinstance(item, self._expected):
             kind = "str" if self.options.text else "bytes"
             self.fail(TypeError(f"write to {self.options.path!r}: expected {kind} items, got {item!r:.80}"))

@@ -70,7 +70,7 @@ class BatchStage(Stage):
         self.worker = Worker(runner, loop, op.depth, op.name)
 
     # -- upstream notifications ------------------------------------------------
-    def take(self, item: Any) -> None:
+    def on_item(self, item: Any) -> None:
         buffer = self.buffer
         buffer.append(item)
         n = len(buffer)

@@ -148,7 +148,7 @@ class _MapStage(Stage):
         self.waiting: list[asyncio.Future[None]] = []  # idle workers
 
     # -- upstream notifications ------------------------------------------------
-    def take(self, item: Any) -> None:
+    def on_item(self, item: Any) -> None:
         self.queue.append((self.next_in, item))
         self.next_in += 1
         if self.waiting:

@@ -78,7 +78,7 @@ class _Switch(Stage):
     def weight(self, item: Any) -> int:
         return 0  # not counted: it holds no items
 
-    def take(self, item: Any) -> None:
+    def on_item(self, item: Any) -> None:
         if self.current is not None:
             self.current.cancel()
         task = self.loop.create_task(self.fn(item), context=self.context)
