@@ -106,12 +106,13 @@ class Endpoint(abc.ObserverBase[Any]):
         """True on the loop's thread."""
         return thread_id() == self.thread
 
-    def hop(self, notify: Callable[..., None], *args: Any) -> None:
-        """Run ``notify(*args)`` on the loop (from any thread; dropped if the loop is closed)."""
+    def hop(self, notify: Callable[..., None], *args: Any) -> bool:
+        """Run ``notify(*args)`` on the loop, from any thread; False (and dropped) if the loop is closed."""
         try:
             self.loop.call_soon_threadsafe(notify, *args)
         except RuntimeError:  # the loop is closed: nobody is left to deliver to
-            pass
+            return False
+        return True
 
     def on_next(self, value: Any) -> None:
         if thread_id() != self.thread:
@@ -158,9 +159,8 @@ class Endpoint(abc.ObserverBase[Any]):
 
     def dispose(self) -> None:
         """The consumer is gone: stop the work in flight and dispose upstream; nothing is delivered."""
-        if thread_id() != self.thread:
-            self.hop(self.dispose)
-            return
+        if thread_id() != self.thread and self.hop(self.dispose):
+            return  # else the loop is closed: release what we hold here, nobody else will
         self.disposed = True
         if not self.terminated:
             self.terminated = True

@@ -103,10 +103,8 @@ class Sink(Stage):
         if self.terminated:
             if self._error is not None:
                 self.observer.on_error(self._error)
-        elif isinstance(outcome, Exception):
-            self.fail(outcome)
-        elif isinstance(outcome, BaseException):  # pragma: no cover - KeyboardInterrupt on the writer
-            self.fail(RuntimeError(repr(outcome)))
+        elif isinstance(outcome, BaseException):
+            self.fail(outcome)  # type: ignore[arg-type]  # delivered as it is, as before
         else:
             self.observer.on_next(outcome)
             self.check_done()
