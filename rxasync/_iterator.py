@@ -223,9 +223,6 @@ class _Channel(Endpoint, Generic[_T]):
         if self._waiter is not None:
             self._wake()
 
-    def weight(self, item: Any) -> int:
-        return 0  # the demand is the buffer's length
-
     def idle(self) -> bool:
         return True  # what is buffered stays for the consumer
 

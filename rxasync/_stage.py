@@ -49,11 +49,13 @@ class Endpoint(abc.ObserverBase[Any]):
     #: never holds items (``switch_map_async`` cancels instead, ``first``
     #: keeps one) leaves its source free.
     publish_demand = True
+    #: Count each item as :meth:`weight` credits (else as one, without the call).
+    weighted = False
 
     loop: asyncio.AbstractEventLoop
     thread: int | None = None  # the loop's; notifications from any other thread hop to it
 
-    def __init__(self, demand: Demand, loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def __init__(self, demand: Demand | None, loop: asyncio.AbstractEventLoop | None = None) -> None:
         if loop is not None:
             self.bind(loop)
         self.demand = demand
@@ -68,7 +70,10 @@ class Endpoint(abc.ObserverBase[Any]):
         raise NotImplementedError
 
     def weight(self, item: Any) -> int:
-        """The demand credits ``item`` holds while it is in the endpoint (1; a file sink: its bytes)."""
+        """The demand credits ``item`` holds while it is in the endpoint (a file sink: its bytes).
+
+        Called only when :attr:`weighted` is set; otherwise an item is one credit.
+        """
         return 1
 
     def idle(self) -> bool:
@@ -120,12 +125,15 @@ class Endpoint(abc.ObserverBase[Any]):
             return
         if self.terminated:
             return
-        self.demand.acquire(self.weight(value))  # taken
+        demand = self.demand
+        if demand is not None:  # taken: counted (an endpoint that holds nothing has no demand)
+            demand.acquire(self.weight(value) if self.weighted else 1)
         self.on_item(value)
 
     def finish(self, n: int = 1) -> None:
         """``n`` credits of taken items are done (emitted, written...): upstream may go on."""
-        self.demand.release(n)
+        if self.demand is not None:
+            self.demand.release(n)
 
     def on_error(self, error: Exception) -> None:
         if thread_id() != self.thread:
@@ -186,6 +194,8 @@ class Stage(Endpoint):
     they start run in :attr:`context`, and :attr:`down` is the demand of the
     consumer below (``None`` if it gives none).
     """
+
+    demand: Demand  # always: what the stage publishes upstream
 
     def __init__(self, observer: abc.ObserverBase[Any], loop: asyncio.AbstractEventLoop, limit: int) -> None:
         super().__init__(Demand(limit), loop)

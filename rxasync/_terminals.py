@@ -19,7 +19,7 @@ from reactivex import Observable
 from ._bridge import Direct, direct
 from ._checks import check_observable
 from ._errors import EmptySourceError
-from ._flow import Demand, resolve_loop
+from ._flow import resolve_loop
 from ._stage import Endpoint
 
 __all__ = ["first", "last", "to_list"]
@@ -34,7 +34,7 @@ class _Terminal(Endpoint, Generic[_T]):
     publish_demand = False  # a terminal gives no demand: its source runs free
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__(Demand(1), loop)
+        super().__init__(None, loop)  # holds no credit: its source runs free
         self.future: asyncio.Future[Any] = loop.create_future()
 
     async def run(self, source: Observable[Any]) -> Any:
@@ -72,9 +72,6 @@ class _Terminal(Endpoint, Generic[_T]):
             self.on_item(item)
             if self.terminated:
                 return
-
-    def weight(self, item: Any) -> int:
-        return 0  # kept or dropped at once: holds no credit
 
     def idle(self) -> bool:
         return True

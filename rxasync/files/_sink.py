@@ -53,6 +53,8 @@ class Sink(Stage):
         threading.Thread(target=self._run, name=f"rxasync write {options.path}", daemon=True).start()
 
     # -- loop thread: the stage protocol -------------------------------------------
+    weighted = True
+
     def weight(self, item: Any) -> int:
         if not isinstance(item, self._expected):
             return 0  # refused by on_item

@@ -143,6 +143,7 @@ class _MapStage(Stage):
         self.results: dict[int, Any] = {}
         self.next_in = 0
         self.next_out = 0
+        self.next_done = 0  # ordered=False: results are numbered in completion order
         self.flushing = False
         self.workers: set[asyncio.Task[None]] = set()
         self.waiting: list[asyncio.Future[None]] = []  # idle workers
@@ -177,34 +178,30 @@ class _MapStage(Stage):
                 except TypeError:
                     _check_awaitable(pending, self.fn)
                     raise
-                if self.ordered:
-                    self.results[index] = result
+                if not self.ordered:  # emitted in completion order: numbered as they finish
+                    index = self.next_done
+                    self.next_done += 1
+                self.results[index] = result
+                if not self.flushing:  # else the worker flushing emits ours too
                     await self.flush()
-                else:
-                    await self.emit(result)
         except Exception as exc:
             self.fail(exc)
 
     async def flush(self) -> None:
-        if self.flushing:
-            return  # the worker already flushing will emit ours too
+        """Emit the results that are next in line, waiting while the consumer below is full."""
         self.flushing = True
         try:
-            results = self.results
+            results, down = self.results, self.down
             while self.next_out in results and not self.terminated:
                 result = results.pop(self.next_out)
                 self.next_out += 1
-                await self.emit(result)
+                self.observer.on_next(result)
+                if down is not None and down.full:
+                    await down.wait()
+                self.finish()
+                self.check_done()
         finally:
             self.flushing = False
-
-    async def emit(self, result: Any) -> None:
-        self.observer.on_next(result)
-        down = self.down
-        if down is not None and down.full:
-            await down.wait()
-        self.finish()
-        self.check_done()
 
     # -- termination -------------------------------------------------------------
     def idle(self) -> bool:

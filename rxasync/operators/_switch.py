@@ -75,6 +75,8 @@ class _Switch(Stage):
         self.fn = fn
         self.current: asyncio.Task[Any] | None = None
 
+    weighted = True
+
     def weight(self, item: Any) -> int:
         return 0  # not counted: it holds no items
 
