@@ -150,6 +150,8 @@ async def first(source: Observable[_T]) -> _T:
         >>> import asyncio, reactivex, rxasync
         >>> asyncio.run(rxasync.first(reactivex.of("a", "b")))
         'a'
+        >>> asyncio.run(rxasync.first(reactivex.interval(0.001)))  # endless: stopped after one
+        0
     """
     result: _T = await _await(_First, source)
     return result
@@ -168,6 +170,10 @@ async def last(source: Observable[_T]) -> _T:
         >>> import asyncio, reactivex, rxasync
         >>> asyncio.run(rxasync.last(reactivex.of("a", "b")))
         'b'
+        >>> asyncio.run(rxasync.last(reactivex.empty()))
+        Traceback (most recent call last):
+        ...
+        rxasync.EmptySourceError: last(): the source completed without any item
     """
     result: _T = await _await(_Last, source)
     return result
