@@ -18,7 +18,6 @@ Example:
 
 from . import operators, schedulers
 from ._bridge import from_async_batches, from_async_iterable, from_awaitable
-from ._consume import AsyncObservableIterator, first, last, to_async_iterable, to_list
 from ._errors import (
     BufferOverflowError,
     ClusterError,
@@ -44,6 +43,9 @@ from ._errors import (
     RxAsyncError,
     SourceTimeoutError,
 )
+from ._exports import export as _export
+from ._iterator import AsyncObservableIterator, to_async_iterable
+from ._terminals import first, last, to_list
 
 __version__ = "0.1.0"
 
@@ -83,8 +85,4 @@ __all__ = [
     "to_list",
 ]
 
-for _name in __all__:
-    _obj = globals()[_name]
-    if hasattr(_obj, "__module__") and not isinstance(_obj, type(operators)):
-        _obj.__module__ = __name__
-del _name, _obj
+_export(globals())

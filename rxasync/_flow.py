@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 import threading
 from collections.abc import Sized
+from types import FrameType
 from typing import TypeVar
 
 from reactivex import abc
@@ -44,6 +46,7 @@ __all__ = [
     "loop_thread",
     "resolve_loop",
     "subscribe_with_demand",
+    "thread_id",
 ]
 
 _T = TypeVar("_T")
@@ -77,9 +80,9 @@ class Demand:
         """True while the consumer holds ``limit`` or more items."""
         return self.pending >= self.limit
 
-    def acquire(self) -> None:
-        """Count one more item taken by the consumer."""
-        self.pending += 1
+    def acquire(self, n: int = 1) -> None:
+        """Count ``n`` more credits taken by the consumer (one item, or its weight)."""
+        self.pending += n
 
     def release(self, n: int = 1) -> None:
         """Count ``n`` items finished; wake the producers if a credit is free."""
@@ -139,7 +142,7 @@ class BufferDemand(Demand):
         """The producers waiting for a credit (the same list object for the demand's life)."""
         return self._waiters
 
-    def acquire(self) -> None:
+    def acquire(self, n: int = 1) -> None:
         """Nothing to count: the item is in the buffer."""
 
     def release(self, n: int = 1) -> None:
@@ -196,18 +199,60 @@ def resolve_loop(
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
-        raise NoRunningLoopError(
-            f"{what} was subscribed with no running asyncio event loop. Subscribe "
-            "from inside a coroutine (for example under asyncio.run(main())), or pass "
+        raise NoRunningLoopError(_no_loop_message(what)) from None
+
+
+def _no_loop_message(what: str) -> str:
+    """Why there is no loop here: which RxPY operator subscribed ``what`` on which thread, and the fix."""
+    thread = threading.current_thread().name
+    operator = source = scheduler = None
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None:  # from the subscribe call outwards: the nearest operator, the outermost rest
+        module: str = frame.f_globals.get("__name__", "")
+        kind, _, name = module.removeprefix("reactivex.").rpartition(".")
+        if kind == "operators" and operator is None:
+            operator = _OPERATOR_NAMES.get(name, name.lstrip("_"))
+        elif kind == "observable" and name != "observable":
+            source = name
+        elif kind == "scheduler" and name not in _PLUMBING:
+            scheduler = name
+        frame = frame.f_back
+    if scheduler is None:  # not on an RxPY scheduler's thread: simply outside the loop
+        by = f" by RxPY's {operator} operator" if operator else ""
+        return (
+            f"{what} was subscribed{by} on thread {thread!r} with no running asyncio event loop. Subscribe "
+            "from inside a coroutine (for example under asyncio.run(main())), or subscribe with "
             "scheduler=rxasync.schedulers.loop(loop) to name the loop to run on."
-        ) from None
+        )
+    by = f"RxPY's {operator} operator" if operator else "RxPY"
+    driven = ", ".join(f"{k} {v}" for k, v in (("source", source), ("scheduler", scheduler)) if v)
+    return (
+        f"{what} was subscribed by {by} on thread {thread!r} (driven by RxPY's {driven}), where no "
+        "asyncio event loop runs: RxPY's time operators (interval, timer, delay, debounce, sample...) "
+        "run on their own timer threads unless given a scheduler. Pass "
+        "scheduler=rxasync.schedulers.loop() to the time operator, created inside a coroutine (for "
+        "example reactivex.interval(1.0, scheduler=rxasync.schedulers.loop())), so that it and what "
+        "it subscribes run on the event loop."
+    )
+
+
+# RxPY's schedulers that run work on the calling thread: not what moved it to another thread.
+_PLUMBING = frozenset(
+    {"scheduler", "scheduleditem", "trampoline", "trampolinescheduler", "currentthreadscheduler",
+     "periodicscheduler", "immediatescheduler", "virtualtimescheduler"}
+)  # fmt: skip
+_OPERATOR_NAMES = {"_merge": "merge/flat_map", "_flatmap": "flat_map", "_concat": "concat/concat_map"}
+
+
+thread_id = threading.get_ident
+"""The calling thread's id, as :func:`loop_thread` gives it: ``thread_id() == loop_thread(loop)`` on the loop."""
 
 
 def loop_thread(loop: asyncio.AbstractEventLoop) -> int | None:
     """The id of the thread that runs ``loop`` (``None`` if unknown: not running yet)."""
     try:
         if asyncio.get_running_loop() is loop:
-            return threading.get_ident()
+            return thread_id()
     except RuntimeError:
         pass
     thread: int | None = getattr(loop, "_thread_id", None)

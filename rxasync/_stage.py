@@ -1,19 +1,35 @@
-"""What every async stage shares: subscribing with demand, thread hops, termination.
+"""The one stage protocol: every rxasync observer that does its work on the event loop.
 
-A stage (``map_async``/``map_on``, the JAX operators) is an observer of its
-source that does work on the event loop and emits later. :func:`stage_observable`
-subscribes it upstream with its :class:`~rxasync._flow.Demand` published, and
-:class:`Stage` owns the lifecycle: notifications from other threads hop to
-the loop, an error or dispose stops the work in flight (:meth:`Stage.cleanup`)
-and disposes upstream, completion waits until the stage is idle. Subclasses
-write ``on_next``, ``idle`` and ``cleanup``.
+An *endpoint* is an observer of an RxPY source that lives on one asyncio
+loop: the async stages (``map_async``/``map_on``, ``switch_map_async``, the
+JAX operators), the file sink, the channel behind ``to_async_iterable`` and
+the terminals ``first``/``last``/``to_list``. :class:`Endpoint` owns, once
+for all of them:
+
+* **the thread hop**: a notification from any other thread is posted to the
+  loop (:meth:`Endpoint.hop`, the only ``call_soon_threadsafe`` of a stage);
+* **demand**: an item is counted in :attr:`Endpoint.demand` as it is taken
+  (:meth:`Endpoint.on_next`) and released when it is done
+  (:meth:`Endpoint.finish`); :meth:`Endpoint.attach` publishes the demand
+  while it subscribes upstream (see ``_flow``);
+* **the lifecycle**: an error or dispose stops the work in flight
+  (:meth:`Endpoint.cleanup`) and disposes upstream; completion waits until
+  the endpoint is idle; exactly one terminal notification goes out.
+
+A subclass says only what it does with an item (:meth:`Endpoint.on_item`),
+when it is idle, what cleanup drops, and where the end goes
+(:meth:`Endpoint.send_error`, :meth:`Endpoint.send_completed`). The three
+places a statistics counter would go are :meth:`Endpoint.on_next` (taken),
+:meth:`Endpoint.finish` (finished) and :meth:`Endpoint.fail` (failed).
+
+:class:`Stage` is an endpoint with an observer below it (an operator), and
+:func:`stage_observable` makes the operator's observable.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -21,31 +37,44 @@ import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
-from ._flow import Demand, current_demand, loop_thread, resolve_loop, subscribe_with_demand
+from ._flow import Demand, current_demand, loop_thread, resolve_loop, subscribe_with_demand, thread_id
 
-__all__ = ["Stage", "stage_observable"]
+__all__ = ["Endpoint", "Stage", "stage_observable"]
 
 
-class Stage(abc.ObserverBase[Any]):
-    """One subscription of an async stage; see the module docstring."""
+class Endpoint(abc.ObserverBase[Any]):
+    """One subscription's observer on the loop; see the module docstring."""
 
-    #: Publish :attr:`demand` upstream. A stage that never holds items
-    #: (``switch_map_async`` cancels instead) leaves its source free.
+    #: Publish :attr:`demand` upstream while subscribing. An endpoint that
+    #: never holds items (``switch_map_async`` cancels instead, ``first``
+    #: keeps one) leaves its source free.
     publish_demand = True
+    #: Count each item as :meth:`weight` credits (else as one, without the call).
+    weighted = False
 
-    def __init__(self, observer: abc.ObserverBase[Any], loop: asyncio.AbstractEventLoop, limit: int) -> None:
-        self.observer = observer
-        self.loop = loop
-        self.thread = loop_thread(loop)  # notifications from any other thread hop to the loop
-        self.down = current_demand()  # the consumer below us
-        self.context = contextvars.copy_context()  # tasks we start belong to the chain below
-        self.demand = Demand(limit)  # what we publish upstream
+    loop: asyncio.AbstractEventLoop
+    thread: int | None = None  # the loop's; notifications from any other thread hop to it
+
+    def __init__(self, demand: Demand | None, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        if loop is not None:
+            self.bind(loop)
+        self.demand = demand
         self.upstream: abc.DisposableBase | None = None
         self.upstream_done = False
-        self.terminated = False
+        self.terminated = False  # the end is decided: nothing more is taken
+        self.disposed = False
 
-    def on_next(self, value: Any) -> None:  # pragma: no cover - every stage overrides it
+    # -- what a subclass writes ------------------------------------------------
+    def on_item(self, item: Any) -> None:  # pragma: no cover - every endpoint overrides it
+        """Do this endpoint's work with ``item`` (on the loop, already counted)."""
         raise NotImplementedError
+
+    def weight(self, item: Any) -> int:
+        """The demand credits ``item`` holds while it is in the endpoint (a file sink: its bytes).
+
+        Called only when :attr:`weighted` is set; otherwise an item is one credit.
+        """
+        return 1
 
     def idle(self) -> bool:
         """True when nothing is in flight: completion may be sent."""
@@ -55,28 +84,76 @@ class Stage(abc.ObserverBase[Any]):
         """Drop the work in flight (cancel tasks, stop threads); called once on termination."""
         raise NotImplementedError
 
-    def on_error(self, error: Exception) -> None:
-        if threading.get_ident() != self.thread:
-            self.loop.call_soon_threadsafe(self.on_error, error)
-            return
-        self.fail(error)
+    def send_error(self, error: Exception) -> None:
+        """Deliver the end ``error`` (after :meth:`cleanup`).
 
-    def on_completed(self) -> None:
-        if threading.get_ident() != self.thread:
-            self.loop.call_soon_threadsafe(self.on_completed)
-            return
-        self.upstream_done = True
-        self.upstream_completed()
+        An endpoint whose cleanup finishes later elsewhere (the file sink's
+        writer thread removes the temporary file) overrides this to deliver
+        the error once that is done.
+        """
+        raise NotImplementedError
+
+    def send_completed(self) -> None:
+        """Deliver completion (the endpoint is idle and cleaned up)."""
+        raise NotImplementedError
 
     def upstream_completed(self) -> None:
         """The source completed; by default complete once idle."""
         self.check_done()
 
+    # -- the protocol ----------------------------------------------------------
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Run on ``loop`` (given to ``__init__``, or later by an endpoint made before it runs)."""
+        self.loop = loop
+        self.thread = loop_thread(loop)
+
+    def on_loop(self) -> bool:
+        """True on the loop's thread."""
+        return thread_id() == self.thread
+
+    def hop(self, notify: Callable[..., None], *args: Any) -> bool:
+        """Run ``notify(*args)`` on the loop, from any thread; False (and dropped) if the loop is closed."""
+        try:
+            self.loop.call_soon_threadsafe(notify, *args)
+        except RuntimeError:  # the loop is closed: nobody is left to deliver to
+            return False
+        return True
+
+    def on_next(self, value: Any) -> None:
+        if thread_id() != self.thread:
+            self.hop(self.on_next, value)
+            return
+        if self.terminated:
+            return
+        demand = self.demand
+        if demand is not None:  # taken: counted (an endpoint that holds nothing has no demand)
+            demand.acquire(self.weight(value) if self.weighted else 1)
+        self.on_item(value)
+
+    def finish(self, n: int = 1) -> None:
+        """``n`` credits of taken items are done (emitted, written...): upstream may go on."""
+        if self.demand is not None:
+            self.demand.release(n)
+
+    def on_error(self, error: Exception) -> None:
+        if thread_id() != self.thread:
+            self.hop(self.on_error, error)
+            return
+        self.fail(error)
+
+    def on_completed(self) -> None:
+        if thread_id() != self.thread:
+            self.hop(self.on_completed)
+            return
+        self.upstream_done = True
+        self.upstream_completed()
+
     def check_done(self) -> None:
+        """Complete if upstream has and nothing is in flight."""
         if self.upstream_done and not self.terminated and self.idle():
             self.terminated = True
             self.cleanup()
-            self.observer.on_completed()
+            self.send_completed()
 
     def fail(self, error: Exception) -> None:
         """End with ``error``: stop the work in flight, dispose upstream, deliver it once."""
@@ -86,17 +163,51 @@ class Stage(abc.ObserverBase[Any]):
         self.cleanup()
         if self.upstream is not None:
             self.upstream.dispose()
-        self.observer.on_error(error)
+        self.send_error(error)
 
     def dispose(self) -> None:
-        if threading.get_ident() != self.thread:
-            self.loop.call_soon_threadsafe(self.dispose)
-            return
+        """The consumer is gone: stop the work in flight and dispose upstream; nothing is delivered."""
+        if thread_id() != self.thread and self.hop(self.dispose):
+            return  # else the loop is closed: release what we hold here, nobody else will
+        self.disposed = True
         if not self.terminated:
             self.terminated = True
             self.cleanup()
         if self.upstream is not None:
             self.upstream.dispose()
+
+    def attach(self, source: Observable[Any], scheduler: abc.SchedulerBase | None = None) -> None:
+        """Subscribe to ``source`` (with :attr:`demand` published if :attr:`publish_demand`)."""
+        published = self.demand if self.publish_demand else None
+        upstream = subscribe_with_demand(source, self, published, scheduler)
+        if self.terminated:  # failed or completed inside subscribe
+            upstream.dispose()
+        else:
+            self.upstream = upstream
+
+
+class Stage(Endpoint):
+    """An endpoint with an observer below it: one subscription of an async operator or sink.
+
+    Subclasses write ``on_item`` (or, as before, ``on_next`` with their own
+    checks), ``idle`` and ``cleanup``; results go to :attr:`observer`, tasks
+    they start run in :attr:`context`, and :attr:`down` is the demand of the
+    consumer below (``None`` if it gives none).
+    """
+
+    demand: Demand  # always: what the stage publishes upstream
+
+    def __init__(self, observer: abc.ObserverBase[Any], loop: asyncio.AbstractEventLoop, limit: int) -> None:
+        super().__init__(Demand(limit), loop)
+        self.observer = observer
+        self.down = current_demand()  # the consumer below us
+        self.context = contextvars.copy_context()  # tasks we start belong to the chain below
+
+    def send_error(self, error: Exception) -> None:
+        self.observer.on_error(error)
+
+    def send_completed(self) -> None:
+        self.observer.on_completed()
 
 
 def stage_observable(
@@ -110,12 +221,7 @@ def stage_observable(
         observer: abc.ObserverBase[Any], scheduler: abc.SchedulerBase | None = None
     ) -> abc.DisposableBase:
         stage = make(observer, resolve_loop(scheduler, name))
-        published = stage.demand if stage.publish_demand else None
-        upstream = subscribe_with_demand(source, stage, published, scheduler)
-        if stage.terminated:  # failed or completed inside subscribe
-            upstream.dispose()
-        else:
-            stage.upstream = upstream
+        stage.attach(source, scheduler)
         return Disposable(stage.dispose)
 
     return reactivex.create(subscribe)

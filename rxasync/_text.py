@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import re
 
+from ._checks import check_int
 from ._errors import DecodeError, LineTooLongError
 
 __all__ = ["DEFAULT_MAX_LINE_LENGTH", "LineDecoder"]
@@ -69,8 +70,7 @@ class LineDecoder:
             codecs.lookup_error(errors)
         except LookupError:
             raise ValueError(f"unknown errors handler {errors!r}") from None
-        if isinstance(max_line_length, bool) or not isinstance(max_line_length, int) or max_line_length < 1:
-            raise ValueError(f"max_line_length must be an int >= 1, got {max_line_length!r}")
+        check_int("max_line_length", max_line_length)
         self.encoding = encoding
         self.max_line_length = max_line_length
         self.keepends = keepends

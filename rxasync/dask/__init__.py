@@ -24,11 +24,11 @@ except ImportError as _exc:  # pragma: no cover - exercised in a subprocess test
         "install rxasync[dask] (pip install 'rxasync[dask]')"
     ) from _exc
 
+from .._exports import export as _export
 from ._connect import connect
 from ._map import map_on_cluster
 
 __all__ = ["connect", "map_on_cluster"]
 
-for _name in __all__:
-    globals()[_name].__module__ = __name__
-del _name, _distributed
+_export(globals())
+del _distributed

@@ -17,6 +17,7 @@ Example:
     >>> import shutil; shutil.rmtree(folder)
 """
 
+from .._exports import export as _export
 from ._read import read_chunks, read_line_batches, read_lines
 from ._tail import tail
 from ._walk import glob, walk
@@ -33,6 +34,4 @@ __all__ = [
     "write_lines",
 ]
 
-for _name in __all__:
-    globals()[_name].__module__ = __name__
-del _name
+_export(globals())

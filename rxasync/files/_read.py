@@ -20,8 +20,8 @@ from contextlib import aclosing
 from reactivex import Observable
 
 from .._bridge import from_async_batches, from_async_iterable
+from .._checks import PathArg, check_int, check_path
 from .._text import DEFAULT_MAX_LINE_LENGTH, LineDecoder
-from ._checks import PathArg, check_int, check_path
 from ._pagecache import PageCacheReader
 from ._reader import BlockReader
 

@@ -1,7 +1,7 @@
 """One subscription of ``write``/``write_lines``: a queue on the loop, a writer thread.
 
-The loop side (``on_next``...) only appends to a queue under a lock and
-counts the queued bytes in :attr:`Sink.demand`. The writer thread owns the
+The loop side (a :class:`~rxasync._stage.Stage`) only appends to a queue
+under a lock and counts the queued bytes in :attr:`Sink.demand`. The writer thread owns the
 file (a :class:`~._target.Target`): it opens (the temporary file when atomic), writes all that
 is queued with one ``os.writev``, and at the end renames, or on failure or
 dispose closes and removes the temporary file. It reports written bytes to
@@ -17,7 +17,7 @@ from typing import Any
 
 from reactivex import abc
 
-from .._flow import Demand, loop_thread
+from .._stage import Stage
 from ._oserror import file_error
 from ._target import SinkOptions, Target
 
@@ -26,97 +26,90 @@ __all__ = ["Sink"]
 _BYTES = (bytes, bytearray, memoryview)
 
 
-class Sink:
-    """Queue on the loop thread, write on a dedicated thread."""
+class Sink(Stage):
+    """Queue on the loop thread, write on a dedicated thread.
+
+    On the stage protocol: items are taken on the loop and weigh their
+    bytes; cleanup aborts the writer, and an error is delivered only once the
+    writer thread has closed and removed the temporary file
+    (:meth:`send_error` waits for :meth:`_finish`).
+    """
 
     def __init__(
         self, options: SinkOptions, observer: abc.ObserverBase[int], loop: asyncio.AbstractEventLoop
     ):
+        super().__init__(observer, loop, options.max_buffer)
         self.options = options
-        self.observer = observer
-        self.loop = loop
-        self.demand = Demand(options.max_buffer)
-        self.upstream: abc.DisposableBase | None = None
-        self.finished = False  # a terminal notification went out, or disposed
         self._cond = threading.Condition(threading.Lock())
         self._queue: list[Any] = []
         self._queued = 0  # demand credits of the items in _queue
         self._written = 0  # credits written, not yet released on the loop
         self._release_scheduled = False
         self._completed = False  # upstream completed: finish once the queue is written
-        self._abort: BaseException | bool = False  # an error to deliver, or True: dispose
-        self._loop_thread = loop_thread(loop)
+        self._abort = False  # stop writing, remove the temporary file
+        self._writer_done = False  # the writer thread has posted its outcome
+        self._error: Exception | None = None  # the end, delivered once the writer is done
+        self._expected = str if options.text else _BYTES
         threading.Thread(target=self._run, name=f"rxasync write {options.path}", daemon=True).start()
 
-    # -- loop thread -------------------------------------------------------------
-    def on_next(self, item: Any) -> None:
-        if threading.get_ident() != self._loop_thread:  # a source emitting from another thread
-            self.loop.call_soon_threadsafe(self.on_next, item)
+    # -- loop thread: the stage protocol -------------------------------------------
+    weighted = True
+
+    def weight(self, item: Any) -> int:
+        if not isinstance(item, self._expected):
+            return 0  # refused by on_item
+        return (item.nbytes if isinstance(item, memoryview) else len(item)) or 1
+
+    def on_item(self, item: Any) -> None:
+        if not isinstance(item, self._expected):
+            kind = "str" if self.options.text else "bytes"
+            self.fail(TypeError(f"write to {self.options.path!r}: expected {kind} items, got {item!r:.80}"))
             return
-        if self.finished or self._abort is not False:
-            return
-        if self.options.text:
-            if not isinstance(item, str):
-                self._stop(TypeError(f"write to {self.options.path!r}: expected str items, got {item!r:.80}"))
-                return
-            cost = len(item) or 1
-        elif isinstance(item, _BYTES):
-            cost = (item.nbytes if isinstance(item, memoryview) else len(item)) or 1
-        else:
-            self._stop(TypeError(f"write to {self.options.path!r}: expected bytes items, got {item!r:.80}"))
-            return
-        self.demand.pending += cost
         with self._cond:
             self._queue.append(item)
-            self._queued += cost
+            self._queued += self.weight(item)
             self._cond.notify()
 
-    def on_error(self, error: Exception) -> None:
-        if threading.get_ident() != self._loop_thread:
-            self.loop.call_soon_threadsafe(self.on_error, error)
-            return
-        self._stop(error)
-
-    def on_completed(self) -> None:
-        if threading.get_ident() != self._loop_thread:
-            self.loop.call_soon_threadsafe(self.on_completed)
-            return
+    def upstream_completed(self) -> None:
         with self._cond:
             self._completed = True
             self._cond.notify()
 
-    def dispose(self) -> None:
-        if not self.finished:
-            self.finished = True
-            self._stop(True)
+    def idle(self) -> bool:
+        return self._writer_done
 
-    def _stop(self, why: BaseException | bool) -> None:
-        """Abort the writer: it removes the temporary file, then delivers ``why`` if an error."""
+    def cleanup(self) -> None:
+        """Abort the writer: it closes and removes the temporary file (a no-op once it is done)."""
         with self._cond:
-            if self._abort is False:
-                self._abort = why
+            self._abort = True
             self._queue.clear()
             self._cond.notify()
-        if self.upstream is not None:
-            self.upstream.dispose()
+
+    def send_error(self, error: Exception) -> None:
+        if self._writer_done:
+            self.observer.on_error(error)
+        else:
+            self._error = error  # delivered by _finish, after the temporary file is gone
 
     def _release(self) -> None:
         with self._cond:
             credits, self._written = self._written, 0
             self._release_scheduled = False
-        self.demand.release(credits)
+        self.finish(credits)
 
     def _finish(self, outcome: BaseException | int) -> None:
-        if self.finished:
+        """The writer's outcome (loop thread): bytes written, or the error it met."""
+        self._writer_done = True
+        if self.disposed:
             return
-        self.finished = True
-        if isinstance(outcome, BaseException):
-            if self.upstream is not None:
-                self.upstream.dispose()
-            self.observer.on_error(outcome)  # type: ignore[arg-type]
+        if self.terminated:
+            if self._error is not None:
+                self.observer.on_error(self._error)
+        elif isinstance(outcome, BaseException):
+            self.fail(outcome)  # type: ignore[arg-type]  # delivered as it is, as before
         else:
             self.observer.on_next(outcome)
-            self.observer.on_completed()
+            self.check_done()
 
     # -- writer thread -------------------------------------------------------------
     def _run(self) -> None:
@@ -131,21 +124,15 @@ class Sink:
             outcome = exc
         finally:
             target.close()
-        with self._cond:
-            if self._abort is not False:
-                outcome = self._abort if isinstance(self._abort, BaseException) else 0
-        try:
-            self.loop.call_soon_threadsafe(self._finish, outcome)
-        except RuntimeError:
-            pass  # the loop is closed: nobody waits for the outcome
+        self.hop(self._finish, outcome)
 
     def _write_all(self, target: Target) -> int:
         cond, total = self._cond, 0
         while True:
             with cond:
-                while not self._queue and not self._completed and self._abort is False:
+                while not self._queue and not self._completed and not self._abort:
                     cond.wait()
-                if self._abort is not False:
+                if self._abort:
                     return total
                 batch, self._queue = self._queue, []
                 credits, self._queued = self._queued, 0
@@ -158,4 +145,4 @@ class Sink:
                 if self._release_scheduled:
                     continue
                 self._release_scheduled = True
-            self.loop.call_soon_threadsafe(self._release)
+            self.hop(self._release)

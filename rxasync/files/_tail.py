@@ -30,8 +30,8 @@ import reactivex
 from reactivex import Observable, abc
 
 from .._bridge import from_async_iterable
+from .._checks import PathArg, check_number, check_path
 from .._text import DEFAULT_MAX_LINE_LENGTH, LineDecoder
-from ._checks import PathArg, check_path
 from ._offload import Offload
 from ._oserror import os_errors
 
@@ -117,8 +117,7 @@ def tail(
     """
     name = check_path(path)
     LineDecoder(encoding, errors, max_line_length, keepends, name)  # validates now
-    if isinstance(poll_interval, bool) or not isinstance(poll_interval, int | float) or not poll_interval > 0:
-        raise ValueError(f"poll_interval must be a number > 0, got {poll_interval!r}")
+    check_number("poll_interval", poll_interval, strict=True)
 
     async def lines(follower: _Follower) -> AsyncIterator[str]:
         offload = Offload()

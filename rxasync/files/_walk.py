@@ -16,7 +16,7 @@ from pathlib import Path
 from reactivex import Observable
 
 from .._bridge import from_async_iterable
-from ._checks import PathArg, check_path
+from .._checks import PathArg, check_path
 from ._offload import Offload
 from ._oserror import os_errors
 

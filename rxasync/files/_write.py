@@ -11,13 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import reactivex
-from reactivex import Observable, abc
-from reactivex.disposable import Disposable
-from reactivex.observer import Observer
+from reactivex import Observable
 
-from .._flow import resolve_loop, subscribe_with_demand
-from ._checks import PathArg, check_int, check_path
+from .._checks import PathArg, check_int, check_path
+from .._stage import stage_observable
 from ._sink import Sink
 from ._target import SinkOptions
 
@@ -188,14 +185,4 @@ def _options(
 
 
 def _observable(source: Observable[object], options: SinkOptions) -> Observable[int]:
-    def subscribe(
-        observer: abc.ObserverBase[int], scheduler: abc.SchedulerBase | None = None
-    ) -> abc.DisposableBase:
-        sink = Sink(options, observer, resolve_loop(scheduler, "write"))
-        upstream = Observer(sink.on_next, sink.on_error, sink.on_completed)
-        sink.upstream = subscribe_with_demand(source, upstream, sink.demand, scheduler)
-        if sink.finished:
-            sink.upstream.dispose()
-        return Disposable(sink.dispose)
-
-    return reactivex.create(subscribe)
+    return stage_observable(source, "write", lambda observer, loop: Sink(options, observer, loop))

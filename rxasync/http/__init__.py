@@ -20,6 +20,7 @@ Example:
 """
 
 from .._errors import InvalidUrlError
+from .._exports import export as _export
 from ._client import Client
 from ._policy import Retry, Timeout
 from ._request import get, get_json, request
@@ -48,7 +49,4 @@ __all__ = [
     "websocket",
 ]
 
-for _name in __all__:
-    if _name != "InvalidUrlError":  # an rxasync error, re-exported: it reports `rxasync`
-        globals()[_name].__module__ = __name__
-del _name
+_export(globals())

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from .._checks import check_int
 from .._errors import HttpConnectionError, HttpResumeError, SourceTimeoutError
 from ._call import Attempts, Call, open_session, send_with_retries
 from ._translate import translate_errors
@@ -26,9 +27,7 @@ _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-\d+/(\d+|\*)")
 
 def check_chunk_size(chunk_size: int) -> int:
     """Validate ``chunk_size`` (bytes per item, >= 1)."""
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be an int >= 1, got {chunk_size!r}")
-    return chunk_size
+    return check_int("chunk_size", chunk_size)
 
 
 @dataclass(frozen=True, slots=True)

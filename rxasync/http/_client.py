@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 from reactivex import Observable
 
+from .._checks import check_int
 from . import _request, _response, _sse, _stream, _websocket
 from ._call import ClientBase
 from ._policy import RetryArg, TimeoutArg
@@ -62,11 +63,8 @@ class Client(ClientBase):
         limit_per_host: int = 0,
     ) -> None:
         super().__init__(base_url, headers, retry, timeout)
-        for name, value, low in (("limit", limit, 1), ("limit_per_host", limit_per_host, 0)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-        self.limit = limit
-        self.limit_per_host = limit_per_host
+        self.limit = check_int("limit", limit, 1)
+        self.limit_per_host = check_int("limit_per_host", limit_per_host, 0)
 
     def __repr__(self) -> str:
         state = "open" if self._session is not None and not self._session.closed else "closed"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import email.utils
 import functools
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import aiohttp
 
+from .._checks import check_int, check_number
 from .._errors import HttpConnectionError, HttpStatusError, SourceTimeoutError
 from ..operators._timing import backoff_delay
 
@@ -26,13 +26,6 @@ __all__ = [
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-def _check_number(name: str, value: float | None, *, allow_none: bool, minimum: float = 0.0) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value) or value < minimum:
-        raise ValueError(f"{name} must be a number >= {minimum:g}, got {value!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +73,10 @@ class Retry:
     resume: bool = True
 
     def __post_init__(self) -> None:
-        if isinstance(self.attempts, bool) or not isinstance(self.attempts, int) or self.attempts < 1:
-            raise ValueError(f"attempts must be an int >= 1, got {self.attempts!r}")
+        check_int("attempts", self.attempts)
         for name in ("initial_delay", "max_delay", "max_retry_after"):
-            _check_number(name, getattr(self, name), allow_none=False)
-        _check_number("multiplier", self.multiplier, allow_none=False, minimum=1.0)
+            check_number(name, getattr(self, name))
+        check_number("multiplier", self.multiplier, 1.0)
         if not 0 <= self.jitter <= 1:
             raise ValueError(f"jitter must be between 0 and 1, got {self.jitter!r}")
 
@@ -135,7 +127,8 @@ class Timeout:
 
     def __post_init__(self) -> None:
         for name in ("total", "connect", "idle"):
-            _check_number(name, getattr(self, name), allow_none=True)
+            if getattr(self, name) is not None:
+                check_number(name, getattr(self, name))
 
     def to_aiohttp(self) -> aiohttp.ClientTimeout:
         """The same limits as aiohttp's ``ClientTimeout``."""
@@ -174,7 +167,7 @@ def resolve_timeout(timeout: TimeoutArg, default: Timeout = DEFAULT_TIMEOUT) -> 
         return default
     if isinstance(timeout, Timeout):
         return timeout
-    _check_number("timeout", timeout, allow_none=False)
+    check_number("timeout", timeout)
     return Timeout(total=float(timeout), connect=default.connect, idle=default.idle)
 
 

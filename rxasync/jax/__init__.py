@@ -20,12 +20,12 @@ except ImportError as _exc:  # pragma: no cover - exercised in a subprocess test
         "rxasync.jax needs JAX, which is not installed: install rxasync[jax] (pip install 'rxasync[jax]')"
     ) from _exc
 
+from .._exports import export as _export
 from ._batched import map_batched, scan
 from ._from_jax import from_jax
 from ._operator import JaxOperator
 
 __all__ = ["JaxOperator", "from_jax", "map_batched", "scan"]
 
-for _name in __all__:
-    globals()[_name].__module__ = __name__
-del _name, _jax
+del _jax
+_export(globals())

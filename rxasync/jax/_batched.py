@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from ._devices import Device
 from ._operator import JaxOperator
+from ._spec import make_spec
 
 __all__ = ["map_batched", "scan"]
 
@@ -84,14 +85,16 @@ def map_batched(
         ([3.0, 5.0, 7.0], 1)
     """
     return JaxOperator(
-        "map_batched",
-        fn,
-        batch_size=batch_size,
-        max_latency=max_latency,
-        buckets=buckets,
-        depth=depth,
-        device=device,
-        chunked=chunked,
+        make_spec(
+            "map_batched",
+            fn,
+            batch_size=batch_size,
+            max_latency=max_latency,
+            buckets=buckets,
+            depth=depth,
+            device=device,
+            chunked=chunked,
+        )
     )
 
 
@@ -152,13 +155,15 @@ def scan(
         [3.0, 6.0]
     """
     return JaxOperator(
-        "scan",
-        fn,
-        batch_size=batch_size,
-        max_latency=max_latency,
-        buckets=buckets,
-        depth=depth,
-        device=device,
-        chunked=chunked,
-        init=init,
+        make_spec(
+            "scan",
+            fn,
+            batch_size=batch_size,
+            max_latency=max_latency,
+            buckets=buckets,
+            depth=depth,
+            device=device,
+            chunked=chunked,
+            init=init,
+        )
     )

@@ -19,7 +19,9 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding
 
-__all__ = ["Device", "Placement", "abstract", "check_positive_int", "call_pool", "make_buckets"]
+from .._checks import check_int
+
+__all__ = ["Device", "Placement", "abstract", "call_pool", "make_buckets"]
 
 Device: TypeAlias = jax.Device | Sequence[jax.Device] | jax.sharding.Sharding | None
 
@@ -48,12 +50,6 @@ def abstract(
     return jax.ShapeDtypeStruct(shape, dtype, sharding=sharding)  # type: ignore[no-untyped-call]
 
 
-def check_positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return value
-
-
 def make_buckets(batch_size: int, buckets: Sequence[int] | None, multiple: int) -> tuple[int, ...]:
     """The sorted bucket sizes: powers of two up to ``batch_size`` by default.
 
@@ -65,11 +61,11 @@ def make_buckets(batch_size: int, buckets: Sequence[int] | None, multiple: int) 
         >>> make_buckets(8, None, 3)
         (3, 6, 9)
     """
-    check_positive_int("batch_size", batch_size)
+    check_int("batch_size", batch_size)
     if buckets is None:
         sizes = [1 << i for i in range(batch_size.bit_length()) if 1 << i < batch_size] + [batch_size]
     else:
-        sizes = [check_positive_int("every bucket", b) for b in buckets]
+        sizes = [check_int("every bucket", b) for b in buckets]
         if not sizes or max(sizes) < batch_size:
             raise ValueError(f"buckets must include a size >= batch_size={batch_size}, got {list(buckets)!r}")
     return tuple(sorted({-(-s // multiple) * multiple for s in sizes}))

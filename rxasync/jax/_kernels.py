@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import operator
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jax
 import numpy as np
@@ -20,9 +20,7 @@ import numpy as np
 from .._errors import JaxOperatorError
 from ._compiler import Signature, canonical_dtype, describe, flatten, run_error, signature
 from ._devices import abstract
-
-if TYPE_CHECKING:
-    from ._operator import JaxOperator
+from ._spec import JaxSpec
 
 __all__ = ["MapRunner", "ScanRunner", "split_chunk", "stack_elements", "to_host"]
 
@@ -147,7 +145,7 @@ def split_chunk(
 class MapRunner:
     """``map_batched`` for one subscription."""
 
-    def __init__(self, op: JaxOperator[Any]) -> None:
+    def __init__(self, op: JaxSpec) -> None:
         self.op = op
 
     def dispatch(self, start: int, items: list[Any]) -> list[tuple[Any, int]]:
@@ -208,7 +206,7 @@ class ScanRunner:
     state the one before left, without waiting for it to reach the host.
     """
 
-    def __init__(self, op: JaxOperator[Any]) -> None:
+    def __init__(self, op: JaxSpec) -> None:
         self.op = op
         self.state: Any = None
 
@@ -216,7 +214,7 @@ class ScanRunner:
         op = self.op
         assert op.init_sig is not None
         if self.state is None:
-            init = op.placement.put(op.init_leaves, batched=False)
+            init = op.placement.put(list(op.init_leaves), batched=False)
             self.state = op.init_sig.treedef.unflatten(init)
         what = "chunk" if op.chunked else "element"
         if op.chunked:

@@ -1,20 +1,17 @@
-"""The operator object behind ``map_batched`` and ``scan``: validation, compiled cache, subscribe."""
+"""The operator object behind ``map_batched`` and ``scan``: a :class:`~._spec.JaxSpec` and subscribe."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-import jax
-import numpy as np
 from reactivex import Observable, abc
 
 from .._stage import stage_observable
-from ._compiler import Compiler, Signature, canonical_dtype, flatten, signature
-from ._devices import Device, Placement, check_positive_int, make_buckets
+from ._batch_stage import BatchStage
+from ._compiler import signature
 from ._kernels import MapRunner, ScanRunner
-from ._stage import BatchStage
+from ._spec import JaxSpec
 from ._worker import Runner
 
 __all__ = ["JaxOperator"]
@@ -44,48 +41,22 @@ class JaxOperator(Generic[_T]):
         (4, 4)
     """
 
-    def __init__(
-        self,
-        name: str,
-        fn: Callable[..., Any],
-        *,
-        batch_size: int,
-        max_latency: float | None,
-        buckets: Sequence[int] | None,
-        depth: int,
-        device: Device,
-        chunked: bool,
-        init: Any = None,
-    ) -> None:
-        check_positive_int("batch_size", batch_size)
-        check_positive_int("depth", depth)
-        if max_latency is not None and not max_latency > 0:
-            raise ValueError(f"max_latency must be > 0 seconds or None, got {max_latency!r}")
-        if not callable(fn):
-            raise TypeError(f"fn must be callable, got {fn!r}")
-        self.name = name
-        self.fn = fn
-        self.batch_size = batch_size
-        self.max_latency = max_latency
-        self.depth = depth
-        self.chunked = chunked
-        self.placement = Placement(device)
-        self.buckets = make_buckets(batch_size, buckets, self.placement.devices)
-        self.vmapped = jax.vmap(fn)
-        self.init_sig: Signature | None = None
-        self.init_leaves: list[Any] = []
-        if name == "scan":
-            leaves, treedef = flatten(init)
-            self.init_leaves = [np.asarray(x, canonical_dtype(x)) for x in leaves]
-            self.init_sig = signature(treedef.unflatten(self.init_leaves))
-            self.compiler = Compiler(name, _scan_step(fn, self.placement), self._scan_specs, self.placement)
-        else:
-            self.compiler = Compiler(name, jax.jit(self.vmapped), self._map_specs, self.placement)
+    def __init__(self, spec: JaxSpec) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.fn = spec.fn
+        self.batch_size = spec.batch_size
+        self.max_latency = spec.max_latency
+        self.depth = spec.depth
+        self.chunked = spec.chunked
+        self.placement = spec.placement
+        self.buckets = spec.buckets
+        self.compiler = spec.compiler
 
     @property
     def compilations(self) -> int:
         """How many XLA compilations this operator made so far (at most one per bucket and element shape)."""
-        return self.compiler.count
+        return self.spec.compiler.count
 
     def compile(self, example: Any) -> int:
         """Compile every bucket ahead of time for elements like ``example``; return the count made.
@@ -97,43 +68,19 @@ class JaxOperator(Generic[_T]):
         Raises:
             JaxOperatorError: ``fn`` fails to trace or compile for ``example``.
         """
-        before = self.compiler.count
+        compiler = self.spec.compiler
+        before = compiler.count
         sig = signature(example)
         for bucket in self.buckets:
-            self.compiler.get(bucket, sig, 0)
-        return self.compiler.count - before
+            compiler.get(bucket, sig, 0)
+        return compiler.count - before
 
     def __call__(self, source: Observable[_T]) -> Observable[Any]:
         def make(observer: abc.ObserverBase[Any], loop: asyncio.AbstractEventLoop) -> BatchStage:
-            runner: Runner = ScanRunner(self) if self.name == "scan" else MapRunner(self)
-            return BatchStage(self, runner, observer, loop)
+            runner: Runner = ScanRunner(self.spec) if self.name == "scan" else MapRunner(self.spec)
+            return BatchStage(self.spec, runner, observer, loop)
 
         return stage_observable(source, self.name, make)
 
-    def _batch_specs(self, bucket: int, sig: Signature) -> Any:
-        spec = self.placement.spec
-        return sig.treedef.unflatten([spec((bucket, *shape), dtype) for shape, dtype in sig.leaves])
-
-    def _map_specs(self, bucket: int, sig: Signature) -> tuple[Any, ...]:
-        return (self._batch_specs(bucket, sig),)
-
-    def _scan_specs(self, bucket: int, sig: Signature) -> tuple[Any, ...]:
-        assert self.init_sig is not None
-        spec = self.placement.spec
-        state = self.init_sig.treedef.unflatten([spec(s, d, batched=False) for s, d in self.init_sig.leaves])
-        return state, self._batch_specs(bucket, sig), spec((), np.dtype(np.int32), batched=False)
-
     def __repr__(self) -> str:
         return f"<{self.name} of {getattr(self.fn, '__name__', self.fn)!r}, buckets={self.buckets}, compilations={self.compilations}>"
-
-
-def _scan_step(fn: Callable[[Any, Any], Any], placement: Placement) -> Any:
-    def step(state: Any, xs: Any, n: jax.Array) -> Any:
-        def body(i: jax.Array, carry: Any) -> Any:
-            return fn(carry, jax.tree.map(lambda x: x[i], xs))
-
-        return jax.lax.fori_loop(0, n, body, state)
-
-    if placement.replicated is None:
-        return jax.jit(step)
-    return jax.jit(step, out_shardings=placement.replicated)

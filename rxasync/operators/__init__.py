@@ -12,6 +12,7 @@ Example:
     [0, 4, 16]
 """
 
+from .._exports import export as _export
 from ._map_async import map_async, map_on
 from ._observe_on import observe_on_loop
 from ._progress import progress
@@ -28,6 +29,4 @@ __all__ = [
     "switch_map_async",
 ]
 
-for _name in __all__:
-    globals()[_name].__module__ = __name__
-del _name
+_export(globals())

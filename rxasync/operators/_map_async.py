@@ -11,8 +11,8 @@ bridge source upstream pauses instead of filling the queue.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
-import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
@@ -20,18 +20,13 @@ from typing import Any, TypeVar
 
 from reactivex import Observable, abc
 
+from .._checks import check_int
 from .._stage import Stage, stage_observable
 
 __all__ = ["map_async", "map_on"]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
-
-
-def _check_concurrency(concurrency: int) -> int:
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
-    return concurrency
 
 
 def map_async(
@@ -70,7 +65,7 @@ def map_async(
         >>> asyncio.run(rxasync.to_list(reactivex.of(1, 2, 3).pipe(map_async(double, concurrency=3))))
         [2, 4, 6]
     """
-    _check_concurrency(concurrency)
+    check_int("concurrency", concurrency)
     return lambda source: _MapStage.observable(source, fn, concurrency, ordered, "map_async")
 
 
@@ -109,7 +104,7 @@ def map_on(
         raise TypeError(f"executor must be a concurrent.futures.Executor, got {executor!r}")
     if concurrency is None:
         concurrency = getattr(executor, "_max_workers", None) or os.cpu_count() or 4
-    _check_concurrency(concurrency)
+    check_int("concurrency", concurrency)
 
     def call(item: _T) -> Awaitable[_R]:
         return asyncio.get_running_loop().run_in_executor(executor, fn, item)
@@ -148,18 +143,13 @@ class _MapStage(Stage):
         self.results: dict[int, Any] = {}
         self.next_in = 0
         self.next_out = 0
+        self.next_done = 0  # ordered=False: results are numbered in completion order
         self.flushing = False
         self.workers: set[asyncio.Task[None]] = set()
         self.waiting: list[asyncio.Future[None]] = []  # idle workers
 
     # -- upstream notifications ------------------------------------------------
-    def on_next(self, item: Any) -> None:
-        if threading.get_ident() != self.thread:
-            self.loop.call_soon_threadsafe(self.on_next, item)
-            return
-        if self.terminated:
-            return
-        self.demand.pending += 1
+    def on_item(self, item: Any) -> None:
         self.queue.append((self.next_in, item))
         self.next_in += 1
         if self.waiting:
@@ -182,35 +172,36 @@ class _MapStage(Stage):
                     await fut
                     continue
                 index, item = queue.popleft()
-                result = await self.fn(item)
-                if self.ordered:
-                    self.results[index] = result
+                pending = self.fn(item)
+                try:
+                    result = await pending
+                except TypeError:
+                    _check_awaitable(pending, self.fn)
+                    raise
+                if not self.ordered:  # emitted in completion order: numbered as they finish
+                    index = self.next_done
+                    self.next_done += 1
+                self.results[index] = result
+                if not self.flushing:  # else the worker flushing emits ours too
                     await self.flush()
-                else:
-                    await self.emit(result)
         except Exception as exc:
             self.fail(exc)
 
     async def flush(self) -> None:
-        if self.flushing:
-            return  # the worker already flushing will emit ours too
+        """Emit the results that are next in line, waiting while the consumer below is full."""
         self.flushing = True
         try:
-            results = self.results
+            results, down = self.results, self.down
             while self.next_out in results and not self.terminated:
                 result = results.pop(self.next_out)
                 self.next_out += 1
-                await self.emit(result)
+                self.observer.on_next(result)
+                if down is not None and down.full:
+                    await down.wait()
+                self.finish()
+                self.check_done()
         finally:
             self.flushing = False
-
-    async def emit(self, result: Any) -> None:
-        self.observer.on_next(result)
-        down = self.down
-        if down is not None and down.pending >= down.limit:
-            await down.wait()
-        self.demand.release()
-        self.check_done()
 
     # -- termination -------------------------------------------------------------
     def idle(self) -> bool:
@@ -224,3 +215,14 @@ class _MapStage(Stage):
         self.queue.clear()
         self.results.clear()
         self.waiting.clear()
+
+
+def _check_awaitable(value: object, fn: Callable[..., object]) -> None:
+    """A plain function given to ``map_async``: say so, rather than "can't be used in 'await'"."""
+    if not inspect.isawaitable(value):
+        name = getattr(fn, "__qualname__", repr(fn))
+        raise TypeError(
+            f"map_async needs a coroutine function (async def) or a function returning an awaitable; "
+            f"{name} returned {type(value).__name__} {value!r:.60}. For a plain function use "
+            "reactivex.operators.map(fn), or map_on(fn, executor) to run blocking work on a pool."
+        )

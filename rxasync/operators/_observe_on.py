@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from threading import get_ident
 from typing import Any, TypeVar
 
 import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable
 
-from .._flow import loop_thread, resolve_loop
+from .._flow import loop_thread, resolve_loop, thread_id
 
 __all__ = ["observe_on_loop"]
 
@@ -93,7 +92,7 @@ class _Hop:
 
     def on_next(self, value: Any) -> None:
         queue = self.queue
-        if not queue and get_ident() == self.thread:
+        if not queue and thread_id() == self.thread:
             self.observer.on_next(value)
             return
         queue.append(value)  # deque.append is atomic under the GIL

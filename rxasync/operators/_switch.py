@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -76,12 +75,12 @@ class _Switch(Stage):
         self.fn = fn
         self.current: asyncio.Task[Any] | None = None
 
-    def on_next(self, item: Any) -> None:
-        if threading.get_ident() != self.thread:
-            self.loop.call_soon_threadsafe(self.on_next, item)
-            return
-        if self.terminated:
-            return
+    weighted = True
+
+    def weight(self, item: Any) -> int:
+        return 0  # not counted: it holds no items
+
+    def on_item(self, item: Any) -> None:
         if self.current is not None:
             self.current.cancel()
         task = self.loop.create_task(self.fn(item), context=self.context)

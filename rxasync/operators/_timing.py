@@ -19,6 +19,8 @@ from reactivex.disposable import CompositeDisposable, SerialDisposable, SingleAs
 from reactivex.scheduler import TimeoutScheduler
 from reactivex.scheduler.eventloop import AsyncIOThreadSafeScheduler
 
+from .._checks import check_int
+
 __all__ = ["batch", "retry_with_backoff"]
 
 _T = TypeVar("_T")
@@ -119,8 +121,7 @@ def retry_with_backoff(
         >>> asyncio.run(rxasync.first(src)), len(calls)
         ('ok', 3)
     """
-    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-        raise ValueError(f"max_attempts must be an int >= 1, got {max_attempts!r}")
+    check_int("max_attempts", max_attempts)
     if initial_delay < 0 or max_delay < 0:
         raise ValueError("initial_delay and max_delay must be >= 0")
     if multiplier < 1:
@@ -201,8 +202,7 @@ def batch(
         >>> asyncio.run(rxasync.to_list(reactivex.range(5).pipe(batch(2))))
         [[0, 1], [2, 3], [4]]
     """
-    if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
-        raise ValueError(f"max_size must be an int >= 1, got {max_size!r}")
+    check_int("max_size", max_size)
     if max_latency is not None and not max_latency > 0:
         raise ValueError(f"max_latency must be > 0 seconds or None, got {max_latency!r}")
 

@@ -15,12 +15,12 @@ except ImportError as _exc:
         "install rxasync[postgres] (pip install 'rxasync[postgres]')"
     ) from _exc
 
+from .._exports import export as _export
 from ._copy import copy_records
 from ._listen import Notification, listen
 from ._query import query
 
 __all__ = ["Notification", "copy_records", "listen", "query"]
 
-for _name in __all__:
-    globals()[_name].__module__ = __name__
-del _name, _asyncpg
+_export(globals())
+del _asyncpg

@@ -28,6 +28,7 @@ except ImportError as _exc:
         "rxasync.redis needs redis-py, which is not installed: install rxasync[redis] (pip install 'rxasync[redis]')"
     ) from _exc
 
+from .._exports import export as _export
 from ._entries import Message, StreamEntry
 from ._pubsub import subscribe
 from ._read import read_stream
@@ -35,6 +36,5 @@ from ._write import ack, write_stream
 
 __all__ = ["Message", "StreamEntry", "ack", "read_stream", "subscribe", "write_stream"]
 
-for _name in __all__:
-    globals()[_name].__module__ = __name__
-del _name, _redis_asyncio
+_export(globals())
+del _redis_asyncio

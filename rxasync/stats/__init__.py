@@ -19,6 +19,7 @@ Example:
     [('count', 5)]
 """
 
+from .._exports import export as _export
 from .._stats import StageSnapshot, StageStats, live_stages, snapshot, stage_stats
 from ._chart import chart, load
 from ._live import Watcher, render, watch
@@ -41,11 +42,5 @@ __all__ = [
     "watch",
 ]
 
-for _name in __all__:
-    _obj = globals()[_name]
-    if hasattr(_obj, "__module__"):
-        try:
-            _obj.__module__ = __name__
-        except (AttributeError, TypeError):
-            pass
-del _name, _obj
+_export(globals())
+

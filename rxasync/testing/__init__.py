@@ -13,6 +13,7 @@ Example:
     >>> asyncio.run(check())
 """
 
+from .._exports import export as _export
 from ._clock import VirtualClock, run_in_virtual_time, virtual_time
 from ._leaks import LeakError, no_leaks, open_fds
 from ._marbles import assert_marbles, cold, draw, hot, record
@@ -37,6 +38,4 @@ __all__ = [
     "virtual_time",
 ]
 
-for _name in __all__:
-    globals()[_name].__module__ = __name__
-del _name
+_export(globals())

@@ -7,7 +7,8 @@ from typing import Any, TypeVar
 
 from reactivex import Observable
 
-from .._consume import to_async_iterable, to_list
+from .._iterator import to_async_iterable
+from .._terminals import to_list
 
 __all__ = ["assert_run"]
 

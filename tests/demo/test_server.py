@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from support import wait_until
 
 from examples.search_as_you_type import CityIndex, ConnectionLimits, Settings, Stats, create_app, serve
 from examples.search_as_you_type._connection import Connection
@@ -62,13 +63,6 @@ def results_for(q: str) -> Callable[[Message], bool]:
 
 def is_error(m: Message) -> bool:
     return bool(m["type"] == "error")
-
-
-async def until(condition: Callable[[], bool], within: float = 5) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 async def type_text(
@@ -159,11 +153,11 @@ async def test_websocket_typing_on_aborts_the_http_request_in_flight(city_index:
         session.ws_connect(url + "/ws") as ws,
     ):
         await ws.send_json({"seq": 1, "q": "lon"})
-        await until(lambda: stats.searches_started == 1)
+        await wait_until(lambda: stats.searches_started == 1)
         await ws.send_json({"seq": 2, "q": "l"})  # too short: answered at once, cancels "lon"
         message = await receive(ws, lambda m: m["type"] == "results")
         assert (message["q"], message["too_short"]) == ("l", True)
-        await until(lambda: stats.searches_aborted == 1)
+        await wait_until(lambda: stats.searches_aborted == 1)
         assert stats.searches_completed == 0
 
 
@@ -171,8 +165,8 @@ async def test_websocket_disconnect_mid_search_disposes_the_pipeline(city_index:
     async with running(city_index, Settings(latency=30.0, debounce=0.02), slow=True) as (url, stats, session):
         async with session.ws_connect(url + "/ws") as ws:
             await ws.send_json({"seq": 1, "q": "lond"})
-            await until(lambda: stats.searches_started == 1)
-        await until(lambda: stats.searches_aborted == 1 and stats.connections_open == 0)
+            await wait_until(lambda: stats.searches_started == 1)
+        await wait_until(lambda: stats.searches_aborted == 1 and stats.connections_open == 0)
     # no_leaks() then checks that no task (search, sender, request) is left pending
 
 
@@ -234,7 +228,7 @@ async def test_websocket_flooding_client_keeps_memory_bounded_and_others_respons
                 waits.append(time.monotonic() - started)
                 await asyncio.sleep(0.2)
             await flooder
-            await until(lambda: stats.messages_received >= 2_000 + 5)
+            await wait_until(lambda: stats.messages_received >= 2_000 + 5)
         assert max(waits) < 2.0, waits  # loose on purpose: the machine is shared
         assert stats.max_outbox <= limits.outbox
         # the flood's keystrokes never paused long enough to be searched, except maybe once at the end

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 from reactivex import operators as ops
+from support import threads_named, wait_until
 
 import rxasync
 from rxasync.files import read_chunks
 from rxasync.operators import map_async
 from rxasync.testing import assert_run
-
-from .helpers import threads_named, wait_until
 
 MiB = 1 << 20
 

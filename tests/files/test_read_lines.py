@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 from reactivex import operators as ops
+from support import Collector, wait_until
 
 import rxasync
 from rxasync.files import _pagecache, read_line_batches, read_lines
 from rxasync.operators import map_async
 from rxasync.testing import assert_run
-
-from .helpers import Collector, wait_until
 
 BLOCK = 128 * 1024  # the reader's block: boundaries inside characters and "\r\n" are tested
 

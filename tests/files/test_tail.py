@@ -7,11 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+from support import Collector, wait_until
 
 import rxasync
 from rxasync.files import tail
-
-from .helpers import Collector, wait_until
 
 POLL = 0.01
 

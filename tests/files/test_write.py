@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 import reactivex
 from reactivex import operators as ops
+from support import Collector, threads_named, wait_until
 
 import rxasync
 from rxasync.files import _target, read_chunks, write, write_lines
 from rxasync.testing import assert_run
-
-from .helpers import Collector, threads_named, wait_until
 
 MiB = 1 << 20
 

@@ -1,14 +1,23 @@
-"""Shared by the file tests: collect a never-ending source, wait for a condition."""
+"""Helpers shared by the tests: collect a source, wait for a condition, a source that records its close.
+
+Import them as ``from support import ...`` (``tests/`` is on ``sys.path``:
+its ``conftest.py`` sits there, outside any package).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from typing import Any, TypeVar
 
+import reactivex
 from reactivex import Observable, abc
+
+import rxasync
+
+_T = TypeVar("_T")
 
 
 class Collector:
@@ -32,6 +41,11 @@ class Collector:
         self.subscription.dispose()
 
 
+async def collect(items: AsyncIterable[_T]) -> list[_T]:
+    """Every item of an async iterable, as a list."""
+    return [x async for x in items]
+
+
 async def wait_until(condition: Callable[[], object], within: float = 10.0) -> None:
     """Poll ``condition`` on the loop until it is true; fail after ``within`` seconds."""
     deadline = time.monotonic() + within
@@ -42,4 +56,25 @@ async def wait_until(condition: Callable[[], object], within: float = 10.0) -> N
 
 
 def threads_named(prefix: str) -> list[threading.Thread]:
+    """The live threads whose name starts with ``prefix``."""
     return [t for t in threading.enumerate() if t.name.startswith(prefix) and t.is_alive()]
+
+
+class Tracker:
+    """An endless async source that records whether it was closed."""
+
+    def __init__(self) -> None:
+        self.closed = asyncio.Event()
+        self.produced = 0
+
+    async def gen(self) -> AsyncIterator[int]:
+        try:
+            while True:
+                await asyncio.sleep(0)
+                yield self.produced
+                self.produced += 1
+        finally:
+            self.closed.set()
+
+    def source(self) -> reactivex.Observable[int]:
+        return rxasync.from_async_iterable(self.gen)

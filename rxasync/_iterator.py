@@ -1,23 +1,28 @@
-"""The bridge back from RxPY to asyncio: ``async for`` and ``await`` over observables."""
+"""``to_async_iterable``: ``async for`` over an observable.
+
+The iterator is a thin endpoint over :class:`_Channel`, the one state object
+(a buffer, a waiter, the end), which is the stage protocol's
+:class:`~rxasync._stage.Endpoint` subscribed upstream: the hop to the loop and
+the single end are the protocol's; the channel says what it does with an item
+(buffer it, or drop it, by ``overflow``).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from threading import get_ident as _get_ident
+from collections.abc import AsyncGenerator, AsyncIterator
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
-from reactivex import Observable, abc
-from reactivex.disposable import SingleAssignmentDisposable
-from reactivex.observer import Observer
+from reactivex import Observable
 
-from ._bridge import Direct, direct
-from ._errors import BufferOverflowError, EmptySourceError
-from ._flow import BufferDemand, resolve_loop, subscribe_with_demand
+from ._checks import check_int, check_observable
+from ._errors import BufferOverflowError
+from ._flow import BufferDemand, resolve_loop
+from ._stage import Endpoint
 
-__all__ = ["AsyncObservableIterator", "Overflow", "first", "last", "to_async_iterable", "to_list"]
+__all__ = ["AsyncObservableIterator", "Overflow", "to_async_iterable"]
 
 _T = TypeVar("_T")
 
@@ -70,8 +75,8 @@ def to_async_iterable(
         >>> asyncio.run(main())
         [10, 20, 30]
     """
-    if not isinstance(max_buffer, int) or max_buffer < 1:
-        raise ValueError(f"max_buffer must be an int >= 1, got {max_buffer!r}")
+    check_observable("to_async_iterable", source)
+    check_int("max_buffer", max_buffer)
     if overflow not in _OVERFLOWS:
         raise ValueError(f"overflow must be one of {_OVERFLOWS}, got {overflow!r}")
     return AsyncObservableIterator(source, max_buffer, overflow)
@@ -89,7 +94,7 @@ class AsyncObservableIterator(AsyncIterator[_T]):
         # credit (empty, and always the same object): taking a buffered item
         # costs a pop and one truth test, with no call into the channel.
         self._buffer = channel.buffer
-        self._waiters: list[Any] | tuple[()] = channel.demand.waiters if channel.demand else ()
+        self._waiters: list[Any] | tuple[()] = channel.demand.waiters if channel.publish_demand else ()
         self._closer = _Closer(channel)
         self._steps: AsyncGenerator[_T, None] | None = None
 
@@ -177,47 +182,40 @@ async def _iterate(
         channel.close()
 
 
-class _Channel(abc.ObserverBase[_T]):
+class _Channel(Endpoint, Generic[_T]):
     """The state behind an iterator. Only this is referenced by the observer, so
     dropping the iterator (``break``) frees it and its ``__del__`` can dispose.
 
     It is itself the observer RxPY calls (through its ``AutoDetachObserver``,
-    which already enforces the on_next*/terminal grammar), so an item costs
-    one call here rather than three through ``reactivex.observer.Observer``.
+    which already enforces the on_next*/terminal grammar). Its demand is the
+    buffer (:class:`~rxasync._flow.BufferDemand`), published upstream only
+    for ``overflow="block"``.
     """
 
+    publish_demand = False  # drops or errors when full; _BlockingChannel buffers on
+    demand: BufferDemand
+
     def __init__(self, source: Observable[_T], max_buffer: int, overflow: Overflow) -> None:
+        self.buffer: deque[Any] = deque()
+        super().__init__(BufferDemand(max_buffer, self.buffer))
         self._source = source
         self._max = max_buffer
         self._overflow = overflow
-        self._bounded = overflow != "block"  # drops or errors when full; "block" buffers on
-        self.buffer: deque[Any] = deque()
-        self.demand = BufferDemand(max_buffer, self.buffer) if overflow == "block" else None
         self._waiter: asyncio.Future[None] | None = None
-        self._subscription: abc.DisposableBase | None = None
         self._error: BaseException | None = None
         self.started = False
-        self._finished = False  # upstream terminated (completed or errored)
         self._closed = False  # the consumer is done
-        self._disposed = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: int | None = None  # the loop's; notifications from others hop to it
 
-    # -- observer side: on the loop thread (others hop there) ---------------
-    def on_next(self, value: _T) -> None:
-        if _get_ident() != self._thread:
-            self._hop(self.on_next, value)
-            return
-        if self._closed:  # hopped here from a thread that raced the close
-            return
+    # -- observer side: on the loop thread (the protocol hops there) -------------
+    def on_item(self, value: _T) -> None:
         buf = self.buffer
-        if self._bounded and len(buf) >= self._max:
+        if len(buf) >= self._max:
             if self._overflow == "drop_newest":
                 return
             if self._overflow == "drop_oldest":
                 buf.popleft()
             else:
-                self._terminate(
+                self.fail(
                     BufferOverflowError(f"more than max_buffer={self._max} items waited for the consumer")
                 )
                 return
@@ -225,31 +223,17 @@ class _Channel(abc.ObserverBase[_T]):
         if self._waiter is not None:
             self._wake()
 
-    def on_error(self, error: Exception) -> None:
-        if _get_ident() != self._thread:
-            self._hop(self.on_error, error)
-            return
-        self._terminate(error)
+    def idle(self) -> bool:
+        return True  # what is buffered stays for the consumer
 
-    def on_completed(self) -> None:
-        if _get_ident() != self._thread:
-            self._hop(self.on_completed)
-            return
-        self._terminate(None)
+    def cleanup(self) -> None:
+        pass
 
-    def _hop(self, notify: Callable[..., None], *args: Any) -> None:
-        assert self._loop is not None
-        try:
-            self._loop.call_soon_threadsafe(notify, *args)
-        except RuntimeError:  # the loop is closed: nobody is left to deliver to
-            pass
-
-    def _terminate(self, error: BaseException | None) -> None:
-        if self._finished:
-            return
-        self._finished = True
+    def send_error(self, error: Exception) -> None:
         self._error = error
-        self._dispose()
+        self._wake()
+
+    def send_completed(self) -> None:
         self._wake()
 
     def _wake(self) -> None:
@@ -262,20 +246,15 @@ class _Channel(abc.ObserverBase[_T]):
     # -- consumer side -----------------------------------------------------
     def start(self) -> None:
         self.started = True
-        self._loop = resolve_loop(None, "to_async_iterable")
-        self._thread = _get_ident()
-        subscription = subscribe_with_demand(self._source, self, self.demand)
-        if self._disposed:  # the source terminated inside subscribe
-            subscription.dispose()
-        else:
-            self._subscription = subscription
+        self.bind(resolve_loop(None, "to_async_iterable"))
+        self.attach(self._source)
 
     async def next(self) -> _T:
         if not self.started:
             self.start()
         buf = self.buffer
         while not buf:
-            if self._finished or self._closed:
+            if self.terminated:
                 self._closed = True
                 if self._error is not None:
                     error, self._error = self._error, None
@@ -303,8 +282,7 @@ class _Channel(abc.ObserverBase[_T]):
 
     def relieve(self) -> None:
         """An item left the buffer: wake producers waiting for a credit, if one is free."""
-        if self.demand is not None:
-            self.demand.release()
+        self.demand.release()
 
     def close(self, wake: bool = True) -> None:
         """The consumer is done: drop what is buffered, dispose, and end a pending wait.
@@ -315,15 +293,12 @@ class _Channel(abc.ObserverBase[_T]):
         """
         self._closed = True
         self.buffer.clear()
-        self._dispose()
+        if self.started:
+            self.dispose()
+        else:
+            self.terminated = True
         if wake:
             self._wake()  # an `async for` waiting in another task ends (StopAsyncIteration)
-
-    def _dispose(self) -> None:
-        self._disposed = True
-        sub, self._subscription = self._subscription, None
-        if sub is not None:
-            sub.dispose()
 
 
 class _BlockingChannel(_Channel[_T]):
@@ -331,11 +306,14 @@ class _BlockingChannel(_Channel[_T]):
 
     ``on_next`` appends from whatever thread calls it (``deque.append`` is
     atomic) and touches the loop only to wake a waiting consumer, so an item
-    costs an append and one test. No wake-up is lost to a thread: the
-    consumer publishes its waiter *before* its last look at the buffer, the
-    producer appends *before* it looks for a waiter, so one of them sees the
-    other. Closing works the same way (see :meth:`close`).
+    costs an append and one test: the one endpoint that skips the protocol's
+    hop for items, because its ``on_item`` is safe on any thread. No wake-up is
+    lost to a thread: the consumer publishes its waiter *before* its last look
+    at the buffer, the producer appends *before* it looks for a waiter, so one
+    of them sees the other. Closing works the same way (see :meth:`close`).
     """
+
+    publish_demand = True
 
     def on_next(self, value: _T) -> None:
         self.buffer.append(value)
@@ -346,114 +324,7 @@ class _BlockingChannel(_Channel[_T]):
         if self._closed:
             self.buffer.clear()  # the consumer is gone: nobody will take it
         elif self._waiter is not None:
-            if _get_ident() == self._thread:
+            if self.on_loop():
                 self._wake()
             else:
-                self._hop(self._wake)
-
-
-async def _single(source: Observable[_T], which: Literal["first", "last", "list"]) -> Any:
-    loop = resolve_loop(None, which)
-    path = direct(source)
-    if path is not None and path.usable(loop):
-        return await _single_direct(path, which)
-    fut: asyncio.Future[Any] = loop.create_future()
-    items: list[Any] = []
-    subscription = SingleAssignmentDisposable()
-    thread = _get_ident()
-
-    def on_next(value: Any) -> None:
-        if _get_ident() != thread:
-            loop.call_soon_threadsafe(on_next, value)
-            return
-        if fut.done():
-            return
-        if which == "first":
-            fut.set_result(value)
-            subscription.dispose()  # at once: the source must not run on (or ever, if it never awaits)
-        elif which == "last":
-            items[:] = [value]
-        else:
-            items.append(value)
-
-    def on_error(error: Exception) -> None:
-        if _get_ident() != thread:
-            loop.call_soon_threadsafe(on_error, error)
-        elif not fut.done():
-            fut.set_exception(error)
-
-    def on_completed() -> None:
-        if _get_ident() != thread:
-            loop.call_soon_threadsafe(on_completed)
-            return
-        if fut.done():
-            return
-        if which == "list":
-            fut.set_result(items)
-        elif items:
-            fut.set_result(items[0])
-        else:
-            fut.set_exception(EmptySourceError(f"{which}(): the source completed without any item"))
-
-    subscription.disposable = subscribe_with_demand(source, Observer(on_next, on_error, on_completed), None)
-    try:
-        return await fut
-    finally:
-        subscription.dispose()
-
-
-async def _single_direct(path: Direct, which: Literal["first", "last", "list"]) -> Any:
-    items = await path.consume(which)
-    if which == "list":
-        return items
-    if not items:
-        raise EmptySourceError(f"{which}(): the source completed without any item")
-    return items[0]
-
-
-async def first(source: Observable[_T]) -> _T:
-    """Await the first item of ``source``, then dispose the subscription.
-
-    Cancelling the ``await`` disposes the subscription.
-
-    Raises:
-        EmptySourceError: the source completed without an item.
-
-    Example:
-        >>> import asyncio, reactivex, rxasync
-        >>> asyncio.run(rxasync.first(reactivex.of("a", "b")))
-        'a'
-    """
-    result: _T = await _single(source, "first")
-    return result
-
-
-async def last(source: Observable[_T]) -> _T:
-    """Await the last item of ``source`` (waits for completion).
-
-    Cancelling the ``await`` disposes the subscription.
-
-    Raises:
-        EmptySourceError: the source completed without an item.
-
-    Example:
-        >>> import asyncio, reactivex, rxasync
-        >>> asyncio.run(rxasync.last(reactivex.of("a", "b")))
-        'b'
-    """
-    result: _T = await _single(source, "last")
-    return result
-
-
-async def to_list(source: Observable[_T]) -> list[_T]:
-    """Await all items of ``source`` as a list (``[]`` for an empty source).
-
-    Cancelling the ``await`` disposes the subscription.
-
-    Example:
-        >>> import asyncio, reactivex, rxasync
-        >>> asyncio.run(rxasync.to_list(reactivex.range(3)))
-        [0, 1, 2]
-    """
-    result: list[_T] = await _single(source, "list")
-    return result
+                self.hop(self._wake)

@@ -19,21 +19,16 @@ batches are full.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reactivex import abc
 
 from .._stage import Stage
+from ._spec import JaxSpec
 from ._worker import Runner, Worker
 
-if TYPE_CHECKING:
-    from ._operator import JaxOperator
-
 __all__ = ["BatchStage"]
-
-_get_ident = threading.get_ident
 
 
 class _Batch:
@@ -53,7 +48,7 @@ class BatchStage(Stage):
 
     def __init__(
         self,
-        op: JaxOperator[Any],
+        op: JaxSpec,
         runner: Runner,
         observer: abc.ObserverBase[Any],
         loop: asyncio.AbstractEventLoop,
@@ -75,13 +70,7 @@ class BatchStage(Stage):
         self.worker = Worker(runner, loop, op.depth, op.name)
 
     # -- upstream notifications ------------------------------------------------
-    def on_next(self, item: Any) -> None:
-        if _get_ident() != self.thread:
-            self.loop.call_soon_threadsafe(self.on_next, item)
-            return
-        if self.terminated:
-            return
-        self.demand.pending += 1
+    def on_item(self, item: Any) -> None:
         buffer = self.buffer
         buffer.append(item)
         n = len(buffer)
@@ -146,7 +135,7 @@ class BatchStage(Stage):
                 if at < len(batch.outputs):
                     self.emitter = self.loop.create_task(self.resume(batch, at), context=self.context)
                     return
-                self.demand.release(batch.count)
+                self.finish(batch.count)
         except Exception as exc:  # raised by the consumer's on_next
             self.fail(exc)
             return
@@ -166,7 +155,7 @@ class BatchStage(Stage):
             at += 1
             if self.terminated:
                 return n
-            if down.pending >= down.limit:
+            if down.full:
                 return at
         return at
 
@@ -184,7 +173,7 @@ class BatchStage(Stage):
             return
         self.emitter = None
         if not self.terminated:
-            self.demand.release(batch.count)
+            self.finish(batch.count)
             self.drain()
 
     # -- termination --------------------------------------------------------------

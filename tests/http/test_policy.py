@@ -1,9 +1,8 @@
-"""rxasync.http's public surface, and its policies' validation."""
+"""rxasync.http's sources document themselves, and its policies' validation (names: tests/test_surface.py)."""
 
 from __future__ import annotations
 
 import email.utils
-import inspect
 
 import pytest
 
@@ -12,26 +11,6 @@ import rxasync.http
 from rxasync import HttpConnectionError, HttpStatusError, SourceTimeoutError
 from rxasync.http import Retry, Timeout
 from rxasync.http._policy import parse_retry_after, resolve_retry, resolve_timeout
-
-EXPECTED = {
-    "Client", "InvalidUrlError", "RequestOptions", "Response", "Retry", "ServerSentEvent",
-    "SseParser", "Timeout", "WebSocket", "get", "get_json", "lines", "ndjson", "request",
-    "sse", "stream", "websocket",
-}  # fmt: skip
-
-
-def test_http_exports_are_pinned_and_report_public_module() -> None:
-    assert set(rxasync.http.__all__) == EXPECTED
-    assert rxasync.http.__all__ == sorted(rxasync.http.__all__)
-    for name in rxasync.http.__all__:
-        obj = getattr(rxasync.http, name)
-        expected_module = "rxasync" if issubclass_safe(obj, rxasync.RxAsyncError) else "rxasync.http"
-        assert obj.__module__ == expected_module, name
-        assert obj.__doc__, name
-
-
-def issubclass_safe(obj: object, cls: type) -> bool:
-    return inspect.isclass(obj) and issubclass(obj, cls)
 
 
 def test_http_sources_document_a_marble_and_an_example() -> None:

@@ -1,12 +1,10 @@
-"""rxasync.jax's public names, and that jax stays an optional extra."""
+"""rxasync.jax stays an optional extra (its public names: tests/test_surface.py)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import textwrap
-
-import rxasync.jax
 
 BLOCK_JAX = textwrap.dedent(
     """
@@ -21,13 +19,6 @@ BLOCK_JAX = textwrap.dedent(
     sys.meta_path.insert(0, NoJax())
     """
 )
-
-
-def test_jax_all_is_sorted_and_reports_rxasync_jax_as_module() -> None:
-    assert rxasync.jax.__all__ == ["JaxOperator", "from_jax", "map_batched", "scan"]
-    assert sorted(rxasync.jax.__all__) == rxasync.jax.__all__
-    for name in rxasync.jax.__all__:
-        assert getattr(rxasync.jax, name).__module__ == "rxasync.jax"
 
 
 def _python(code: str) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,196 @@
+"""The terminals ``first``, ``last`` and ``to_list``: ``await`` an observable's items.
+
+Each is one small :class:`~rxasync._stage.Endpoint` that says what it keeps
+of an item and what it returns at the end; the thread hop and termination
+are the protocol's. When the source is a bridge observable itself (nothing
+between it and the terminal), the same endpoint pulls the bridge's iterator
+in the awaiting task instead of subscribing (:meth:`_Terminal.pull`): the
+same items, errors and cleanup, without a pump task and the hand-off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any, Generic, TypeVar
+
+from reactivex import Observable
+
+from ._bridge import Direct, direct
+from ._checks import check_observable
+from ._errors import EmptySourceError
+from ._flow import resolve_loop
+from ._stage import Endpoint
+
+__all__ = ["first", "last", "to_list"]
+
+_T = TypeVar("_T")
+
+
+class _Terminal(Endpoint, Generic[_T]):
+    """One ``await`` of a terminal: the result is :attr:`future`'s."""
+
+    name = "terminal"
+    publish_demand = False  # a terminal gives no demand: its source runs free
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(None, loop)  # holds no credit: its source runs free
+        self.future: asyncio.Future[Any] = loop.create_future()
+
+    async def run(self, source: Observable[Any]) -> Any:
+        path = direct(source)
+        if path is not None and path.usable(self.loop):
+            await self.pull(path)
+        else:
+            self.attach(source)
+        try:
+            return await self.future
+        finally:
+            self.dispose()
+
+    async def pull(self, path: Direct) -> None:
+        """Pull the bridge's items in this task; then end as if upstream completed."""
+        if path.single is not None:
+            self.on_item(await path.single())
+        else:
+            on_item = self.on_batch if path.batched else self.on_item
+            iterator = path.open()
+            try:
+                async for item in iterator:
+                    on_item(item)
+                    if self.terminated:
+                        break
+            finally:
+                aclose = getattr(iterator, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+        self.on_completed()
+
+    def on_batch(self, items: Iterable[Any]) -> None:
+        """Take a batch's items (``from_async_batches`` on the direct path)."""
+        for item in items:
+            self.on_item(item)
+            if self.terminated:
+                return
+
+    def idle(self) -> bool:
+        return True
+
+    def cleanup(self) -> None:
+        pass
+
+    def resolve(self, value: Any) -> None:
+        if not self.future.done():
+            self.future.set_result(value)
+
+    def send_error(self, error: Exception) -> None:
+        if not self.future.done():
+            self.future.set_exception(error)
+
+    def empty(self) -> None:
+        self.send_error(EmptySourceError(f"{self.name}(): the source completed without any item"))
+
+
+class _First(_Terminal[_T]):
+    name = "first"
+
+    def on_item(self, item: Any) -> None:
+        self.value = item
+        self.on_completed()  # done at once: the source must not run on (or ever, if it never awaits)
+        if self.upstream is not None:
+            self.upstream.dispose()
+
+    def send_completed(self) -> None:
+        if hasattr(self, "value"):
+            self.resolve(self.value)
+        else:
+            self.empty()
+
+
+class _Last(_First[_T]):
+    name = "last"
+
+    def on_item(self, item: Any) -> None:
+        self.value = item
+
+
+class _ToList(_Terminal[_T]):
+    name = "to_list"
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop)
+        self.items: list[Any] = []
+
+    def on_item(self, item: Any) -> None:
+        self.items.append(item)
+
+    def on_batch(self, items: Iterable[Any]) -> None:
+        self.items.extend(items)
+
+    def send_completed(self) -> None:
+        self.resolve(self.items)
+
+
+async def _await(kind: type[_Terminal[Any]], source: Observable[Any]) -> Any:
+    check_observable(kind.name, source)
+    return await kind(resolve_loop(None, kind.name)).run(source)
+
+
+async def first(source: Observable[_T]) -> _T:
+    """Await the first item of ``source``, then dispose the subscription.
+
+    Cancelling the ``await`` disposes the subscription.
+
+    Raises:
+        EmptySourceError: the source completed without an item.
+        TypeError: ``source`` is not an observable (an async generator: wrap
+            it in :func:`~rxasync.from_async_iterable`).
+
+    Example:
+        >>> import asyncio, reactivex, rxasync
+        >>> asyncio.run(rxasync.first(reactivex.of("a", "b")))
+        'a'
+        >>> asyncio.run(rxasync.first(reactivex.interval(0.001)))  # endless: stopped after one
+        0
+    """
+    result: _T = await _await(_First, source)
+    return result
+
+
+async def last(source: Observable[_T]) -> _T:
+    """Await the last item of ``source`` (waits for completion).
+
+    Cancelling the ``await`` disposes the subscription.
+
+    Raises:
+        EmptySourceError: the source completed without an item.
+        TypeError: ``source`` is not an observable.
+
+    Example:
+        >>> import asyncio, reactivex, rxasync
+        >>> asyncio.run(rxasync.last(reactivex.of("a", "b")))
+        'b'
+        >>> asyncio.run(rxasync.last(reactivex.empty()))
+        Traceback (most recent call last):
+        ...
+        rxasync.EmptySourceError: last(): the source completed without any item
+    """
+    result: _T = await _await(_Last, source)
+    return result
+
+
+async def to_list(source: Observable[_T]) -> list[_T]:
+    """Await all items of ``source`` as a list (``[]`` for an empty source).
+
+    Cancelling the ``await`` disposes the subscription.
+
+    Raises:
+        TypeError: ``source`` is not an observable.
+
+    Example:
+        >>> import asyncio, reactivex, rxasync
+        >>> asyncio.run(rxasync.to_list(reactivex.range(3)))
+        [0, 1, 2]
+    """
+    result: list[_T] = await _await(_ToList, source)
+    return result

@@ -1,0 +1,69 @@
+"""Error messages that say what went wrong and what to do (issue 11, items 15 and 16)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+
+import pytest
+import reactivex
+from reactivex import operators as ops
+
+import rxasync
+from rxasync.operators import map_async
+
+
+async def _one() -> AsyncIterator[int]:
+    yield 1
+
+
+async def test_no_running_loop_from_a_timer_thread_names_operator_thread_and_fix() -> None:
+    # interval runs on RxPY's timer threads; flat_map subscribes the rxasync source there.
+    src = reactivex.interval(0.001).pipe(
+        ops.flat_map(lambda _: rxasync.from_async_iterable(_one)), ops.take(1)
+    )
+    with pytest.raises(rxasync.NoRunningLoopError) as info:
+        await rxasync.first(src)
+    message = str(info.value)
+    assert "flat_map" in message  # which operator subscribed
+    assert "timer" in message  # what drove it
+    assert "on thread 'Thread-" in message
+    assert threading.current_thread().name not in message
+    assert "scheduler=rxasync.schedulers.loop() to the time operator" in message  # what to do
+    # ... and what it says to do works:
+    fixed = reactivex.interval(0.001, scheduler=rxasync.schedulers.loop()).pipe(
+        ops.flat_map(lambda _: rxasync.from_async_iterable(_one)), ops.take(1)
+    )
+    assert await rxasync.first(fixed) == 1
+
+
+def test_no_running_loop_outside_any_loop_says_subscribe_inside_a_coroutine() -> None:
+    errors: list[Exception] = []
+    rxasync.from_async_iterable(_one).subscribe(on_error=errors.append)
+    assert isinstance(errors[0], rxasync.NoRunningLoopError)
+    assert "from inside a coroutine" in str(errors[0])
+
+
+async def test_map_async_given_a_plain_function_says_it_needs_a_coroutine_function() -> None:
+    with pytest.raises(TypeError, match=r"coroutine function.*reactivex\.operators\.map.*map_on") as info:
+        await rxasync.to_list(reactivex.of(1, 2).pipe(map_async(lambda x: x + 1)))
+    assert "int" in str(info.value)
+
+
+async def test_map_async_type_error_raised_inside_the_coroutine_is_unchanged() -> None:
+    async def bad(x: int) -> int:
+        raise TypeError("mine")
+
+    with pytest.raises(TypeError, match=r"^mine$"):
+        await rxasync.to_list(reactivex.of(1).pipe(map_async(bad)))
+
+
+@pytest.mark.parametrize("terminal", [rxasync.first, rxasync.last, rxasync.to_list])
+async def test_terminal_given_an_async_generator_points_to_from_async_iterable(terminal: object) -> None:
+    gen = _one()
+    with pytest.raises(TypeError, match=r"rxasync\.from_async_iterable") as info:
+        await terminal(gen)  # type: ignore[operator]
+    assert "Observable" in str(info.value)
+    await gen.aclose()
+    with pytest.raises(TypeError, match=r"rxasync\.from_async_iterable"):
+        await terminal(_one)  # type: ignore[operator]  # the generator function itself
