@@ -20,6 +20,7 @@ from . import operators, schedulers
 from ._bridge import from_async_batches, from_async_iterable, from_awaitable
 from ._consume import AsyncObservableIterator, first, last, to_async_iterable, to_list
 from ._errors import (
+    BodyTooLargeError,
     BufferOverflowError,
     DecodeError,
     EmptySourceError,
@@ -28,6 +29,7 @@ from ._errors import (
     FileSourceError,
     HttpConnectionError,
     HttpError,
+    HttpProtocolError,
     HttpResumeError,
     HttpStatusError,
     InvalidUrlError,
@@ -38,12 +40,15 @@ from ._errors import (
     PermissionSourceError,
     RxAsyncError,
     SourceTimeoutError,
+    TooManyRedirectsError,
+    WebSocketClosedError,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AsyncObservableIterator",
+    "BodyTooLargeError",
     "BufferOverflowError",
     "DecodeError",
     "EmptySourceError",
@@ -52,6 +57,7 @@ __all__ = [
     "FileSourceError",
     "HttpConnectionError",
     "HttpError",
+    "HttpProtocolError",
     "HttpResumeError",
     "HttpStatusError",
     "InvalidUrlError",
@@ -62,6 +68,8 @@ __all__ = [
     "PermissionSourceError",
     "RxAsyncError",
     "SourceTimeoutError",
+    "TooManyRedirectsError",
+    "WebSocketClosedError",
     "first",
     "from_async_batches",
     "from_async_iterable",

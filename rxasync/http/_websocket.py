@@ -11,7 +11,7 @@ import aiohttp
 from reactivex import Observable, abc
 
 from .._bridge import from_async_iterable
-from .._errors import HttpConnectionError, RxAsyncError
+from .._errors import HttpConnectionError, RxAsyncError, WebSocketClosedError
 from ._call import SessionArg, make_call, open_session
 from ._translate import translate_errors
 
@@ -31,10 +31,28 @@ class WebSocket(Observable[Message], abc.ObserverBase[Message]):
     connection is open wait for it, in order. ``on_completed()`` closes the
     socket once they are sent (code 1000), ``on_error()`` closes it with
     code 1011; either way the incoming side then completes. Disposing the
-    subscription closes the socket too, and the server closing it completes
-    the incoming side. One subscription at a time; a later one reconnects.
+    subscription closes the socket too. The server's Close frame completes
+    the incoming side, whatever its code; a connection that ends *without*
+    one (the server died, a reset: code 1006) fails it with
+    :class:`~rxasync.WebSocketClosedError`. One subscription at a time; a
+    later one reconnects, also at once after the previous one ended (the old
+    close handshake finishes in the background).
+
+    Attributes:
+        close_code: the close code of the last connection once its incoming
+            side ended (the server's: ``1000``, ``1011``, ``4001``...; ``1006``
+            without a Close frame; ``1009`` for a message over
+            ``max_msg_size``), or ``None`` while it runs or before. Read it in
+            ``on_completed``/``on_error`` to tell a normal end from another.
+        close_reason: the reason text of the server's Close frame (``""`` if none).
 
     Call ``on_next``/``on_completed`` from the event loop's thread.
+
+    Why a subclass of ``Observable``: a WebSocket is both ends of one
+    connection, like RxPY's own ``Subject``. It adds no operator and no
+    subscription logic of its own: ``subscribe`` goes to a plain observable
+    made by ``from_async_iterable``, so the bridge owns the pump, dispose and
+    demand as for every other source.
     """
 
     def __init__(
@@ -54,13 +72,15 @@ class WebSocket(Observable[Message], abc.ObserverBase[Message]):
         self._options: dict[str, Any] = {
             "protocols": protocols,
             "heartbeat": heartbeat,
-            "max_msg_size": max_msg_size,
+            "max_msg_size": max_msg_size + 1 if max_msg_size else 0,  # aiohttp refuses len >= its limit
             "timeout": aiohttp.ClientWSTimeout(ws_receive=receive_timeout, ws_close=10.0),
         }
         self._outbox: deque[Message] = deque()
         self._wakeup = asyncio.Event()
         self._close_code: int | None = None  # set by on_completed / on_error
         self._running = False
+        self.close_code: int | None = None
+        self.close_reason = ""
         self._source = from_async_iterable(self._run)
 
     @property
@@ -100,6 +120,8 @@ class WebSocket(Observable[Message], abc.ObserverBase[Message]):
         if self._running:
             raise RxAsyncError(f"websocket {self.url!r} is already subscribed; subscribe once (or share())")
         self._running = True
+        self.close_code = None
+        self.close_reason = ""
         call = self._call
         try:
             async with open_session(call, schemes=("ws", "wss", "http", "https")) as session:
@@ -109,26 +131,50 @@ class WebSocket(Observable[Message], abc.ObserverBase[Message]):
                     )
                 sender = asyncio.create_task(self._send(ws))
                 try:
-                    with translate_errors("GET", call.url):
-                        async for msg in ws:
-                            if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-                                yield msg.data
-                            elif msg.type == aiohttp.WSMsgType.ERROR:
-                                raise HttpConnectionError(
-                                    f"websocket {call.url}: {msg.data}", method="GET", url=call.url
-                                ) from msg.data
+                    async for message in self._receive(ws):
+                        yield message
                     failed = sender.exception() if sender.done() and not sender.cancelled() else None
                     if failed is not None:
                         raise failed
                 finally:
-                    # The close handshake runs as its own task: a dispose that cancels
-                    # this one mid-cleanup cannot cut it short and leak the connection.
+                    # This subscription is over: a new one may connect while the old
+                    # socket's close handshake still runs (a task of its own, so a
+                    # dispose that cancels this one mid-cleanup cannot cut it short).
+                    self._running = False
                     closer = asyncio.ensure_future(self._finish(ws, sender))
                     _CLOSING.add(closer)
                     closer.add_done_callback(_CLOSING.discard)
                     await asyncio.shield(closer)
         finally:
             self._running = False
+
+    async def _receive(self, ws: aiohttp.ClientWebSocketResponse) -> AsyncIterator[Message]:
+        """The data frames of ``ws`` until a Close frame; an error if it ends without one."""
+        url = self.url
+        with translate_errors("GET", url):
+            while True:
+                msg = await ws.receive()
+                kind = msg.type
+                if kind is aiohttp.WSMsgType.TEXT or kind is aiohttp.WSMsgType.BINARY:
+                    yield msg.data
+                elif kind is aiohttp.WSMsgType.CLOSE:  # the server's Close frame: a clean end
+                    self.close_code, self.close_reason = msg.data, msg.extra or ""
+                    return
+                elif kind is aiohttp.WSMsgType.ERROR:
+                    self.close_code = ws.close_code
+                    raise HttpConnectionError(
+                        f"websocket {url}: {msg.data}", method="GET", url=url
+                    ) from msg.data
+                elif kind is aiohttp.WSMsgType.CLOSING or kind is aiohttp.WSMsgType.CLOSED:
+                    self.close_code = ws.close_code
+                    if self._close_code is not None:  # we closed it (on_completed/on_error)
+                        return
+                    raise WebSocketClosedError(
+                        f"websocket {url}: the connection ended without a Close frame "
+                        "(code 1006, abnormal closure: the server died or the connection was cut)",
+                        method="GET",
+                        url=url,
+                    )
 
     async def _finish(self, ws: aiohttp.ClientWebSocketResponse, sender: asyncio.Task[None]) -> None:
         if not sender.done() and self._close_code is None:
@@ -174,7 +220,8 @@ def websocket(
     Marble::
 
         on_next:   --a----b--|            (sent)
-        incoming:  ----A------B---|       (received; completes when the socket closes)
+        incoming:  ----A------B---|       (received; completes at the server's Close frame)
+        incoming:  ----A------#           (# = WebSocketClosedError: cut without a Close frame)
 
     Args:
         url: a ``ws://``/``wss://`` (or ``http(s)://``) URL, or a path below the client's ``base_url``.
@@ -185,7 +232,9 @@ def websocket(
         heartbeat: seconds between pings (the socket closes if a pong is late), or ``None``.
         receive_timeout: fail with :class:`~rxasync.SourceTimeoutError` after
             this many seconds without a message, or ``None``.
-        max_msg_size: the largest message accepted, in bytes (0: no limit).
+        max_msg_size: the largest message accepted, in bytes, this size
+            included (0: no limit). A larger one fails the incoming side with
+            :class:`~rxasync.HttpConnectionError` (close code 1009).
 
     Returns:
         A :class:`WebSocket`.
@@ -201,16 +250,16 @@ def websocket(
         ...     for _ in range(2):
         ...         msg = await ws.receive()
         ...         await ws.send_str(msg.data.upper())
-        ...     await ws.close()  # the server closing the socket completes the observable
+        ...     await ws.close(code=4001, message=b"bye")  # a Close frame completes the observable
         ...     return ws
-        >>> async def main() -> list[str | bytes]:
+        >>> async def main() -> tuple[list[str | bytes], int | None, str]:
         ...     async with serve(upper) as base:
         ...         ws = websocket(base.replace("http", "ws") + "/")
         ...         for word in ("hello", "world"):
         ...             ws.on_next(word)  # queued until the socket opens
-        ...         return await rxasync.to_list(ws)
+        ...         return await rxasync.to_list(ws), ws.close_code, ws.close_reason
         >>> asyncio.run(main())
-        ['HELLO', 'WORLD']
+        (['HELLO', 'WORLD'], 4001, 'bye')
     """
     if receive_timeout is not None and not receive_timeout > 0:
         raise ValueError(f"receive_timeout must be > 0 seconds or None, got {receive_timeout!r}")

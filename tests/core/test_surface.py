@@ -16,11 +16,11 @@ from rxasync import _errors
 
 EXPECTED = {
     "rxasync": {
-        "AsyncObservableIterator", "BufferOverflowError", "DecodeError", "EmptySourceError",
+        "AsyncObservableIterator", "BodyTooLargeError", "BufferOverflowError", "DecodeError", "EmptySourceError",
         "FileChangedError", "FileNotFoundSourceError", "FileSourceError", "HttpConnectionError",
-        "HttpError", "HttpResumeError", "HttpStatusError", "InvalidUrlError", "IsADirectorySourceError",
+        "HttpError", "HttpProtocolError", "HttpResumeError", "HttpStatusError", "InvalidUrlError", "IsADirectorySourceError",
         "JaxOperatorError", "LineTooLongError", "NoRunningLoopError", "PermissionSourceError",
-        "RxAsyncError", "SourceTimeoutError", "first", "from_async_batches", "from_async_iterable", "from_awaitable",
+        "RxAsyncError", "SourceTimeoutError", "TooManyRedirectsError", "WebSocketClosedError", "first", "from_async_batches", "from_async_iterable", "from_awaitable",
         "last", "operators", "schedulers", "to_async_iterable", "to_list",
     },
     "rxasync.operators": {
