@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import Any, Unpack
 
 import aiohttp
 from reactivex import Observable, abc
@@ -13,6 +13,7 @@ from reactivex import Observable, abc
 from .._bridge import from_async_iterable
 from .._errors import HttpConnectionError, RxAsyncError, WebSocketClosedError
 from ._call import SessionArg, make_call, open_session
+from ._options import WebSocketOptions, check_options
 from ._translate import translate_errors
 
 __all__ = ["WebSocket", "websocket"]
@@ -68,7 +69,7 @@ class WebSocket(Observable[Message], abc.ObserverBase[Message]):
         max_msg_size: int,
     ) -> None:
         super().__init__()
-        self._call = make_call("GET", url, session=session, params=params, headers=headers)
+        self._call = make_call("GET", url, session, {"params": params, "headers": headers})
         self._options: dict[str, Any] = {
             "protocols": protocols,
             "heartbeat": heartbeat,
@@ -200,17 +201,7 @@ class WebSocket(Observable[Message], abc.ObserverBase[Message]):
                 await self._wakeup.wait()
 
 
-def websocket(
-    url: str,
-    *,
-    session: SessionArg = None,
-    params: Any = None,
-    headers: Mapping[str, str] | None = None,
-    protocols: tuple[str, ...] = (),
-    heartbeat: float | None = None,
-    receive_timeout: float | None = None,
-    max_msg_size: int = 4 * 1024 * 1024,
-) -> WebSocket:
+def websocket(url: str, *, session: SessionArg = None, **options: Unpack[WebSocketOptions]) -> WebSocket:
     """A WebSocket: an observable of incoming messages, and an observer whose ``on_next`` sends.
 
     See :class:`WebSocket`. Pipe an observable into it to send
@@ -226,15 +217,18 @@ def websocket(
     Args:
         url: a ``ws://``/``wss://`` (or ``http(s)://``) URL, or a path below the client's ``base_url``.
         session: an ``aiohttp.ClientSession``, a :class:`~rxasync.http.Client`, or ``None``.
-        params: query parameters of the handshake.
-        headers: headers of the handshake.
-        protocols: subprotocols to offer.
-        heartbeat: seconds between pings (the socket closes if a pong is late), or ``None``.
-        receive_timeout: fail with :class:`~rxasync.SourceTimeoutError` after
-            this many seconds without a message, or ``None``.
-        max_msg_size: the largest message accepted, in bytes, this size
-            included (0: no limit). A larger one fails the incoming side with
-            :class:`~rxasync.HttpConnectionError` (close code 1009).
+        **options: a :class:`~rxasync.http.WebSocketOptions`:
+
+            params: query parameters of the handshake.
+            headers: headers of the handshake.
+            protocols: subprotocols to offer (``()``).
+            heartbeat: seconds between pings (the socket closes if a pong is
+                late), or ``None`` (the default).
+            receive_timeout: fail with :class:`~rxasync.SourceTimeoutError`
+                after this many seconds without a message, or ``None``.
+            max_msg_size: the largest message accepted, in bytes, this size
+                included (4 MiB; 0: no limit). A larger one fails the incoming
+                side with :class:`~rxasync.HttpConnectionError` (close code 1009).
 
     Returns:
         A :class:`WebSocket`.
@@ -261,15 +255,17 @@ def websocket(
         >>> asyncio.run(main())
         (['HELLO', 'WORLD'], 4001, 'bye')
     """
+    check_options(options, WebSocketOptions, "websocket")
+    receive_timeout = options.get("receive_timeout")
     if receive_timeout is not None and not receive_timeout > 0:
         raise ValueError(f"receive_timeout must be > 0 seconds or None, got {receive_timeout!r}")
     return WebSocket(
         url,
         session=session,
-        params=params,
-        headers=headers,
-        protocols=tuple(protocols),
-        heartbeat=heartbeat,
+        params=options.get("params"),
+        headers=options.get("headers"),
+        protocols=tuple(options.get("protocols", ())),
+        heartbeat=options.get("heartbeat"),
         receive_timeout=receive_timeout,
-        max_msg_size=max_msg_size,
+        max_msg_size=options.get("max_msg_size", 4 * 1024 * 1024),
     )

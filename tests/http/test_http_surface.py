@@ -14,7 +14,7 @@ from rxasync.http import Retry, Timeout
 from rxasync.http._policy import parse_retry_after, resolve_retry, resolve_timeout
 
 EXPECTED = {
-    "Client", "InvalidUrlError", "RequestOptions", "Response", "Retry", "ServerSentEvent",
+    "BodyOptions", "Client", "LinesOptions", "NdjsonOptions", "SseOptions", "StreamOptions", "WebSocketOptions", "InvalidUrlError", "RequestOptions", "Response", "Retry", "ServerSentEvent",
     "SseParser", "Timeout", "WebSocket", "get", "get_json", "lines", "ndjson", "request",
     "sse", "stream", "websocket",
 }  # fmt: skip
