@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 system-deps:
-	@bash scripts/system-deps.sh chromium fonts-wqy-zenhei
+	@bash scripts/system-deps.sh chromium fonts-wqy-zenhei nginx
 
 demo: $(STAMP)
 	$(PY) -m examples.search_as_you_type

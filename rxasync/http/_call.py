@@ -117,7 +117,7 @@ def make_call(method: str, url: str, session: SessionArg, options: Mapping[str, 
     json, data, timeout, retry = get("json"), get("data"), get("timeout"), get("retry")
     if json is not None and data is not None:
         raise ValueError("pass json= or data=, not both")
-    redirects = _limit(options, "max_redirects", 0)
+    redirects = _limit(options, "max_redirects", 1)  # aiohttp takes 0 as "no limit": not offered
     return Call(
         method=method.upper(),
         url=client.join(str(url)) if client is not None else str(url),

@@ -76,7 +76,8 @@ def request(
             max_body_size: the longest body held, in bytes after decompression
                 (64 MiB); a longer one fails with :class:`~rxasync.BodyTooLargeError`
                 as soon as it passes the limit. Read larger bodies with :func:`stream`.
-            max_redirects: redirects followed before :class:`~rxasync.TooManyRedirectsError` (10).
+            max_redirects: the length of a redirect chain that fails with
+                :class:`~rxasync.TooManyRedirectsError` (10; at least 1).
             max_line_size: the longest status line accepted, in bytes (8190).
             max_field_size: the longest header line accepted, in bytes (8190).
             max_headers: the most headers accepted (128). An answer past one of
