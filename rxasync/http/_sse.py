@@ -15,7 +15,7 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Unpack
+from typing import Any, Unpack
 
 import aiohttp
 from reactivex import Observable
@@ -25,6 +25,7 @@ from .._errors import HttpConnectionError, HttpError, SourceTimeoutError
 from .._text import DEFAULT_MAX_LINE_LENGTH, LineDecoder
 from ._call import Attempts, Call, SessionArg, make_call, open_session, send_with_retries
 from ._options import SseOptions, check_options
+from ._response import decode_json
 from ._translate import translate_errors
 
 __all__ = ["ServerSentEvent", "SseParser", "sse"]
@@ -46,6 +47,18 @@ class ServerSentEvent:
     event: str = "message"
     id: str = ""
     retry: int | None = None
+
+    def json(self) -> Any:
+        """``data`` decoded as JSON (msgspec when installed, the stdlib's results and errors).
+
+        Raises:
+            DecodeError: ``data`` is not JSON; names the line and offset in ``data``.
+
+        Example:
+            >>> ServerSentEvent('{"n": [1, 2]}').json()
+            {'n': [1, 2]}
+        """
+        return decode_json(self.data, f"the data of event {self.event!r} (id {self.id!r})")
 
 
 class SseParser:
