@@ -35,6 +35,7 @@ from ._request import get, get_json, request
 from ._response import Response
 from ._sse import ServerSentEvent, SseParser, sse
 from ._stream import lines, ndjson, stream
+from ._streamed import StreamedResponse, stream_response
 from ._websocket import WebSocket, websocket
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "SseOptions",
     "SseParser",
     "StreamOptions",
+    "StreamedResponse",
     "Timeout",
     "WebSocket",
     "WebSocketOptions",
@@ -60,6 +62,7 @@ __all__ = [
     "request",
     "sse",
     "stream",
+    "stream_response",
     "websocket",
 ]
 

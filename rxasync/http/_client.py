@@ -9,7 +9,7 @@ from typing import Any, Unpack
 import aiohttp
 from reactivex import Observable
 
-from . import _request, _response, _sse, _stream, _websocket
+from . import _request, _response, _sse, _stream, _streamed, _websocket
 from ._call import ClientBase
 from ._options import BodyOptions, LinesOptions, NdjsonOptions, SseOptions, StreamOptions, WebSocketOptions
 from ._policy import RetryArg, TimeoutArg
@@ -108,6 +108,12 @@ class Client(ClientBase):
     def stream(self, url: str, **options: Unpack[StreamOptions]) -> Observable[bytes]:
         """:func:`rxasync.http.stream` through this client."""
         return _stream.stream(url, session=self, **options)
+
+    def stream_response(
+        self, url: str, **options: Unpack[StreamOptions]
+    ) -> Observable[_streamed.StreamedResponse]:
+        """:func:`rxasync.http.stream_response` through this client."""
+        return _streamed.stream_response(url, session=self, **options)
 
     def lines(self, url: str, **options: Unpack[LinesOptions]) -> Observable[str]:
         """:func:`rxasync.http.lines` through this client."""

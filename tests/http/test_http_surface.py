@@ -16,7 +16,7 @@ from rxasync.http._policy import parse_retry_after, resolve_retry, resolve_timeo
 EXPECTED = {
     "BodyOptions", "Client", "LinesOptions", "NdjsonOptions", "SseOptions", "StreamOptions", "WebSocketOptions", "InvalidUrlError", "RequestOptions", "Response", "Retry", "ServerSentEvent",
     "SseParser", "Timeout", "WebSocket", "get", "get_json", "lines", "ndjson", "request",
-    "sse", "stream", "websocket",
+    "sse", "stream", "stream_response", "StreamedResponse", "websocket",
 }  # fmt: skip
 
 
@@ -35,7 +35,17 @@ def issubclass_safe(obj: object, cls: type) -> bool:
 
 
 def test_http_sources_document_a_marble_and_an_example() -> None:
-    for name in ("request", "get", "get_json", "stream", "lines", "ndjson", "sse", "websocket"):
+    for name in (
+        "request",
+        "get",
+        "get_json",
+        "stream",
+        "stream_response",
+        "lines",
+        "ndjson",
+        "sse",
+        "websocket",
+    ):
         doc = getattr(rxasync.http, name).__doc__
         assert "Marble" in doc, name
         assert ">>>" in doc, name
