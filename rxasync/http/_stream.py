@@ -11,7 +11,7 @@ from reactivex import Observable
 from .._bridge import from_async_batches, from_async_iterable
 from .._errors import DecodeError, LineTooLongError
 from .._text import DEFAULT_MAX_LINE_LENGTH, LineDecoder
-from ._call import Call, SessionArg, make_call, open_session
+from ._call import Call, SessionArg, make_call
 from ._options import LinesOptions, NdjsonOptions, StreamOptions, check_options
 from ._response import decode_json
 from ._transfer import Transfer, check_chunk_size
@@ -24,17 +24,9 @@ def call_of(url: str, session: SessionArg, options: StreamOptions) -> Call:
     return make_call(options.get("method", "GET"), url, session, options)
 
 
-async def body_chunks(call: Call, chunk_size: int) -> AsyncGenerator[bytes]:
+def body_chunks(call: Call, chunk_size: int) -> AsyncGenerator[bytes]:
     """The body of ``call`` in chunks, on a session of its own or the one given, resumed across breaks."""
-    async with open_session(call) as session:
-        transfer = Transfer(session, call, replay=False)
-        try:
-            await transfer.open()
-            async with aclosing(transfer.chunks(chunk_size)) as chunks:
-                async for chunk in chunks:
-                    yield chunk
-        finally:
-            transfer.close()
+    return Transfer(None, call, replay=False).chunks(chunk_size)
 
 
 def stream(url: str, *, session: SessionArg = None, **options: Unpack[StreamOptions]) -> Observable[bytes]:
