@@ -129,8 +129,9 @@ class Transfer:
     def close(self) -> None:
         """Drop the connection unless the body was read to its end (then it is pooled)."""
         self.closed = True
-        if self.resp is not None:
-            self.resp.close()
+        resp = self.resp
+        if resp is not None and not resp.closed:  # closed: released at its end, or closed already
+            resp.close()
 
     async def chunks(self, chunk_size: int) -> AsyncGenerator[bytes]:
         """The body in chunks of at most ``chunk_size`` bytes, each byte once, resumed across breaks.
@@ -193,7 +194,8 @@ class Transfer:
                     raise error  # noqa: B904 (chained just above)
                 await self.recover(error)
                 continue
-            resp.release()
+            if not resp.closed:  # aiohttp releases the connection itself at the end of the body
+                resp.release()
             return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def _too_large(self, limit: int) -> BodyTooLargeError:
