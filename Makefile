@@ -10,11 +10,11 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,docs,jax,dask,demo,progress,redis,postgres]'
+	$(PY) -m pip install -q -e '.[dev,docs,jax,dask,demo,progress,redis,postgres,json]'
 	touch $(STAMP)
 
 system-deps:
-	@bash scripts/system-deps.sh chromium fonts-wqy-zenhei redis-server postgresql
+	@bash scripts/system-deps.sh chromium fonts-wqy-zenhei redis-server postgresql nginx
 
 demo: $(STAMP)
 	$(PY) -m examples.search_as_you_type

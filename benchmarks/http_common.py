@@ -5,7 +5,8 @@ as its first line of output:
 
 * ``/bytes?size=N``: ``N`` bytes (``Content-Length`` set), written 1 MiB at a time;
 * ``/lines?size=N``: ``N`` bytes of 100-byte ASCII lines (99 characters and ``\\n``);
-* ``/json?i=K``: a small JSON object.
+* ``/json?i=K``: a small JSON object;
+* ``/ndjson?size=N``: ``N`` bytes of 100-byte NDJSON lines (small objects).
 
 :func:`server` starts it as a subprocess and stops it when the block ends.
 No ``main``: the benchmark runner skips this module.
@@ -27,6 +28,12 @@ _BLOCK = bytes(range(256)) * (_MIB // 256)
 _LINES = b"".join(b"line %09d " % i + b"y" * 84 + b"\n" for i in range(_MIB // 100 + 1))[
     : (_MIB // 100) * 100
 ]
+
+_NDJSON = b"".join(
+    (b'{"id": %d, "name": "item", "value": 3.25, "ok": true, "tags": ["x", "y"], "p": "' % i).ljust(97, b"q")
+    + b'"}\n'
+    for i in range(_MIB // 100 + 1)
+)[: (_MIB // 100) * 100]
 
 
 async def _bytes(req: web.Request) -> web.StreamResponse:
@@ -51,6 +58,10 @@ async def _send(req: web.Request, block: bytes, size: int, mime: str) -> web.Str
     return resp
 
 
+async def _ndjson(req: web.Request) -> web.StreamResponse:
+    return await _send(req, _NDJSON, int(req.query["size"]), "application/x-ndjson")
+
+
 async def _json(req: web.Request) -> web.Response:
     return web.json_response({"i": int(req.query.get("i", "0")), "ok": True, "tags": ["a", "b"]})
 
@@ -60,6 +71,7 @@ async def _serve() -> None:
     app.router.add_get("/bytes", _bytes)
     app.router.add_get("/lines", _lines)
     app.router.add_get("/json", _json)
+    app.router.add_get("/ndjson", _ndjson)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)

@@ -19,6 +19,7 @@ Example:
 from . import operators, schedulers
 from ._bridge import from_async_batches, from_async_iterable, from_awaitable
 from ._errors import (
+    BodyTooLargeError,
     BufferOverflowError,
     ClusterError,
     DatabaseConnectionError,
@@ -32,6 +33,7 @@ from ._errors import (
     FileSourceError,
     HttpConnectionError,
     HttpError,
+    HttpProtocolError,
     HttpResumeError,
     HttpStatusError,
     InvalidUrlError,
@@ -42,6 +44,8 @@ from ._errors import (
     PermissionSourceError,
     RxAsyncError,
     SourceTimeoutError,
+    TooManyRedirectsError,
+    WebSocketClosedError,
 )
 from ._exports import export as _export
 from ._iterator import AsyncObservableIterator, to_async_iterable
@@ -51,6 +55,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncObservableIterator",
+    "BodyTooLargeError",
     "BufferOverflowError",
     "ClusterError",
     "DatabaseConnectionError",
@@ -64,6 +69,7 @@ __all__ = [
     "FileSourceError",
     "HttpConnectionError",
     "HttpError",
+    "HttpProtocolError",
     "HttpResumeError",
     "HttpStatusError",
     "InvalidUrlError",
@@ -74,6 +80,8 @@ __all__ = [
     "PermissionSourceError",
     "RxAsyncError",
     "SourceTimeoutError",
+    "TooManyRedirectsError",
+    "WebSocketClosedError",
     "first",
     "from_async_batches",
     "from_async_iterable",

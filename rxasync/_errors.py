@@ -19,6 +19,10 @@ The tree::
     ├── HttpError                             carries method and url
     │   ├── HttpStatusError                   a non-2xx answer; status and start of body
     │   ├── HttpConnectionError (ConnectionError)  refused, reset, dropped mid-body
+    │   │   └── WebSocketClosedError          a WebSocket closed without a Close frame (1006)
+    │   ├── HttpProtocolError                 an answer the client cannot parse (huge headers...)
+    │   ├── BodyTooLargeError                 a whole body longer than max_body_size
+    │   ├── TooManyRedirectsError             a redirect loop or chain past max_redirects
     │   ├── InvalidUrlError (ValueError)      a URL that cannot be requested; names it
     │   └── HttpResumeError                   a broken body that cannot resume without replay
     ├── FileSourceError (OSError)             carries the path
@@ -37,6 +41,7 @@ The tree::
 from __future__ import annotations
 
 __all__ = [
+    "BodyTooLargeError",
     "BufferOverflowError",
     "ClusterError",
     "DatabaseConnectionError",
@@ -50,6 +55,7 @@ __all__ = [
     "FileSourceError",
     "HttpConnectionError",
     "HttpError",
+    "HttpProtocolError",
     "HttpResumeError",
     "HttpStatusError",
     "InvalidUrlError",
@@ -60,6 +66,8 @@ __all__ = [
     "PermissionSourceError",
     "RxAsyncError",
     "SourceTimeoutError",
+    "TooManyRedirectsError",
+    "WebSocketClosedError",
 ]
 
 
@@ -173,6 +181,66 @@ class HttpStatusError(HttpError):
 
 class HttpConnectionError(HttpError, ConnectionError):
     """Raised when a connection is refused, reset, or drops before the body ended."""
+
+
+class WebSocketClosedError(HttpConnectionError):
+    """Raised when a WebSocket connection ends without a Close frame (RFC 6455 code 1006).
+
+    The server died, or the connection was reset or cut. A Close frame from
+    the server, whatever its code, completes the incoming side instead; its
+    code and reason are then on ``WebSocket.close_code``/``close_reason``.
+
+    Attributes:
+        code: the close code, ``1006`` (abnormal closure).
+        reason: ``""``: no Close frame, so no reason.
+    """
+
+    def __init__(
+        self, message: str, *, method: str = "", url: str = "", code: int = 1006, reason: str = ""
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.code = code
+        self.reason = reason
+
+
+class HttpProtocolError(HttpError):
+    """Raised when the client cannot parse the server's answer (its status line or headers).
+
+    For example a header line longer than ``max_field_size`` or more than
+    ``max_headers`` headers (arguments of :class:`~rxasync.http.Client`).
+    The server did not answer 400: there is no status to read. Not raised for
+    an answer that parses, whatever its status (that is :class:`HttpStatusError`).
+    """
+
+
+class BodyTooLargeError(HttpError):
+    """Raised when a whole body (``request``/``get``/``get_json``) passes ``max_body_size``.
+
+    Counted after decompression, as it arrives, so memory stays bounded. Not
+    raised by the streaming sources (``stream``, ``lines``...), which never
+    hold a whole body.
+
+    Attributes:
+        limit: the ``max_body_size`` that was passed, in bytes.
+    """
+
+    def __init__(self, message: str, *, method: str = "", url: str = "", limit: int = 0) -> None:
+        super().__init__(message, method=method, url=url)
+        self.limit = limit
+
+
+class TooManyRedirectsError(HttpError):
+    """Raised when following redirects would pass ``max_redirects`` (a loop, or a long chain).
+
+    Attributes:
+        history: the URLs visited, in order, the request's own first.
+    """
+
+    def __init__(
+        self, message: str, *, method: str = "", url: str = "", history: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.history = history
 
 
 class InvalidUrlError(HttpError, ValueError):

@@ -18,11 +18,11 @@ import rxasync
 from rxasync import _errors
 
 _ROOT = (
-    "AsyncObservableIterator BufferOverflowError ClusterError DatabaseConnectionError DatabaseError "
+    "AsyncObservableIterator BodyTooLargeError BufferOverflowError ClusterError DatabaseConnectionError DatabaseError "
     "DatabaseQueryError DecodeError EmptySourceError EntryDecodeError FileChangedError "
-    "FileNotFoundSourceError FileSourceError HttpConnectionError HttpError HttpResumeError HttpStatusError "
+    "FileNotFoundSourceError FileSourceError HttpConnectionError HttpError HttpProtocolError HttpResumeError HttpStatusError "
     "InvalidUrlError IsADirectorySourceError JaxOperatorError LineTooLongError NoRunningLoopError "
-    "PermissionSourceError RxAsyncError SourceTimeoutError first from_async_batches from_async_iterable "
+    "PermissionSourceError RxAsyncError SourceTimeoutError TooManyRedirectsError WebSocketClosedError first from_async_batches from_async_iterable "
     "from_awaitable last operators schedulers to_async_iterable to_list"
 )
 
@@ -35,8 +35,9 @@ NAMESPACES = {
     "rxasync.stats": "BUSY_THRESHOLD StageRate StageSnapshot StageStats Watcher bottleneck chart live_stages load "
     "rates render snapshot stage_stats watch",
     "rxasync.files": "glob read_chunks read_line_batches read_lines tail walk write write_lines",
-    "rxasync.http": "Client InvalidUrlError RequestOptions Response Retry ServerSentEvent SseParser Timeout "
-    "WebSocket get get_json lines ndjson request sse stream websocket",
+    "rxasync.http": "BodyOptions Client InvalidUrlError LinesOptions NdjsonOptions RequestOptions Response Retry "
+    "ServerSentEvent SseOptions SseParser StreamOptions StreamedResponse Timeout WebSocket WebSocketOptions get "
+    "get_json lines ndjson request sse stream stream_response websocket",
     "rxasync.jax": "JaxOperator from_jax map_batched scan",
     "rxasync.redis": "Message StreamEntry ack read_stream subscribe write_stream",
     "rxasync.postgres": "Notification copy_records listen query",

@@ -22,23 +22,40 @@ Example:
 from .._errors import InvalidUrlError
 from .._exports import export as _export
 from ._client import Client
+from ._options import (
+    BodyOptions,
+    LinesOptions,
+    NdjsonOptions,
+    RequestOptions,
+    SseOptions,
+    StreamOptions,
+    WebSocketOptions,
+)
 from ._policy import Retry, Timeout
 from ._request import get, get_json, request
 from ._response import Response
 from ._sse import ServerSentEvent, SseParser, sse
-from ._stream import RequestOptions, lines, ndjson, stream
+from ._stream import lines, ndjson, stream
+from ._streamed import StreamedResponse, stream_response
 from ._websocket import WebSocket, websocket
 
 __all__ = [
+    "BodyOptions",
     "Client",
     "InvalidUrlError",
+    "LinesOptions",
+    "NdjsonOptions",
     "RequestOptions",
     "Response",
     "Retry",
     "ServerSentEvent",
+    "SseOptions",
     "SseParser",
+    "StreamOptions",
+    "StreamedResponse",
     "Timeout",
     "WebSocket",
+    "WebSocketOptions",
     "get",
     "get_json",
     "lines",
@@ -46,6 +63,7 @@ __all__ = [
     "request",
     "sse",
     "stream",
+    "stream_response",
     "websocket",
 ]
 

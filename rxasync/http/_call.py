@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 import yarl
 
+from .._checks import check_int
 from .._errors import HttpError, RxAsyncError, SourceTimeoutError
 from ._policy import Retry, RetryArg, Timeout, TimeoutArg, resolve_retry, resolve_timeout
 from ._translate import check_url, status_error, translate
@@ -87,45 +88,53 @@ class Call:
     timeout: Timeout
     retry: Retry
     raise_for_status: bool
+    max_redirects: int = 10
+    limits: tuple[int | None, int | None, int | None] = (None, None, None)  # line, field, headers
 
     def with_headers(self, extra: Mapping[str, str]) -> Call:
         """The same call with ``extra`` headers added (``Range``, ``Last-Event-ID``)."""
         return replace(self, headers={**(self.headers or {}), **extra})
 
 
-def make_call(
-    method: str,
-    url: str,
-    *,
-    session: SessionArg = None,
-    params: Any = None,
-    headers: Mapping[str, str] | None = None,
-    json: Any = None,
-    data: Any = None,
-    timeout: TimeoutArg = None,
-    retry: RetryArg = None,
-    raise_for_status: bool = True,
-) -> Call:
-    """Resolve a source's arguments against the client's defaults (no I/O, no URL check)."""
+def _limit(options: Mapping[str, Any], name: str, low: int) -> int | None:
+    value = options.get(name)
+    return None if value is None else check_int(name, value, low)
+
+
+def make_call(method: str, url: str, session: SessionArg, options: Mapping[str, Any]) -> Call:
+    """Resolve a source's arguments against the client's defaults (no I/O, no URL check).
+
+    ``options`` are a :class:`~rxasync.http.RequestOptions` (keys of a
+    source's own, such as ``chunk_size``, are left to the source).
+    """
     if not isinstance(method, str) or not method:
         raise ValueError(f"method must be a non-empty str, got {method!r}")
     client = session if isinstance(session, ClientBase) else None
     if session is not None and client is None and not isinstance(session, aiohttp.ClientSession):
         raise TypeError(f"session must be an aiohttp.ClientSession or rxasync.http.Client, got {session!r}")
+    get = options.get
+    json, data, timeout, retry = get("json"), get("data"), get("timeout"), get("retry")
     if json is not None and data is not None:
         raise ValueError("pass json= or data=, not both")
+    redirects = _limit(options, "max_redirects", 1)  # aiohttp takes 0 as "no limit": not offered
     return Call(
         method=method.upper(),
         url=client.join(str(url)) if client is not None else str(url),
         session=session if isinstance(session, aiohttp.ClientSession) else None,
         client=client,
-        params=params,
-        headers=headers,
+        params=get("params"),
+        headers=get("headers"),
         json=json,
         data=data,
         timeout=resolve_timeout(timeout, client.timeout) if client else resolve_timeout(timeout),
         retry=resolve_retry(retry, client.retry) if client else resolve_retry(retry),
-        raise_for_status=raise_for_status,
+        raise_for_status=get("raise_for_status", True),
+        max_redirects=10 if redirects is None else redirects,
+        limits=(
+            _limit(options, "max_line_size", 1),
+            _limit(options, "max_field_size", 1),
+            _limit(options, "max_headers", 1),
+        ),
     )
 
 
@@ -193,6 +202,10 @@ async def send(session: aiohttp.ClientSession, call: Call) -> aiohttp.ClientResp
             json=call.json,
             data=call.data,
             timeout=call.timeout.to_aiohttp(),
+            max_redirects=call.max_redirects,
+            max_line_size=call.limits[0],
+            max_field_size=call.limits[1],
+            max_headers=call.limits[2],
         )
     except Exception as exc:
         error = translate(exc, call.method, call.url)

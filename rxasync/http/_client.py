@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, Unpack
 
 import aiohttp
 from reactivex import Observable
 
 from .._checks import check_int
-from . import _request, _response, _sse, _stream, _websocket
+from . import _request, _response, _sse, _stream, _streamed, _websocket
 from ._call import ClientBase
+from ._options import BodyOptions, LinesOptions, NdjsonOptions, SseOptions, StreamOptions, WebSocketOptions
 from ._policy import RetryArg, TimeoutArg
 
 __all__ = ["Client"]
@@ -88,34 +89,42 @@ class Client(ClientBase):
         if session is not None:
             await session.close()
 
-    def request(self, method: str, url: str, **kwargs: Any) -> Observable[_response.Response]:
+    def request(
+        self, method: str, url: str, **options: Unpack[BodyOptions]
+    ) -> Observable[_response.Response]:
         """:func:`rxasync.http.request` through this client (same arguments but ``session``)."""
-        return _request.request(method, url, session=self, **kwargs)
+        return _request.request(method, url, session=self, **options)
 
-    def get(self, url: str, **kwargs: Any) -> Observable[_response.Response]:
+    def get(self, url: str, **options: Unpack[BodyOptions]) -> Observable[_response.Response]:
         """:func:`rxasync.http.get` through this client."""
-        return _request.get(url, session=self, **kwargs)
+        return _request.get(url, session=self, **options)
 
-    def get_json(self, url: str, **kwargs: Any) -> Observable[Any]:
+    def get_json(self, url: str, **options: Unpack[BodyOptions]) -> Observable[Any]:
         """:func:`rxasync.http.get_json` through this client."""
-        return _request.get_json(url, session=self, **kwargs)
+        return _request.get_json(url, session=self, **options)
 
-    def stream(self, url: str, **kwargs: Any) -> Observable[bytes]:
+    def stream(self, url: str, **options: Unpack[StreamOptions]) -> Observable[bytes]:
         """:func:`rxasync.http.stream` through this client."""
-        return _stream.stream(url, session=self, **kwargs)
+        return _stream.stream(url, session=self, **options)
 
-    def lines(self, url: str, **kwargs: Any) -> Observable[str]:
+    def stream_response(
+        self, url: str, **options: Unpack[StreamOptions]
+    ) -> Observable[_streamed.StreamedResponse]:
+        """:func:`rxasync.http.stream_response` through this client."""
+        return _streamed.stream_response(url, session=self, **options)
+
+    def lines(self, url: str, **options: Unpack[LinesOptions]) -> Observable[str]:
         """:func:`rxasync.http.lines` through this client."""
-        return _stream.lines(url, session=self, **kwargs)
+        return _stream.lines(url, session=self, **options)
 
-    def ndjson(self, url: str, **kwargs: Any) -> Observable[Any]:
+    def ndjson(self, url: str, **options: Unpack[NdjsonOptions]) -> Observable[Any]:
         """:func:`rxasync.http.ndjson` through this client."""
-        return _stream.ndjson(url, session=self, **kwargs)
+        return _stream.ndjson(url, session=self, **options)
 
-    def sse(self, url: str, **kwargs: Any) -> Observable[_sse.ServerSentEvent]:
+    def sse(self, url: str, **options: Unpack[SseOptions]) -> Observable[_sse.ServerSentEvent]:
         """:func:`rxasync.http.sse` through this client."""
-        return _sse.sse(url, session=self, **kwargs)
+        return _sse.sse(url, session=self, **options)
 
-    def websocket(self, url: str, **kwargs: Any) -> _websocket.WebSocket:
+    def websocket(self, url: str, **options: Unpack[WebSocketOptions]) -> _websocket.WebSocket:
         """:func:`rxasync.http.websocket` through this client."""
-        return _websocket.websocket(url, session=self, **kwargs)
+        return _websocket.websocket(url, session=self, **options)

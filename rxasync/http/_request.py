@@ -2,63 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, Unpack
 
-import aiohttp
 from reactivex import Observable
 
 from .._bridge import from_awaitable
-from .._errors import HttpError, SourceTimeoutError
-from ._call import Attempts, Call, SessionArg, borrowed_session, make_call, open_session, send_with_retries
-from ._policy import RetryArg, TimeoutArg
+from ._call import Call, SessionArg, borrowed_session, make_call, open_session
+from ._options import BodyOptions, check_options
 from ._response import Response, decode_json, response_of
-from ._translate import translate
+from ._transfer import DEFAULT_MAX_BODY_SIZE, Transfer, check_size
 
 __all__ = ["fetch", "get", "get_json", "request"]
 
 
-async def fetch(call: Call) -> Response:
-    """Send ``call`` and read its whole body, retrying whole attempts as the policy says."""
+async def fetch(call: Call, max_body_size: int) -> Response:
+    """Send ``call`` and read its whole body (at most ``max_body_size`` bytes), with retries."""
     session = borrowed_session(call)
     if session is not None:
-        return await _fetch_on(session, call)
+        return await _fetch_on(Transfer(session, call, replay=True), max_body_size)
     async with open_session(call) as own:
-        return await _fetch_on(own, call)
+        return await _fetch_on(Transfer(own, call, replay=True), max_body_size)
 
 
-async def _fetch_on(session: aiohttp.ClientSession, call: Call) -> Response:
-    attempts = Attempts(call)
-    while True:
-        resp = await send_with_retries(session, call, attempts)
-        try:
-            body = await resp.read()
-        except Exception as exc:
-            resp.close()
-            error = translate(exc, call.method, call.url)
-            if not isinstance(error, HttpError | SourceTimeoutError) or not await attempts.backoff(error):
-                if error is exc:
-                    raise
-                raise error from exc
-            continue
-        except BaseException:
-            resp.close()  # cancelled mid-body: drop the connection, never pool it half-read
-            raise
-        return response_of(resp, body, call.method)
+async def _fetch_on(transfer: Transfer, max_body_size: int) -> Response:
+    try:
+        resp = await transfer.open()
+        body = await transfer.read_all(max_body_size)
+    finally:
+        transfer.close()  # after a whole read: released already, so the connection stays pooled
+    return response_of(resp, body, transfer.call.method)
+
+
+def _body_call(
+    method: str, url: str, session: SessionArg, options: BodyOptions, name: str
+) -> tuple[Call, int]:
+    check_options(options, BodyOptions, name)
+    limit = check_size("max_body_size", options.get("max_body_size", DEFAULT_MAX_BODY_SIZE))
+    return make_call(method, url, session, options), limit
 
 
 def request(
-    method: str,
-    url: str,
-    *,
-    session: SessionArg = None,
-    params: Any = None,
-    headers: Mapping[str, str] | None = None,
-    json: Any = None,
-    data: Any = None,
-    timeout: TimeoutArg = None,
-    retry: RetryArg = None,
-    raise_for_status: bool = True,
+    method: str, url: str, *, session: SessionArg = None, **options: Unpack[BodyOptions]
 ) -> Observable[Response]:
     """Send one HTTP request per subscription; emit the :class:`Response`, then complete.
 
@@ -79,14 +63,25 @@ def request(
         session: an ``aiohttp.ClientSession`` (used, never closed), a
             :class:`~rxasync.http.Client`, or ``None`` for a session of its own
             per subscription, closed when it ends.
-        params: query parameters (mapping or sequence of pairs).
-        headers: request headers, added to the session's.
-        json: a value to send as a JSON body.
-        data: a body: bytes, str, a form dict or an ``aiohttp`` payload.
-        timeout: a :class:`~rxasync.http.Timeout`, or seconds for its ``total``.
-        retry: a :class:`~rxasync.http.Retry`, ``False`` for one attempt, or
-            ``None`` for the default policy (the client's, with a client).
-        raise_for_status: raise :class:`~rxasync.HttpStatusError` for a non-2xx answer.
+        **options: a :class:`~rxasync.http.BodyOptions`, each key optional:
+
+            params: query parameters (mapping or sequence of pairs).
+            headers: request headers, added to the session's.
+            json: a value to send as a JSON body.
+            data: a body: bytes, str, a form dict or an ``aiohttp`` payload.
+            timeout: a :class:`~rxasync.http.Timeout`, or seconds for its ``total``.
+            retry: a :class:`~rxasync.http.Retry`, ``False`` for one attempt, or
+                ``None`` for the default policy (the client's, with a client).
+            raise_for_status: raise :class:`~rxasync.HttpStatusError` for a non-2xx answer.
+            max_body_size: the longest body held, in bytes after decompression
+                (64 MiB); a longer one fails with :class:`~rxasync.BodyTooLargeError`
+                as soon as it passes the limit. Read larger bodies with :func:`stream`.
+            max_redirects: the length of a redirect chain that fails with
+                :class:`~rxasync.TooManyRedirectsError` (10; at least 1).
+            max_line_size: the longest status line accepted, in bytes (8190).
+            max_field_size: the longest header line accepted, in bytes (8190).
+            max_headers: the most headers accepted (128). An answer past one of
+                these three is an :class:`~rxasync.HttpProtocolError`.
 
     Returns:
         An ``Observable[Response]`` with one item.
@@ -96,6 +91,9 @@ def request(
         HttpStatusError: a non-2xx answer, with status, method, URL and body start.
         HttpConnectionError: refused, reset or dropped.
         SourceTimeoutError: a limit of ``timeout`` ran out.
+        BodyTooLargeError: the body is longer than ``max_body_size``; names URL and limit.
+        HttpProtocolError: the answer cannot be parsed (headers past the limits).
+        TooManyRedirectsError: more than ``max_redirects`` redirects; names the chain.
 
     Example:
         >>> import asyncio, rxasync
@@ -111,32 +109,11 @@ def request(
         >>> asyncio.run(main())
         (200, 'POST hi')
     """
-    call = make_call(
-        method,
-        url,
-        session=session,
-        params=params,
-        headers=headers,
-        json=json,
-        data=data,
-        timeout=timeout,
-        retry=retry,
-        raise_for_status=raise_for_status,
-    )
-
-    return from_awaitable(lambda: fetch(call))
+    call, limit = _body_call(method, url, session, options, "request")
+    return from_awaitable(lambda: fetch(call, limit))
 
 
-def get(
-    url: str,
-    *,
-    session: SessionArg = None,
-    params: Any = None,
-    headers: Mapping[str, str] | None = None,
-    timeout: TimeoutArg = None,
-    retry: RetryArg = None,
-    raise_for_status: bool = True,
-) -> Observable[Response]:
+def get(url: str, *, session: SessionArg = None, **options: Unpack[BodyOptions]) -> Observable[Response]:
     """``request("GET", url, ...)``: one :class:`Response` per subscription.
 
     Marble::
@@ -146,11 +123,8 @@ def get(
     Args:
         url: the URL (or a path below the client's ``base_url``).
         session: as for :func:`request`.
-        params: query parameters.
-        headers: request headers.
-        timeout: a :class:`~rxasync.http.Timeout` or total seconds.
-        retry: a :class:`~rxasync.http.Retry`, ``False`` or ``None``.
-        raise_for_status: raise for a non-2xx answer.
+        **options: a :class:`~rxasync.http.BodyOptions`, as for :func:`request`
+            (``params``, ``headers``, ``timeout``, ``retry``, ``max_body_size``...).
 
     Example:
         >>> import asyncio, rxasync
@@ -166,28 +140,11 @@ def get(
         >>> asyncio.run(main())
         'hello rx'
     """
-    return request(
-        "GET",
-        url,
-        session=session,
-        params=params,
-        headers=headers,
-        timeout=timeout,
-        retry=retry,
-        raise_for_status=raise_for_status,
-    )
+    call, limit = _body_call("GET", url, session, options, "get")
+    return from_awaitable(lambda: fetch(call, limit))
 
 
-def get_json(
-    url: str,
-    *,
-    session: SessionArg = None,
-    params: Any = None,
-    headers: Mapping[str, str] | None = None,
-    timeout: TimeoutArg = None,
-    retry: RetryArg = None,
-    raise_for_status: bool = True,
-) -> Observable[Any]:
+def get_json(url: str, *, session: SessionArg = None, **options: Unpack[BodyOptions]) -> Observable[Any]:
     """GET ``url`` and emit its body decoded as JSON (one item), then complete.
 
     Sends ``Accept: application/json`` unless ``headers`` name another.
@@ -200,11 +157,7 @@ def get_json(
     Args:
         url: the URL (or a path below the client's ``base_url``).
         session: as for :func:`request`.
-        params: query parameters.
-        headers: request headers.
-        timeout: a :class:`~rxasync.http.Timeout` or total seconds.
-        retry: a :class:`~rxasync.http.Retry`, ``False`` or ``None``.
-        raise_for_status: raise for a non-2xx answer.
+        **options: a :class:`~rxasync.http.BodyOptions`, as for :func:`request`.
 
     Raises:
         DecodeError: (as ``on_error``) the body is not JSON; names URL and line.
@@ -222,22 +175,13 @@ def get_json(
         >>> asyncio.run(main())
         {'q': 'rx', 'hits': [1, 2]}
     """
-    wanted = dict(headers or {})
+    wanted = dict(options.get("headers") or {})
     if not any(k.lower() == "accept" for k in wanted):
         wanted["Accept"] = "application/json"
-    call = make_call(
-        "GET",
-        url,
-        session=session,
-        params=params,
-        headers=wanted,
-        timeout=timeout,
-        retry=retry,
-        raise_for_status=raise_for_status,
-    )
+    call, limit = _body_call("GET", url, session, {**options, "headers": wanted}, "get_json")
 
     async def value() -> Any:
-        resp = await fetch(call)
+        resp = await fetch(call, limit)
         return decode_json(resp.body, resp.url)
 
     return from_awaitable(value)

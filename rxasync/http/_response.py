@@ -10,6 +10,7 @@ import aiohttp
 from multidict import CIMultiDictProxy
 
 from .._errors import DecodeError
+from ._json import loads
 
 __all__ = ["Response", "decode_json", "response_of"]
 
@@ -69,9 +70,9 @@ class Response:
 
 
 def decode_json(data: bytes | str, source: str, line: int = 0) -> Any:
-    """``json.loads`` with errors translated to :class:`DecodeError` naming ``source``."""
+    """``json.loads`` (msgspec first, when installed) with errors translated to :class:`DecodeError`."""
     try:
-        return jsonlib.loads(data)
+        return loads(data)
     except jsonlib.JSONDecodeError as exc:
         at_line = line or exc.lineno
         raise DecodeError(

@@ -15,7 +15,7 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Unpack
+from typing import Any, Unpack
 
 import aiohttp
 from reactivex import Observable
@@ -23,8 +23,9 @@ from reactivex import Observable
 from .._bridge import from_async_iterable
 from .._errors import HttpConnectionError, HttpError, SourceTimeoutError
 from .._text import DEFAULT_MAX_LINE_LENGTH, LineDecoder
-from ._call import Attempts, Call, open_session, send_with_retries
-from ._stream import RequestOptions, call_of
+from ._call import Attempts, Call, SessionArg, make_call, open_session, send_with_retries
+from ._options import SseOptions, check_options
+from ._response import decode_json
 from ._translate import translate_errors
 
 __all__ = ["ServerSentEvent", "SseParser", "sse"]
@@ -46,6 +47,18 @@ class ServerSentEvent:
     event: str = "message"
     id: str = ""
     retry: int | None = None
+
+    def json(self) -> Any:
+        """``data`` decoded as JSON (msgspec when installed, the stdlib's results and errors).
+
+        Raises:
+            DecodeError: ``data`` is not JSON; names the line and offset in ``data``.
+
+        Example:
+            >>> ServerSentEvent('{"n": [1, 2]}').json()
+            {'n': [1, 2]}
+        """
+        return decode_json(self.data, f"the data of event {self.event!r} (id {self.id!r})")
 
 
 class SseParser:
@@ -104,13 +117,7 @@ class SseParser:
 
 
 def sse(
-    url: str,
-    *,
-    last_event_id: str | None = None,
-    reconnect: bool = True,
-    reconnect_delay: float = 3.0,
-    max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
-    **options: Unpack[RequestOptions],
+    url: str, *, session: SessionArg = None, **options: Unpack[SseOptions]
 ) -> Observable[ServerSentEvent]:
     """Server-Sent Events from ``url``, reconnecting as a browser's ``EventSource`` does.
 
@@ -130,15 +137,19 @@ def sse(
 
     Args:
         url: the URL (or a path below the client's ``base_url``).
-        last_event_id: the ``Last-Event-ID`` of the first request (to resume
-            a stream consumed earlier).
-        reconnect: reconnect when the stream ends or drops; ``False``
-            completes at the end and fails on a drop.
-        reconnect_delay: seconds before reconnecting until the server's
-            ``retry:`` field says otherwise.
-        max_line_length: the longest line allowed, in characters.
-        **options: as for :func:`~rxasync.http.stream`; set
-            ``timeout=Timeout(idle=...)`` to reconnect a silent stream.
+        session: as for :func:`~rxasync.http.request`.
+        **options: a :class:`~rxasync.http.SseOptions`:
+
+            last_event_id: the ``Last-Event-ID`` of the first request (to
+                resume a stream consumed earlier; ``None``).
+            reconnect: reconnect when the stream ends or drops (``True``);
+                ``False`` completes at the end and fails on a drop.
+            reconnect_delay: seconds before reconnecting until the server's
+                ``retry:`` field says otherwise (3.0).
+            max_line_length: the longest line allowed, in characters (1 MiB).
+            method: ``"GET"``; and the :class:`~rxasync.http.RequestOptions`
+                as for :func:`~rxasync.http.request`: set
+                ``timeout=Timeout(idle=...)`` to reconnect a silent stream.
 
     Returns:
         An ``Observable[ServerSentEvent]``.
@@ -158,10 +169,15 @@ def sse(
         >>> asyncio.run(main())
         [('tick', '1', 'one'), ('message', '1', 'two\\nlines')]
     """
+    check_options(options, SseOptions, "sse")
+    last_event_id = options.get("last_event_id")
+    reconnect = options.get("reconnect", True)
+    reconnect_delay = options.get("reconnect_delay", 3.0)
+    max_line_length = options.get("max_line_length", DEFAULT_MAX_LINE_LENGTH)
     if not reconnect_delay >= 0:
         raise ValueError(f"reconnect_delay must be >= 0 seconds, got {reconnect_delay!r}")
     LineDecoder("utf-8", "replace", max_line_length)  # bad arguments fail here
-    call = call_of(url, options)
+    call = make_call(options.get("method", "GET"), url, session, options)
     headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
     call = call.with_headers({**headers, **(call.headers or {})})
 

@@ -2,45 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
-from typing import Any, TypedDict, Unpack
+from typing import Any, Unpack
 
 from reactivex import Observable
 
 from .._bridge import from_async_batches, from_async_iterable
 from .._errors import DecodeError, LineTooLongError
 from .._text import DEFAULT_MAX_LINE_LENGTH, LineDecoder
-from ._body import body_chunks, check_chunk_size
 from ._call import Call, SessionArg, make_call
-from ._policy import RetryArg, TimeoutArg
+from ._options import LinesOptions, NdjsonOptions, StreamOptions, check_options
 from ._response import decode_json
+from ._transfer import Transfer, check_chunk_size
 
-__all__ = ["RequestOptions", "lines", "ndjson", "stream"]
-
-
-class RequestOptions(TypedDict, total=False):
-    """The keyword arguments every streaming source takes, as for :func:`~rxasync.http.request`."""
-
-    method: str
-    session: SessionArg
-    params: Any
-    headers: Mapping[str, str] | None
-    json: Any
-    data: Any
-    timeout: TimeoutArg
-    retry: RetryArg
-    raise_for_status: bool
+__all__ = ["body_chunks", "call_of", "lines", "ndjson", "stream"]
 
 
-def call_of(url: str, options: RequestOptions) -> Call:
+def call_of(url: str, session: SessionArg, options: StreamOptions) -> Call:
     """Resolve a source's URL and options into a :class:`Call` (``GET`` unless ``method`` says)."""
-    opts = dict(options)
-    method = opts.pop("method", "GET")
-    return make_call(method, url, **opts)  # type: ignore[arg-type]
+    return make_call(options.get("method", "GET"), url, session, options)
 
 
-def stream(url: str, *, chunk_size: int = 65536, **options: Unpack[RequestOptions]) -> Observable[bytes]:
+def body_chunks(call: Call, chunk_size: int) -> AsyncGenerator[bytes]:
+    """The body of ``call`` in chunks, on a session of its own or the one given, resumed across breaks."""
+    return Transfer(None, call, replay=False).chunks(chunk_size)
+
+
+def stream(url: str, *, session: SessionArg = None, **options: Unpack[StreamOptions]) -> Observable[bytes]:
     """The response body as it arrives, in chunks of at most ``chunk_size`` bytes.
 
     Chunks are emitted as the network delivers them (a chunk may be shorter
@@ -59,10 +48,12 @@ def stream(url: str, *, chunk_size: int = 65536, **options: Unpack[RequestOption
 
     Args:
         url: the URL (or a path below the client's ``base_url``).
-        chunk_size: the most bytes per item. If in doubt, 64 KiB.
-        **options: ``method``, ``session``, ``params``, ``headers``, ``json``,
-            ``data``, ``timeout``, ``retry``, ``raise_for_status``, as for
-            :func:`~rxasync.http.request`.
+        session: as for :func:`~rxasync.http.request`.
+        **options: a :class:`~rxasync.http.StreamOptions`: ``chunk_size``, the
+            most bytes per item (if in doubt, 64 KiB, the default); ``method``
+            (``"GET"``); and the :class:`~rxasync.http.RequestOptions` as for
+            :func:`~rxasync.http.request` (``params``, ``headers``, ``json``,
+            ``data``, ``timeout``, ``retry``, ``raise_for_status``...).
 
     Returns:
         An ``Observable[bytes]``.
@@ -80,8 +71,9 @@ def stream(url: str, *, chunk_size: int = 65536, **options: Unpack[RequestOption
         >>> asyncio.run(main())
         [b'\\x00\\x01\\x02\\x03', b'\\x04\\x05\\x06\\x07', b'\\x08\\t']
     """
-    check_chunk_size(chunk_size)
-    call = call_of(url, options)
+    check_options(options, StreamOptions, "stream")
+    chunk_size = check_chunk_size(options.get("chunk_size", 65536))
+    call = call_of(url, session, options)
     return from_async_iterable(lambda: body_chunks(call, chunk_size))
 
 
@@ -111,15 +103,7 @@ async def _line_batches(call: Call, decoder: LineDecoder, chunk_size: int) -> As
     yield decoder.close()
 
 
-def lines(
-    url: str,
-    *,
-    encoding: str = "utf-8",
-    errors: str = "strict",
-    max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
-    chunk_size: int = 65536,
-    **options: Unpack[RequestOptions],
-) -> Observable[str]:
+def lines(url: str, *, session: SessionArg = None, **options: Unpack[LinesOptions]) -> Observable[str]:
     """The response body decoded and split into lines, without their line endings.
 
     Lines end at ``\\n``, ``\\r\\n`` or ``\\r`` — also when a multi-byte
@@ -135,12 +119,13 @@ def lines(
 
     Args:
         url: the URL (or a path below the client's ``base_url``).
-        encoding: the body's text encoding.
-        errors: ``"strict"`` fails with :class:`~rxasync.DecodeError` naming
-            the byte offset and line; ``"replace"`` substitutes U+FFFD.
-        max_line_length: the longest line allowed, in characters (1 MiB).
-        chunk_size: bytes read per network read.
-        **options: as for :func:`stream`.
+        session: as for :func:`~rxasync.http.request`.
+        **options: a :class:`~rxasync.http.LinesOptions`: ``encoding``, the
+            body's text encoding (``"utf-8"``); ``errors``: ``"strict"`` (the
+            default) fails with :class:`~rxasync.DecodeError` naming the byte
+            offset and line, ``"replace"`` substitutes U+FFFD;
+            ``max_line_length``, the longest line allowed, in characters
+            (1 MiB); and the options of :func:`stream`.
 
     Returns:
         An ``Observable[str]`` of lines.
@@ -158,9 +143,12 @@ def lines(
         >>> asyncio.run(main())
         ['café', 'bar', 'last']
     """
-    check_chunk_size(chunk_size)
+    check_options(options, LinesOptions, "lines")
+    chunk_size = check_chunk_size(options.get("chunk_size", 65536))
+    encoding, errors = options.get("encoding", "utf-8"), options.get("errors", "strict")
+    max_line_length = options.get("max_line_length", DEFAULT_MAX_LINE_LENGTH)
     _decoder(encoding, errors, max_line_length, url)  # bad arguments fail here, not at subscribe
-    call = call_of(url, options)
+    call = call_of(url, session, options)
 
     def gen() -> AsyncIterator[list[str]]:
         return _line_batches(call, _decoder(encoding, errors, max_line_length, call.url), chunk_size)
@@ -168,13 +156,7 @@ def lines(
     return from_async_batches(gen)  # one async step per chunk; demand still counts lines
 
 
-def ndjson(
-    url: str,
-    *,
-    max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
-    chunk_size: int = 65536,
-    **options: Unpack[RequestOptions],
-) -> Observable[Any]:
+def ndjson(url: str, *, session: SessionArg = None, **options: Unpack[NdjsonOptions]) -> Observable[Any]:
     """Newline-delimited JSON: one decoded value per line of the body; blank lines are skipped.
 
     Marble::
@@ -184,9 +166,10 @@ def ndjson(
 
     Args:
         url: the URL (or a path below the client's ``base_url``).
-        max_line_length: the longest line allowed, in characters (1 MiB).
-        chunk_size: bytes read per network read.
-        **options: as for :func:`stream`.
+        session: as for :func:`~rxasync.http.request`.
+        **options: a :class:`~rxasync.http.NdjsonOptions`:
+            ``max_line_length``, the longest line allowed, in characters
+            (1 MiB), and the options of :func:`stream`.
 
     Returns:
         An ``Observable`` of the decoded values.
@@ -209,9 +192,11 @@ def ndjson(
         >>> asyncio.run(main())
         [{'n': 1}, {'n': 2}]
     """
-    check_chunk_size(chunk_size)
+    check_options(options, NdjsonOptions, "ndjson")
+    chunk_size = check_chunk_size(options.get("chunk_size", 65536))
+    max_line_length = options.get("max_line_length", DEFAULT_MAX_LINE_LENGTH)
     _decoder("utf-8", "strict", max_line_length, url)
-    call = call_of(url, options)
+    call = call_of(url, session, options)
 
     async def gen() -> AsyncIterator[list[Any]]:
         decoder = LineDecoder("utf-8", "strict", max_line_length, keepends=True, source=call.url)

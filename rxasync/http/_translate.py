@@ -15,6 +15,8 @@ aiohttp / OS                                       rxasync
 ``InvalidURL``, ``NonHttpUrlClientError``          ``InvalidUrlError``
 ``ClientConnectionError``, ``ClientPayloadError``  ``HttpConnectionError``
 ``OSError``                                        ``HttpConnectionError``
+``TooManyRedirects``                               ``TooManyRedirectsError`` (with the chain)
+``ClientResponseError`` from a parse failure       ``HttpProtocolError`` (not the server's 400)
 ``ClientResponseError`` with status >= 300         ``HttpStatusError`` (a refused WebSocket handshake)
 any other ``ClientError``                          ``HttpError``
 =================================================  =========================================
@@ -31,14 +33,17 @@ from contextlib import contextmanager
 
 import aiohttp
 import yarl
+from aiohttp.http_exceptions import HttpProcessingError
 
 from .._errors import (
     HttpConnectionError,
     HttpError,
+    HttpProtocolError,
     HttpStatusError,
     InvalidUrlError,
     RxAsyncError,
     SourceTimeoutError,
+    TooManyRedirectsError,
 )
 from ._policy import parse_retry_after
 
@@ -66,12 +71,37 @@ def translate(exc: Exception, method: str, url: str) -> Exception:
     if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError | OSError):
         reason = str(exc) or type(exc).__name__
         return HttpConnectionError(f"{method} {url}: {reason}", method=method, url=url)
-    if isinstance(exc, aiohttp.ClientResponseError) and exc.status >= 300:
-        message = f"{exc.status} {exc.message}".rstrip() + f" for {method} {url}"
-        return HttpStatusError(message, method=method, url=url, status=exc.status)
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return _response_error(exc, method, url)
     if isinstance(exc, aiohttp.ClientError):
         return HttpError(f"{method} {url}: {exc or type(exc).__name__}", method=method, url=url)
     return exc
+
+
+def _response_error(exc: aiohttp.ClientResponseError, method: str, url: str) -> HttpError:
+    """A ``ClientResponseError``: too many redirects, an answer aiohttp could not parse, or a status."""
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        hops = [r.url for r in exc.history]
+        if hops and "Location" in exc.history[-1].headers:
+            hops.append(hops[-1].join(yarl.URL(exc.history[-1].headers["Location"])))
+        chain = tuple(str(u) for u in hops)
+        return TooManyRedirectsError(
+            f"{method} {url}: too many redirects (max_redirects={len(exc.history)}): " + " -> ".join(chain),
+            method=method,
+            url=url,
+            history=chain,
+        )
+    if isinstance(exc.__cause__, HttpProcessingError):  # aiohttp's own parser failed: no status was read
+        return HttpProtocolError(
+            f"{method} {url}: cannot parse the answer: {exc.message} (raise max_line_size, "
+            "max_field_size or max_headers if the server is right to send it)",
+            method=method,
+            url=url,
+        )
+    if exc.status >= 300:
+        message = f"{exc.status} {exc.message}".rstrip() + f" for {method} {url}"
+        return HttpStatusError(message, method=method, url=url, status=exc.status)
+    return HttpError(f"{method} {url}: {exc or type(exc).__name__}", method=method, url=url)
 
 
 @contextmanager

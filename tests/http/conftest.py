@@ -117,3 +117,16 @@ async def silent_server() -> AsyncIterator[SilentServer]:
         yield srv
     finally:
         await srv.stop()
+
+
+@pytest.fixture(params=["msgspec", "stdlib"])
+def json_decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with the fast JSON decoder, then with it disabled (the stdlib fallback)."""
+    from rxasync.http import _json
+
+    if request.param == "stdlib":
+        monkeypatch.setattr(_json, "_fast", None)
+    else:
+        pytest.importorskip("msgspec")
+    assert _json.decoder_name() == ("json" if request.param == "stdlib" else "msgspec")
+    return str(request.param)

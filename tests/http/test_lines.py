@@ -133,13 +133,13 @@ def test_lines_bad_arguments_fail_at_call() -> None:
         lines("http://127.0.0.1/", chunk_size=0)
 
 
-async def test_ndjson_values_and_blank_lines(server) -> None:
+async def test_ndjson_values_and_blank_lines(server, json_decoder: str) -> None:
     body = b'{"n": 1}\n\n  \n{"n": 2}\r\n[3]'
     url = server.route("/nd", split_handler(body))
     await assert_run(lambda: ndjson(url, params={"cuts": "3,12"}), [{"n": 1}, {"n": 2}, [3]])
 
 
-async def test_ndjson_bad_line_names_line_number(server) -> None:
+async def test_ndjson_bad_line_names_line_number(server, json_decoder: str) -> None:
     body = b'{"n": 1}\n{"n": 2}\n\n{"n": oops}\n{"n": 5}\n'
     url = server.route("/nd", split_handler(body))
     got: list[object] = []

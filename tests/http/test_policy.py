@@ -14,7 +14,17 @@ from rxasync.http._policy import parse_retry_after, resolve_retry, resolve_timeo
 
 
 def test_http_sources_document_a_marble_and_an_example() -> None:
-    for name in ("request", "get", "get_json", "stream", "lines", "ndjson", "sse", "websocket"):
+    for name in (
+        "request",
+        "get",
+        "get_json",
+        "stream",
+        "stream_response",
+        "lines",
+        "ndjson",
+        "sse",
+        "websocket",
+    ):
         doc = getattr(rxasync.http, name).__doc__
         assert "Marble" in doc, name
         assert ">>>" in doc, name

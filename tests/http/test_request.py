@@ -19,7 +19,7 @@ from rxasync.testing import assert_run
 FAST = Retry(initial_delay=0.01, max_delay=0.05)
 
 
-async def test_get_json_returns_decoded_value(server) -> None:
+async def test_get_json_returns_decoded_value(server, json_decoder: str) -> None:
     async def handler(req: web.Request) -> web.Response:
         return web.json_response({"q": req.query["q"], "accept": req.headers["Accept"]})
 
@@ -74,7 +74,7 @@ async def test_get_raise_for_status_false_returns_error_answer(server) -> None:
     assert (resp.status, resp.ok, resp.text()) == (418, False, "short and stout")
 
 
-async def test_get_json_invalid_json_is_decode_error(server) -> None:
+async def test_get_json_invalid_json_is_decode_error(server, json_decoder: str) -> None:
     async def bad(req: web.Request) -> web.Response:
         return web.Response(text='{"a": 1,\n oops}', content_type="application/json")
 
