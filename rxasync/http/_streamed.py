@@ -64,13 +64,14 @@ class StreamedResponse:
 class _Body:
     """The body of one head: claimed by one subscription, sealed when the head's ``on_next`` returns."""
 
-    __slots__ = ("chunk_size", "done", "state", "transfer")
+    __slots__ = ("chunk_size", "done", "loop", "state", "transfer")
 
     def __init__(self, transfer: Transfer, chunk_size: int) -> None:
         self.transfer = transfer
         self.chunk_size = chunk_size
         self.state = "waiting"  # -> "claimed" (subscribed in time) or "sealed" (too late)
         self.done = asyncio.Event()
+        self.loop = asyncio.get_running_loop()
 
     def observable(self) -> Observable[bytes]:
         source = from_async_iterable(self._chunks)
@@ -82,7 +83,16 @@ class _Body:
                 observer.on_error(self._late())
                 return Disposable()
             self.state = "claimed"
-            return source.subscribe(observer, scheduler=scheduler)
+            inner = source.subscribe(observer, scheduler=scheduler)
+
+            def dispose() -> None:
+                # A body disposed before its pump started the generator never runs
+                # _chunks' finally: the head must not wait for it (nor hold the connection).
+                inner.dispose()
+                if not self.loop.is_closed():
+                    self.loop.call_soon_threadsafe(self.done.set)
+
+            return Disposable(dispose)
 
         return reactivex.create(subscribe)
 

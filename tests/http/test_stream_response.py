@@ -124,3 +124,24 @@ async def test_stream_response_body_resumes_after_break(server) -> None:
         stream_response(url, retry=Retry(initial_delay=0.01)).pipe(ops.flat_map(lambda r: r.body))
     )
     assert b"".join(chunks) == BODY
+
+
+async def test_stream_response_body_disposed_before_it_started_ends_the_head(server) -> None:
+    # Review: a body subscribed and disposed at once inside on_next (its pump never started the
+    # generator) left the head source waiting forever, its connection held.
+    release = asyncio.Event()
+    url = server.route("/held", held_body(release))
+    done = asyncio.Event()
+    ended: list[str] = []
+
+    def on_head(head: StreamedResponse) -> None:
+        head.body.subscribe(lambda chunk: None).dispose()
+
+    def finish(how: str) -> None:
+        ended.append(how)
+        done.set()
+
+    stream_response(url).subscribe(on_head, lambda exc: finish("error"), lambda: finish("completed"))
+    await asyncio.wait_for(done.wait(), 5)
+    assert ended == ["completed"]
+    await asyncio.wait_for(server.disconnected.wait(), 5)  # the half-read connection was dropped
