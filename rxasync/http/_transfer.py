@@ -218,7 +218,9 @@ class Transfer:
             if not await attempts.backoff(error):
                 raise error
             assert self.session is not None
-            self.resp = await send_with_retries(self.session, call, attempts)
+            resp = self.resp = await send_with_retries(self.session, call, attempts)
+            if not self.replay:  # a later resume validates against this answer, not the broken one
+                self.identity = _Identity.of(resp)
             return
         assert self.session is not None
         self.resp = await _resume(self.session, call, attempts, self.identity, self.delivered, error)

@@ -247,3 +247,41 @@ async def test_stream_idle_timeout_mid_body_resumes_with_range(server) -> None:
     chunks = await rxasync.to_list(stream(url, timeout=Timeout(idle=0.3), retry=FAST))
     assert sha(chunks) == hashlib.sha256(body).hexdigest()
     assert seen == [None, "bytes=100000-"]
+
+
+async def test_stream_resume_validates_against_the_answer_it_resumes_not_an_earlier_one(server) -> None:
+    # Review: the ETag to resume with was taken from the first answer only. When that answer
+    # broke before its first byte and the retry got a newer version, a later cut resumed
+    # against the old ETag and failed with HttpResumeError though the new one was consistent.
+    seen: list[tuple[str | None, str | None]] = []
+    calls = 0
+
+    async def handler(req: web.Request) -> web.StreamResponse:
+        nonlocal calls
+        calls += 1
+        seen.append((req.headers.get("Range"), req.headers.get("If-Range")))
+        etag = '"v1"' if calls == 1 else '"v2"'
+        headers = {"ETag": etag, "Accept-Ranges": "bytes"}
+        start, status = 0, 200
+        rng = req.headers.get("Range")
+        if rng and req.headers.get("If-Range") == etag:
+            start, status = int(rng.removeprefix("bytes=").split("-")[0]), 206
+            headers["Content-Range"] = f"bytes {start}-{len(BODY) - 1}/{len(BODY)}"
+        resp = web.StreamResponse(status=status, headers=headers)
+        resp.content_length = len(BODY) - start
+        await resp.prepare(req)
+        assert req.transport is not None
+        if calls == 1:  # the head, then the cut: not one byte of the body
+            req.transport.close()
+            return resp
+        if calls == 2:  # the new version, cut part-way
+            await resp.write(BODY[: len(BODY) // 2])
+            req.transport.close()
+            return resp
+        await resp.write(BODY[start:])
+        return resp
+
+    url = server.route("/v", handler)
+    chunks = await rxasync.to_list(stream(url, retry=Retry(attempts=4, initial_delay=0.01)))
+    assert sha(chunks) == hashlib.sha256(BODY).hexdigest()
+    assert seen[2] == (f"bytes={len(BODY) // 2}-", '"v2"')
