@@ -36,9 +36,11 @@ def stream(url: str, *, session: SessionArg = None, **options: Unpack[StreamOpti
     than ``chunk_size``). With an rxasync consumer downstream the download
     pauses while it is busy (demand), so memory stays at a few chunks. If
     the connection breaks mid-body, the rest is fetched with a ``Range``
-    request when the server allows it (``Accept-Ranges: bytes`` and the same
-    ``ETag``/``Last-Modified``); otherwise the stream fails with
-    :class:`~rxasync.HttpResumeError` — bytes are never delivered twice.
+    request when the server allows it (``Accept-Ranges: bytes``, a strong
+    ``ETag`` that the rest must carry too, no ``Content-Encoding``; a weak
+    ``ETag`` or a ``Last-Modified`` date alone is not enough); otherwise the
+    stream fails with :class:`~rxasync.HttpResumeError` — bytes are never
+    delivered twice, nor spliced from two versions.
     Disposing closes the connection at once.
 
     Marble::
