@@ -163,8 +163,12 @@ class WebSocket(Observable[Message], abc.ObserverBase[Message]):
                     return
                 elif kind is aiohttp.WSMsgType.ERROR:
                     self.close_code = ws.close_code
+                    reason = str(msg.data)
+                    if ws.close_code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG:  # aiohttp names limit + 1
+                        limit = self._options["max_msg_size"] - 1
+                        reason = f"a message larger than max_msg_size={limit} bytes (code 1009)"
                     raise HttpConnectionError(
-                        f"websocket {url}: {msg.data}", method="GET", url=url
+                        f"websocket {url}: {reason}", method="GET", url=url
                     ) from msg.data
                 elif kind is aiohttp.WSMsgType.CLOSING or kind is aiohttp.WSMsgType.CLOSED:
                     self.close_code = ws.close_code

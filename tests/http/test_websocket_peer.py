@@ -79,3 +79,16 @@ async def test_websocket_max_msg_size_is_inclusive(peer: str) -> None:
     with pytest.raises(HttpConnectionError) as info:
         await rxasync.to_list(websocket(peer + "/size/17", max_msg_size=16))
     assert "1009" in str(info.value) or "exceeds" in str(info.value)
+
+
+@pytest.mark.parametrize("size", [64, 65])
+async def test_websocket_too_big_names_the_limit_the_user_set(peer: str, size: int) -> None:
+    # Review: the error said "Message size 65 exceeds limit 65" (aiohttp's limit, one more
+    # than max_msg_size=64 to make it inclusive); at exactly the limit the message passes.
+    ws = websocket(f"{peer}/size/{size}", max_msg_size=64)
+    if size == 64:
+        assert await rxasync.to_list(ws) == ["x" * 64]
+        return
+    with pytest.raises(HttpConnectionError, match=r"larger than max_msg_size=64 bytes \(code 1009\)"):
+        await rxasync.to_list(ws)
+    assert ws.close_code == 1009
