@@ -50,6 +50,7 @@ from ._policy import parse_retry_after
 __all__ = ["check_url", "status_error", "translate", "translate_errors"]
 
 _BODY_PREVIEW = 1024
+_PAST_A_LIMIT = ("Got more than", "Too many headers")  # aiohttp's words for its parser limits
 
 
 def translate(exc: Exception, method: str, url: str) -> Exception:
@@ -92,12 +93,12 @@ def _response_error(exc: aiohttp.ClientResponseError, method: str, url: str) -> 
             history=chain,
         )
     if isinstance(exc.__cause__, HttpProcessingError):  # aiohttp's own parser failed: no status was read
-        return HttpProtocolError(
-            f"{method} {url}: cannot parse the answer: {exc.message} (raise max_line_size, "
-            "max_field_size or max_headers if the server is right to send it)",
-            method=method,
-            url=url,
-        )
+        message = f"{method} {url}: cannot parse the answer: {exc.message}"
+        if any(words in exc.message for words in _PAST_A_LIMIT):  # not for a malformed line
+            message += (
+                " (raise max_line_size, max_field_size or max_headers if the server is right to send it)"
+            )
+        return HttpProtocolError(message, method=method, url=url)
     if exc.status >= 300:
         message = f"{exc.status} {exc.message}".rstrip() + f" for {method} {url}"
         return HttpStatusError(message, method=method, url=url, status=exc.status)

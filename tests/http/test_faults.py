@@ -130,3 +130,16 @@ async def test_redirect_loop_says_too_many_redirects_with_chain(server) -> None:
     assert chain[0] == url
     assert [c.rsplit("/", 1)[1] for c in chain] == ["a", "b", "a", "b"]  # 3 redirects, then refused
     assert " -> ".join(chain) in str(info.value)
+
+
+async def test_malformed_answer_is_protocol_error_without_the_limits_hint() -> None:
+    # Review: every parse failure said "raise max_line_size, max_field_size or max_headers",
+    # also a malformed status line or header that no limit would let through.
+    for answer in (b"HTTP/1.1 20x OK\r\n\r\n", b"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n"):
+        async with RawServer(answer) as srv:
+            with pytest.raises(HttpProtocolError, match="cannot parse") as info:
+                await rxasync.first(get(srv.url, retry=False))
+            assert "max_line_size" not in str(info.value)
+    async with RawServer(BIG_HEADER) as srv:  # past a limit: the hint stays
+        with pytest.raises(HttpProtocolError, match="max_field_size"):
+            await rxasync.first(get(srv.url, retry=False))
