@@ -56,19 +56,23 @@ class _Identity:
     etag: str | None  # strong only: a weak one (W/) cannot validate a byte range
     last_modified: str | None
     encoding: str | None
+    own_range: bool  # the call sent a Range of its own: "bytes=N-" from 0 would be the wrong bytes
 
     @classmethod
-    def of(cls, resp: aiohttp.ClientResponse) -> _Identity:
+    def of(cls, resp: aiohttp.ClientResponse, call: Call) -> _Identity:
         etag = resp.headers.get("ETag")
         return cls(
             ranges="bytes" in resp.headers.get("Accept-Ranges", "").lower(),
             etag=etag if etag and not etag.startswith("W/") else None,
             last_modified=resp.headers.get("Last-Modified"),
             encoding=resp.headers.get("Content-Encoding"),
+            own_range=any(key.lower() == "range" for key in call.headers or ()),
         )
 
     def why_not(self) -> str | None:
         """Why a broken body of this resource cannot be resumed, or ``None`` if it can."""
+        if self.own_range:
+            return "the request has a Range header of its own"
         if not self.ranges:
             return "the server did not answer 'Accept-Ranges: bytes'"
         if self.encoding and self.encoding.lower() != "identity":
@@ -122,7 +126,7 @@ class Transfer:
         assert self.session is not None, "a session first"
         resp = self.resp = await send_with_retries(self.session, self.call, self.attempts)
         if not self.replay:  # only a resume compares versions: a whole body is replayed
-            self.identity = _Identity.of(resp)
+            self.identity = _Identity.of(resp, self.call)
         return resp
 
     def close(self) -> None:
@@ -220,7 +224,7 @@ class Transfer:
             assert self.session is not None
             resp = self.resp = await send_with_retries(self.session, call, attempts)
             if not self.replay:  # a later resume validates against this answer, not the broken one
-                self.identity = _Identity.of(resp)
+                self.identity = _Identity.of(resp, call)
             return
         assert self.session is not None
         self.resp = await _resume(self.session, call, attempts, self.identity, self.delivered, error)

@@ -285,3 +285,17 @@ async def test_stream_resume_validates_against_the_answer_it_resumes_not_an_earl
     chunks = await rxasync.to_list(stream(url, retry=Retry(attempts=4, initial_delay=0.01)))
     assert sha(chunks) == hashlib.sha256(BODY).hexdigest()
     assert seen[2] == (f"bytes={len(BODY) // 2}-", '"v2"')
+
+
+async def test_stream_with_a_range_of_its_own_is_never_resumed_from_the_wrong_offset(server) -> None:
+    # Review: a user's own "Range: bytes=1000-" broke part-way; the resume asked for
+    # "bytes=<delivered>-" (counted from 0, not from 1000) and the 206 starting there passed
+    # the check, so the body was spliced from the wrong place, silently.
+    url = server.route("/r", ranged(BODY, break_at=0.4))
+    got: list[bytes] = []
+    with pytest.raises(HttpResumeError, match="Range header of its own"):
+        async for chunk in rxasync.to_async_iterable(
+            stream(url, headers={"Range": "bytes=1000-"}, retry=Retry(initial_delay=0.01))
+        ):
+            got.append(chunk)
+    assert b"".join(got) == BODY[1000 : int(len(BODY) * 0.4)]  # what came was the right bytes
