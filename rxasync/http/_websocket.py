@@ -11,6 +11,7 @@ import aiohttp
 from reactivex import Observable, abc
 
 from .._bridge import from_async_iterable
+from .._checks import check_int
 from .._errors import HttpConnectionError, RxAsyncError, WebSocketClosedError
 from ._call import SessionArg, make_call, open_session
 from ._options import WebSocketOptions, check_options
@@ -271,5 +272,5 @@ def websocket(url: str, *, session: SessionArg = None, **options: Unpack[WebSock
         protocols=tuple(options.get("protocols", ())),
         heartbeat=options.get("heartbeat"),
         receive_timeout=receive_timeout,
-        max_msg_size=options.get("max_msg_size", 4 * 1024 * 1024),
+        max_msg_size=check_int("max_msg_size", options.get("max_msg_size", 4 * 1024 * 1024), 0),
     )

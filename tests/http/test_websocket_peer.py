@@ -92,3 +92,10 @@ async def test_websocket_too_big_names_the_limit_the_user_set(peer: str, size: i
     with pytest.raises(HttpConnectionError, match=r"larger than max_msg_size=64 bytes \(code 1009\)"):
         await rxasync.to_list(ws)
     assert ws.close_code == 1009
+
+
+@pytest.mark.parametrize("size", [-1, 1.5, True])
+def test_websocket_max_msg_size_is_validated_at_creation(size: object) -> None:
+    # Review: -1 became aiohttp's 0 (no limit at all), 1.5 a limit of 2.5 bytes.
+    with pytest.raises(ValueError, match="max_msg_size"):
+        websocket("ws://127.0.0.1:1/", max_msg_size=size)  # type: ignore[arg-type]
