@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import os
 import socket
@@ -299,3 +300,36 @@ async def test_stream_with_a_range_of_its_own_is_never_resumed_from_the_wrong_of
         ):
             got.append(chunk)
     assert b"".join(got) == BODY[1000 : int(len(BODY) * 0.4)]  # what came was the right bytes
+
+
+async def test_stream_weak_etag_is_not_a_resume_validator(server) -> None:
+    # Review coverage (held before): W/"..." is weak (RFC 9110 §8.8.3) and never sent in If-Range.
+    seen: list[tuple[str | None, str | None]] = []
+    url = server.route("/w", ranged(BODY, break_at=0.4, etags=('W/"v1"',), seen=seen))
+    with pytest.raises(HttpResumeError, match="no strong ETag"):
+        await rxasync.to_list(stream(url, retry=Retry(initial_delay=0.01)))
+    assert seen == [(None, None)]  # no Range request was made
+
+
+async def test_stream_gzip_body_cut_is_not_byte_resumed(server) -> None:
+    # Review coverage (held before): the bytes delivered are decompressed ones; a Range over
+    # the encoded body would not start where they end.
+    packed = gzip.compress(BODY)
+    calls = 0
+
+    async def handler(req: web.Request) -> web.StreamResponse:
+        nonlocal calls
+        calls += 1
+        headers = {"ETag": '"v1"', "Accept-Ranges": "bytes", "Content-Encoding": "gzip"}
+        resp = web.StreamResponse(headers=headers)
+        resp.content_length = len(packed)
+        await resp.prepare(req)
+        await resp.write(packed[: len(packed) // 2])
+        assert req.transport is not None
+        req.transport.close()
+        return resp
+
+    url = server.route("/gz", handler)
+    with pytest.raises(HttpResumeError, match="Content-Encoding 'gzip'"):
+        await rxasync.to_list(stream(url, retry=Retry(initial_delay=0.01)))
+    assert calls == 1
