@@ -42,7 +42,9 @@ class WebSocket(Observable[Message], abc.ObserverBase[Message]):
 
     Attributes:
         close_code: the close code of the last connection once its incoming
-            side ended (the server's: ``1000``, ``1011``, ``4001``...; ``1006``
+            side ended (the server's: ``1000``, ``1011``, ``4001``...; after
+            ``on_completed``/``on_error`` or a dispose, the code of the close
+            handshake, ``1000`` or ``1011``; ``1006``
             without a Close frame; ``1009`` for a message over
             ``max_msg_size``), or ``None`` while it runs or before. Read it in
             ``on_completed``/``on_error`` to tell a normal end from another.
@@ -81,6 +83,7 @@ class WebSocket(Observable[Message], abc.ObserverBase[Message]):
         self._wakeup = asyncio.Event()
         self._close_code: int | None = None  # set by on_completed / on_error
         self._running = False
+        self._connection = 0  # counts subscriptions: a late close handshake reports only its own
         self.close_code: int | None = None
         self.close_reason = ""
         self._source = from_async_iterable(self._run)
@@ -122,6 +125,8 @@ class WebSocket(Observable[Message], abc.ObserverBase[Message]):
         if self._running:
             raise RxAsyncError(f"websocket {self.url!r} is already subscribed; subscribe once (or share())")
         self._running = True
+        self._connection += 1
+        connection = self._connection
         self.close_code = None
         self.close_reason = ""
         call = self._call
@@ -143,7 +148,7 @@ class WebSocket(Observable[Message], abc.ObserverBase[Message]):
                     # socket's close handshake still runs (a task of its own, so a
                     # dispose that cancels this one mid-cleanup cannot cut it short).
                     self._running = False
-                    closer = asyncio.ensure_future(self._finish(ws, sender))
+                    closer = asyncio.ensure_future(self._finish(ws, sender, connection))
                     _CLOSING.add(closer)
                     closer.add_done_callback(_CLOSING.discard)
                     await asyncio.shield(closer)
@@ -182,11 +187,15 @@ class WebSocket(Observable[Message], abc.ObserverBase[Message]):
                         url=url,
                     )
 
-    async def _finish(self, ws: aiohttp.ClientWebSocketResponse, sender: asyncio.Task[None]) -> None:
+    async def _finish(
+        self, ws: aiohttp.ClientWebSocketResponse, sender: asyncio.Task[None], connection: int
+    ) -> None:
         if not sender.done() and self._close_code is None:
             sender.cancel()
         await asyncio.gather(sender, return_exceptions=True)
         await ws.close()
+        if self.close_code is None and connection == self._connection:  # we closed it: the code now known
+            self.close_code = ws.close_code
 
     async def _send(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         """Send the outbox as it fills; close the socket when asked to."""

@@ -99,3 +99,16 @@ def test_websocket_max_msg_size_is_validated_at_creation(size: object) -> None:
     # Review: -1 became aiohttp's 0 (no limit at all), 1.5 a limit of 2.5 bytes.
     with pytest.raises(ValueError, match="max_msg_size"):
         websocket("ws://127.0.0.1:1/", max_msg_size=size)  # type: ignore[arg-type]
+
+
+async def test_websocket_close_code_after_our_own_close(peer: str) -> None:
+    # Review: after on_completed() closed the socket, close_code stayed None though the
+    # incoming side had ended (aiohttp's receive saw CLOSING before the handshake was done).
+    ws = websocket(peer + "/echo")
+    ws.on_next("a")
+    ws.on_completed()
+    seen: list[int | None] = []
+    done = asyncio.Event()
+    ws.subscribe(on_completed=lambda: (seen.append(ws.close_code), done.set()))
+    await asyncio.wait_for(done.wait(), 5)
+    assert seen == [1000]
