@@ -44,7 +44,8 @@ class WebSocket(Observable[Message], abc.ObserverBase[Message]):
         close_code: the close code of the last connection once its incoming
             side ended (the server's: ``1000``, ``1011``, ``4001``...; after
             ``on_completed``/``on_error`` or a dispose, the code of the close
-            handshake, ``1000`` or ``1011``; ``1006``
+            handshake, ``1000`` or ``1011`` (after a dispose: once that
+            handshake, run in the background, ends); ``1006``
             without a Close frame; ``1009`` for a message over
             ``max_msg_size``), or ``None`` while it runs or before. Read it in
             ``on_completed``/``on_error`` to tell a normal end from another.
