@@ -27,7 +27,13 @@ from dataclasses import dataclass
 import aiohttp
 
 from .._checks import check_int
-from .._errors import BodyTooLargeError, HttpConnectionError, HttpResumeError, SourceTimeoutError
+from .._errors import (
+    BodyTooLargeError,
+    HttpConnectionError,
+    HttpResumeError,
+    HttpStatusError,
+    SourceTimeoutError,
+)
 from ._call import Attempts, Call, open_session, send_with_retries
 from ._translate import translate, translate_errors
 
@@ -252,7 +258,18 @@ async def _resume(
     if not await attempts.backoff(error):
         raise error
     ranged = call.with_headers({"Range": f"bytes={offset}-", "If-Range": identity.etag or ""})
-    resp = await send_with_retries(session, ranged, attempts)
+    try:
+        resp = await send_with_retries(session, ranged, attempts)
+    except HttpStatusError as exc:
+        if exc.status != 416:
+            raise
+        raise HttpResumeError(  # a Range the user never sent: say what it means
+            f"{call.method} {call.url} broke after {offset} bytes and the server answered 416 "
+            f"Range Not Satisfiable for the rest: the body was shorter than its Content-Length "
+            "said, or the resource shrank",
+            method=call.method,
+            url=call.url,
+        ) from exc
     wrong = identity.mismatch(resp, offset)
     if wrong is not None:
         resp.close()

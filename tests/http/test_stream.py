@@ -13,7 +13,7 @@ from aiohttp import web
 from reactivex import operators as ops
 
 import rxasync
-from rxasync import HttpConnectionError, HttpResumeError, SourceTimeoutError
+from rxasync import HttpConnectionError, HttpResumeError, HttpStatusError, SourceTimeoutError
 from rxasync.http import Client, Retry, Timeout, get, stream
 from rxasync.testing import assert_run
 
@@ -333,3 +333,29 @@ async def test_stream_gzip_body_cut_is_not_byte_resumed(server) -> None:
     with pytest.raises(HttpResumeError, match="Content-Encoding 'gzip'"):
         await rxasync.to_list(stream(url, retry=Retry(initial_delay=0.01)))
     assert calls == 1
+
+
+async def test_stream_body_shorter_than_its_content_length_is_a_resume_error(server) -> None:
+    # Review: Content-Length said more than the server had; the resume for the "rest" got
+    # 416 Range Not Satisfiable, delivered as a bare HttpStatusError(416) for a GET the
+    # user never sent a Range with, and not chained from the break.
+    seen: list[tuple[str | None, str | None]] = []
+
+    async def lying(req: web.Request) -> web.StreamResponse:
+        seen.append((req.headers.get("Range"), req.headers.get("If-Range")))
+        headers = {"ETag": '"v1"', "Accept-Ranges": "bytes"}
+        if req.headers.get("Range"):
+            return web.Response(status=416, headers={**headers, "Content-Range": f"bytes */{len(BODY)}"})
+        resp = web.StreamResponse(headers=headers)
+        resp.content_length = len(BODY) + 1000  # a lie: 1000 bytes more than it has
+        await resp.prepare(req)
+        await resp.write(BODY)
+        assert req.transport is not None
+        req.transport.close()
+        return resp
+
+    url = server.route("/lie", lying)
+    with pytest.raises(HttpResumeError, match="416") as info:
+        await rxasync.to_list(stream(url, retry=Retry(initial_delay=0.01)))
+    assert isinstance(info.value.__cause__, HttpConnectionError | HttpStatusError)
+    assert seen == [(None, None), (f"bytes={len(BODY)}-", '"v1"')]
