@@ -41,7 +41,8 @@ def open_fds() -> dict[int, str]:
 async def no_leaks(settle: float = 1.0, check_fds: bool = True) -> AsyncIterator[None]:
     """Fail if the block leaves tasks pending, fds open, or errors reported to the loop.
 
-    After the block, the loop gets up to ``settle`` seconds to finish what
+    After the block, the loop gets up to ``settle`` seconds (and at least 50
+    turns, however slow the machine) to finish what
     was cancelled (a disposed source needs one or two loop iterations), then
     any task created in the block and still pending, any file descriptor
     opened in the block and still open, and any call of the loop's exception
