@@ -85,6 +85,12 @@ class Sink(Stage):
             self._queue.clear()
             self._cond.notify()
 
+    def dispose(self) -> None:
+        """Abort the writer here, from any thread (under the lock); the rest hops to the loop."""
+        if not self.on_loop():
+            self.cleanup()  # the temporary file goes now, even while the loop is idle
+        super().dispose()
+
     def send_error(self, error: Exception) -> None:
         if self._writer_done:
             self.observer.on_error(error)
