@@ -12,9 +12,11 @@ for all of them:
   (:meth:`Endpoint.on_next`) and released when it is done
   (:meth:`Endpoint.finish`); :meth:`Endpoint.attach` publishes the demand
   while it subscribes upstream (see ``_flow``);
-* **the lifecycle**: an error or dispose stops the work in flight
-  (:meth:`Endpoint.cleanup`) and disposes upstream; completion waits until
-  the endpoint is idle; exactly one terminal notification goes out.
+* **the lifecycle**: an error (also one raised by :meth:`Endpoint.on_item`)
+  or dispose stops the work in flight (:meth:`Endpoint.cleanup`) and
+  disposes upstream (dispose does so even once the loop is closed);
+  completion waits until the endpoint is idle; exactly one terminal
+  notification goes out.
 
 A subclass says only what it does with an item (:meth:`Endpoint.on_item`),
 when it is idle, what cleanup drops, and where the end goes
@@ -103,7 +105,11 @@ class Endpoint(abc.ObserverBase[Any]):
 
     # -- the protocol ----------------------------------------------------------
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Run on ``loop`` (given to ``__init__``, or later by an endpoint made before it runs)."""
+        """Run on ``loop`` (given to ``__init__``, or later by an endpoint made before it runs).
+
+        A loop that does not run yet has no thread: the endpoint learns it
+        from a callback that runs first once the loop starts.
+        """
         self.loop = loop
         self.thread = loop_thread(loop)
         if self.thread is None:  # not running yet: learn its thread once it runs (first in its queue)
