@@ -12,9 +12,11 @@ for all of them:
   (:meth:`Endpoint.on_next`) and released when it is done
   (:meth:`Endpoint.finish`); :meth:`Endpoint.attach` publishes the demand
   while it subscribes upstream (see ``_flow``);
-* **the lifecycle**: an error or dispose stops the work in flight
-  (:meth:`Endpoint.cleanup`) and disposes upstream; completion waits until
-  the endpoint is idle; exactly one terminal notification goes out.
+* **the lifecycle**: an error (also one raised by :meth:`Endpoint.on_item`)
+  or dispose stops the work in flight (:meth:`Endpoint.cleanup`) and
+  disposes upstream (dispose does so even once the loop is closed);
+  completion waits until the endpoint is idle; exactly one terminal
+  notification goes out.
 
 A subclass says only what it does with an item (:meth:`Endpoint.on_item`),
 when it is idle, what cleanup drops, and where the end goes
@@ -103,9 +105,18 @@ class Endpoint(abc.ObserverBase[Any]):
 
     # -- the protocol ----------------------------------------------------------
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Run on ``loop`` (given to ``__init__``, or later by an endpoint made before it runs)."""
+        """Run on ``loop`` (given to ``__init__``, or later by an endpoint made before it runs).
+
+        A loop that does not run yet has no thread: the endpoint learns it
+        from a callback that runs first once the loop starts.
+        """
         self.loop = loop
         self.thread = loop_thread(loop)
+        if self.thread is None:  # not running yet: learn its thread once it runs (first in its queue)
+            self.hop(self._learn_thread)
+
+    def _learn_thread(self) -> None:
+        self.thread = thread_id()
 
     def on_loop(self) -> bool:
         """True on the loop's thread."""
@@ -125,10 +136,18 @@ class Endpoint(abc.ObserverBase[Any]):
             return
         if self.terminated:
             return
-        demand = self.demand
+        demand, credits = self.demand, 0
         if demand is not None:  # taken: counted (an endpoint that holds nothing has no demand)
-            demand.acquire(self.weight(value) if self.weighted else 1)
-        self.on_item(value)
+            credits = self.weight(value) if self.weighted else 1
+            demand.acquire(credits)
+        try:
+            self.on_item(value)
+        except Exception as error:  # on_item raised: the stage fails once, the credit is given back
+            if self.terminated:
+                raise
+            if demand is not None:
+                demand.release(credits)
+            self.fail(error)
 
     def finish(self, n: int = 1) -> None:
         """``n`` credits of taken items are done (emitted, written...): upstream may go on."""
@@ -170,11 +189,16 @@ class Endpoint(abc.ObserverBase[Any]):
         if thread_id() != self.thread and self.hop(self.dispose):
             return  # else the loop is closed: release what we hold here, nobody else will
         self.disposed = True
-        if not self.terminated:
-            self.terminated = True
-            self.cleanup()
-        if self.upstream is not None:
-            self.upstream.dispose()
+        try:
+            if not self.terminated:
+                self.terminated = True
+                self.cleanup()
+        except RuntimeError:  # cleanup met the closed loop (task.cancel): what it held dies with the loop
+            if not self.loop.is_closed():
+                raise
+        finally:
+            if self.upstream is not None:
+                self.upstream.dispose()
 
     def attach(self, source: Observable[Any], scheduler: abc.SchedulerBase | None = None) -> None:
         """Subscribe to ``source`` (with :attr:`demand` published if :attr:`publish_demand`)."""

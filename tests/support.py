@@ -1,4 +1,4 @@
-"""Helpers shared by the tests: collect a source, wait for a condition, a source that records its close.
+"""Helpers shared by the tests: collect a source (or its outcome), wait for a condition, a source that records its close.
 
 Import them as ``from support import ...`` (``tests/`` is on ``sys.path``:
 its ``conftest.py`` sits there, outside any package).
@@ -44,6 +44,17 @@ class Collector:
 async def collect(items: AsyncIterable[_T]) -> list[_T]:
     """Every item of an async iterable, as a list."""
     return [x async for x in items]
+
+
+async def outcome(source: Observable[Any]) -> tuple[list[Any], BaseException | None]:
+    """The items and the error (or ``None``) of one subscription to ``source``, once it ends."""
+    items: list[Any] = []
+    done: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
+    subscription = source.subscribe(items.append, done.set_result, lambda: done.set_result(None))
+    try:
+        return items, await done
+    finally:
+        subscription.dispose()
 
 
 async def wait_until(condition: Callable[[], object], within: float = 10.0) -> None:

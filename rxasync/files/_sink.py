@@ -85,6 +85,12 @@ class Sink(Stage):
             self._queue.clear()
             self._cond.notify()
 
+    def dispose(self) -> None:
+        """Abort the writer here, from any thread (under the lock); the rest hops to the loop."""
+        if not self.on_loop():
+            self.cleanup()  # the temporary file goes now, even while the loop is idle
+        super().dispose()
+
     def send_error(self, error: Exception) -> None:
         if self._writer_done:
             self.observer.on_error(error)
@@ -100,8 +106,8 @@ class Sink(Stage):
     def _finish(self, outcome: BaseException | int) -> None:
         """The writer's outcome (loop thread): bytes written, or the error it met."""
         self._writer_done = True
-        if self.disposed:
-            return
+        if self.disposed or (self._abort and not self.terminated):
+            return  # disposed (from another thread, the rest of dispose still on its way): nothing goes out
         if self.terminated:
             if self._error is not None:
                 self.observer.on_error(self._error)

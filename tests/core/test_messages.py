@@ -10,7 +10,6 @@ import reactivex
 from reactivex import operators as ops
 
 import rxasync
-from rxasync.operators import map_async
 
 
 async def _one() -> AsyncIterator[int]:
@@ -42,20 +41,6 @@ def test_no_running_loop_outside_any_loop_says_subscribe_inside_a_coroutine() ->
     rxasync.from_async_iterable(_one).subscribe(on_error=errors.append)
     assert isinstance(errors[0], rxasync.NoRunningLoopError)
     assert "from inside a coroutine" in str(errors[0])
-
-
-async def test_map_async_given_a_plain_function_says_it_needs_a_coroutine_function() -> None:
-    with pytest.raises(TypeError, match=r"coroutine function.*reactivex\.operators\.map.*map_on") as info:
-        await rxasync.to_list(reactivex.of(1, 2).pipe(map_async(lambda x: x + 1)))
-    assert "int" in str(info.value)
-
-
-async def test_map_async_type_error_raised_inside_the_coroutine_is_unchanged() -> None:
-    async def bad(x: int) -> int:
-        raise TypeError("mine")
-
-    with pytest.raises(TypeError, match=r"^mine$"):
-        await rxasync.to_list(reactivex.of(1).pipe(map_async(bad)))
 
 
 @pytest.mark.parametrize("terminal", [rxasync.first, rxasync.last, rxasync.to_list])

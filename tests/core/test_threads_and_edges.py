@@ -12,7 +12,7 @@ from reactivex import operators as ops
 from reactivex.scheduler.eventloop import AsyncIOScheduler
 
 import rxasync
-from rxasync.operators import batch, map_async, switch_map_async
+from rxasync.operators import batch, switch_map_async
 
 
 async def test_first_and_iteration_of_a_source_on_a_timer_thread() -> None:
@@ -26,34 +26,6 @@ async def test_first_and_iteration_of_a_source_on_a_timer_thread() -> None:
         1,
         2,
     ]
-
-
-async def test_map_async_subscribed_from_a_worker_thread_with_loop_scheduler() -> None:
-    loop = asyncio.get_running_loop()
-
-    async def gen() -> AsyncIterator[int]:
-        for i in range(3):
-            await asyncio.sleep(0)
-            yield i
-
-    async def times_ten(x: int) -> int:
-        return x * 10
-
-    got: list[int] = []
-    done = asyncio.Event()
-
-    def subscribe() -> None:
-        rxasync.from_async_iterable(gen).pipe(map_async(times_ten)).subscribe(
-            got.append,
-            on_completed=lambda: loop.call_soon_threadsafe(done.set),
-            scheduler=AsyncIOScheduler(loop),
-        )
-
-    worker = threading.Thread(target=subscribe)
-    worker.start()
-    await asyncio.wait_for(done.wait(), 2)
-    worker.join()
-    assert got == [0, 10, 20]
 
 
 async def test_first_through_an_operator_stops_a_generator_that_never_awaits() -> None:

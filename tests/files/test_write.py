@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 import reactivex
+from reactivex import abc
 from reactivex import operators as ops
+from reactivex.subject import Subject
 from support import Collector, threads_named, wait_until
 
 import rxasync
@@ -260,3 +262,33 @@ async def test_write_through_a_symlink_replaces_its_target_and_keeps_the_link(tm
     assert link.is_symlink()
     assert real.read_bytes() == b"new"
     assert only_files(real.parent) == ["real.bin"]
+
+
+def test_write_disposed_from_a_thread_while_the_loop_is_idle_removes_the_temporary_file_at_once(
+    tmp_path: Path,
+) -> None:
+    """Dispose aborts the writer where it is called: the loop need not run again (issue 10 review)."""
+    loop = asyncio.new_event_loop()
+    subject: Subject[bytes] = Subject()
+
+    async def setup() -> abc.DisposableBase:
+        subscription = subject.pipe(write(tmp_path / "out.bin")).subscribe(lambda n: None)
+        subject.on_next(b"abc")
+        await wait_until(lambda: only_files(tmp_path) != [])  # the temporary file is open
+        return subscription
+
+    try:
+        subscription = loop.run_until_complete(setup())
+        disposer = threading.Thread(target=subscription.dispose)
+        disposer.start()
+        disposer.join()
+        for _ in range(200):  # at most 2 s, with the loop idle (neither running nor closed)
+            if not only_files(tmp_path) and not threads_named("rxasync write"):
+                break
+            threading.Event().wait(0.01)
+        assert only_files(tmp_path) == []
+        assert threads_named("rxasync write") == []
+        loop.run_until_complete(asyncio.sleep(0.01))  # the rest of dispose, hopped to the loop
+        assert not subject.observers  # upstream disposed
+    finally:
+        loop.close()

@@ -65,17 +65,6 @@ def assert_rows_close(got: Sequence[Any], want: Sequence[Any]) -> None:
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5, err_msg=f"item {i}")
 
 
-async def collect(source: Observable[Any]) -> tuple[list[Any], BaseException | None]:
-    """Items and the error (or None) of one subscription."""
-    items: list[Any] = []
-    done: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
-    sub = source.subscribe(items.append, done.set_result, lambda: done.set_result(None))
-    try:
-        return items, await done
-    finally:
-        sub.dispose()
-
-
 class Ticker:
     """Measures the event loop's longest stall: the largest gap between ticks beyond the tick."""
 

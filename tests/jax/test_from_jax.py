@@ -7,7 +7,7 @@ import asyncio
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax_helpers import collect
+from support import outcome
 
 import rxasync
 from rxasync import JaxOperatorError
@@ -38,7 +38,7 @@ async def test_from_jax_runs_again_on_each_subscription() -> None:
 
 
 async def test_from_jax_failure_is_a_jax_operator_error() -> None:
-    items, error = await collect(from_jax(lambda x: x @ x, jnp.ones((2, 3))))
+    items, error = await outcome(from_jax(lambda x: x @ x, jnp.ones((2, 3))))
     assert items == []
     assert isinstance(error, JaxOperatorError)
     assert error.operator == "from_jax"

@@ -10,8 +10,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import reactivex
-from jax_helpers import assert_rows_close, collect, dense, dense_np, jittery, rows, run_both
+from jax_helpers import assert_rows_close, dense, dense_np, jittery, rows, run_both
 from reactivex import operators as ops
+from support import outcome
 
 import rxasync
 from rxasync import JaxOperatorError
@@ -117,7 +118,7 @@ async def test_map_batched_trace_failure_names_operator_and_element() -> None:
     def bad(x: jax.Array) -> jax.Array:
         return x.reshape(7)  # a (3,) element cannot
 
-    items, error = await collect(reactivex.from_iterable(rows(5)).pipe(map_batched(bad, batch_size=4)))
+    items, error = await outcome(reactivex.from_iterable(rows(5)).pipe(map_batched(bad, batch_size=4)))
     assert items == []
     assert isinstance(error, JaxOperatorError)
     assert error.operator == "map_batched"
@@ -129,7 +130,7 @@ async def test_map_batched_trace_failure_names_operator_and_element() -> None:
 async def test_map_batched_shape_mismatch_in_one_element_names_it() -> None:
     data = rows(20)
     data[13] = np.zeros(4, np.float32)
-    items, error = await collect(reactivex.from_iterable(data).pipe(map_batched(dense, batch_size=4)))
+    items, error = await outcome(reactivex.from_iterable(data).pipe(map_batched(dense, batch_size=4)))
     assert isinstance(error, JaxOperatorError)
     assert (error.operator, error.index) == ("map_batched", 13)
     assert "element 13 is float32[4]" in str(error)
@@ -149,7 +150,7 @@ async def test_map_batched_runtime_failure_on_the_device() -> None:
 
     data = [np.full(3, i, np.float32) for i in range(12)]
     data[9] = np.full(3, 1000, np.float32)
-    items, error = await collect(jittery(data, 3).pipe(map_batched(fn, batch_size=4, max_latency=None)))
+    items, error = await outcome(jittery(data, 3).pipe(map_batched(fn, batch_size=4, max_latency=None)))
     assert isinstance(error, JaxOperatorError)
     assert error.operator == "map_batched"
     assert "elements 8..11" in str(error)
@@ -160,7 +161,7 @@ async def test_map_batched_runtime_failure_on_the_device() -> None:
 
 async def test_map_batched_error_from_upstream_passes_through() -> None:
     src = reactivex.concat(reactivex.from_iterable(rows(3)), reactivex.throw(KeyError("up")))
-    _items, error = await collect(src.pipe(SHARED))
+    _items, error = await outcome(src.pipe(SHARED))
     assert isinstance(error, KeyError)
 
 
@@ -181,7 +182,7 @@ def test_map_batched_validates_arguments() -> None:
 
 
 async def test_map_batched_scalar_of_another_dtype_names_the_element() -> None:
-    items, error = await collect(reactivex.of(1, 2, 3, 4.5).pipe(map_batched(lambda x: x + 1, batch_size=4)))
+    items, error = await outcome(reactivex.of(1, 2, 3, 4.5).pipe(map_batched(lambda x: x + 1, batch_size=4)))
     assert items == []
     assert isinstance(error, JaxOperatorError)
     assert error.index == 3
@@ -197,7 +198,7 @@ async def test_map_batched_items_from_another_thread() -> None:
 
 @pytest.mark.parametrize("bad", ["text", None, object()])
 async def test_map_batched_element_that_is_not_an_array_is_named(bad: object) -> None:
-    _items, error = await collect(reactivex.of(bad, bad).pipe(map_batched(lambda x: x, batch_size=2)))
+    _items, error = await outcome(reactivex.of(bad, bad).pipe(map_batched(lambda x: x, batch_size=2)))
     assert isinstance(error, JaxOperatorError)
     assert (error.operator, error.index) == ("map_batched", 0)
     assert "not an array" in str(error)
@@ -205,7 +206,7 @@ async def test_map_batched_element_that_is_not_an_array_is_named(bad: object) ->
 
 async def test_map_batched_chunk_that_is_not_a_batch_is_named() -> None:
     chunks = [np.ones((2, 3), np.float32), np.float32(1.0)]
-    items, error = await collect(reactivex.from_iterable(chunks).pipe(map_batched(dense, chunked=True)))
+    items, error = await outcome(reactivex.from_iterable(chunks).pipe(map_batched(dense, chunked=True)))
     assert isinstance(error, JaxOperatorError)
     assert error.index == 1
     assert len(items) == 1

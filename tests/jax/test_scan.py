@@ -9,7 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import reactivex
-from jax_helpers import collect, jittery, rows, run_both
+from jax_helpers import jittery, rows, run_both
+from support import outcome
 
 import rxasync
 from rxasync import JaxOperatorError
@@ -75,7 +76,7 @@ async def test_scan_each_subscription_starts_from_init() -> None:
 
 async def test_scan_state_that_changes_type_is_a_trace_error() -> None:
     op = scan(lambda total, x: jnp.stack([total, x]), 0.0, batch_size=4)
-    items, error = await collect(reactivex.of(1.0, 2.0).pipe(op))
+    items, error = await outcome(reactivex.of(1.0, 2.0).pipe(op))
     assert items == []
     assert isinstance(error, JaxOperatorError)
     assert (error.operator, error.index) == ("scan", 0)
@@ -84,6 +85,6 @@ async def test_scan_state_that_changes_type_is_a_trace_error() -> None:
 
 async def test_scan_shape_mismatch_names_the_element() -> None:
     data = [np.ones(3, np.float32)] * 6 + [np.ones(2, np.float32)]
-    _items, error = await collect(reactivex.from_iterable(data).pipe(MOMENTS))
+    _items, error = await outcome(reactivex.from_iterable(data).pipe(MOMENTS))
     assert isinstance(error, JaxOperatorError)
     assert (error.operator, error.index) == ("scan", 6)

@@ -14,6 +14,7 @@ import pytest
 import reactivex
 from reactivex import operators as ops
 from reactivex.scheduler import ThreadPoolScheduler
+from reactivex.scheduler.eventloop import AsyncIOScheduler
 
 import rxasync
 from rxasync.operators import map_async, map_on
@@ -235,3 +236,48 @@ async def test_map_on_dask_client_executor() -> None:
         executor = client.get_executor()
         out = await rxasync.to_list(reactivex.range(10).pipe(map_on(_square, executor, concurrency=4)))
     assert out == [x * x for x in range(10)]
+
+
+# -- moved from tests/core (test_messages.py, test_threads_and_edges.py) --------------------
+
+
+async def test_map_async_given_a_plain_function_says_it_needs_a_coroutine_function() -> None:
+    with pytest.raises(TypeError, match=r"coroutine function.*reactivex\.operators\.map.*map_on") as info:
+        await rxasync.to_list(reactivex.of(1, 2).pipe(map_async(lambda x: x + 1)))
+    assert "int" in str(info.value)
+
+
+async def test_map_async_type_error_raised_inside_the_coroutine_is_unchanged() -> None:
+    async def bad(x: int) -> int:
+        raise TypeError("mine")
+
+    with pytest.raises(TypeError, match=r"^mine$"):
+        await rxasync.to_list(reactivex.of(1).pipe(map_async(bad)))
+
+
+async def test_map_async_subscribed_from_a_worker_thread_with_loop_scheduler() -> None:
+    loop = asyncio.get_running_loop()
+
+    async def gen() -> AsyncIterator[int]:
+        for i in range(3):
+            await asyncio.sleep(0)
+            yield i
+
+    async def times_ten(x: int) -> int:
+        return x * 10
+
+    got: list[int] = []
+    done = asyncio.Event()
+
+    def subscribe() -> None:
+        rxasync.from_async_iterable(gen).pipe(map_async(times_ten)).subscribe(
+            got.append,
+            on_completed=lambda: loop.call_soon_threadsafe(done.set),
+            scheduler=AsyncIOScheduler(loop),
+        )
+
+    worker = threading.Thread(target=subscribe)
+    worker.start()
+    await asyncio.wait_for(done.wait(), 2)
+    worker.join()
+    assert got == [0, 10, 20]
