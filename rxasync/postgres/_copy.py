@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 from reactivex import Observable
 
-from .._batching import batch_stage, check_batch_size
+from .._batching import batch_stage, check_batch_size, then
 from ._pool import PoolArg, acquire, check_pool
 from ._translate import translate_errors
 
@@ -74,11 +74,14 @@ def copy_records(
         raise ValueError("copy_records needs the columns the tuples fill")
     statement = f"COPY {table} ({', '.join(cols)}) FROM STDIN"
 
-    async def send(conn: asyncpg.Connection, batch: list[Row]) -> list[int]:
+    async def send(conn: asyncpg.Connection, batch: list[Row], handed: Callable[[], None]) -> list[int]:
         context = f"COPY into {table!r}, batch of {len(batch)} starting with row {tuple(batch[0])!r}"
+        # asyncpg encodes and writes the rows without yielding, then awaits the server: handed() when the
+        # last row is encoded lets the source refill the stage during that wait, not before the COPY.
+        records = then(batch, handed)
         with translate_errors(statement, table, context):
             async with conn.transaction():
-                await conn.copy_records_to_table(table, records=batch, columns=cols, schema_name=schema)
+                await conn.copy_records_to_table(table, records=records, columns=cols, schema_name=schema)
         return [len(batch)]
 
     return lambda source: batch_stage(source, "copy_records", batch_size, lambda: acquire(pool), send)

@@ -104,6 +104,30 @@ async def test_copy_records_whole_batches_and_row_counts(
     assert await postgres_connection.fetchval("SELECT count(*) FROM t") == 2500
 
 
+async def test_copy_records_refills_while_a_batch_is_copied_and_holds_at_most_three_batches(
+    postgres_connection: asyncpg.Connection, postgres_server: PostgresServer
+) -> None:
+    # A batch's credits come back once asyncpg holds it whole, so the source refills the stage while
+    # the server works on the COPY (speed: the source's cost overlaps the server's), and no further:
+    # 2 * batch_size rows not yet handed over plus the one batch in flight.
+    await postgres_connection.execute("CREATE TABLE t (n int, w text)")
+    committed: list[int] = []
+    ahead: list[int] = []
+
+    async def produce():  # type: ignore[no-untyped-def]
+        for i in range(2000):
+            ahead.append(i - sum(committed))  # rows taken by the sink and not yet committed
+            yield (i, "w")
+
+    src = rxasync.from_async_iterable(produce).pipe(
+        copy_records(postgres_server.dsn, "t", columns=["n", "w"], batch_size=100),
+        ops.do_action(committed.append),
+    )
+    counts = await rxasync.to_list(src)
+    assert sum(counts) == 2000 == await postgres_connection.fetchval("SELECT count(*) FROM t")
+    assert 2 * 100 < max(ahead) <= 3 * 100
+
+
 async def test_copy_records_batch_with_a_bad_row_rolls_back_whole(
     postgres_connection: asyncpg.Connection, postgres_server: PostgresServer
 ) -> None:
