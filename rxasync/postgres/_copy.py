@@ -32,8 +32,10 @@ def copy_records(
     table only ever holds whole batches; the error names the table and the
     batch's first row, and the batches before it stay committed. Batches
     hold up to ``batch_size`` rows (fewer when the source is slower than the
-    server); the stage holds at most ``2 * batch_size`` rows and pauses an
-    rxasync source upstream while the server is behind.
+    server). The stage takes up to ``2 * batch_size`` rows ahead of the
+    batch being copied (at most ``3 * batch_size`` in memory) and pauses an
+    rxasync source upstream while the server is behind; the source refills
+    it while the server works on a batch, so its cost and the server's overlap.
 
     Marble::
 
