@@ -19,7 +19,6 @@ closes it when the stage ends, however it ends (completion, error, dispose).
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from itertools import chain
@@ -87,7 +86,7 @@ class BatchStage(Stage):
         self.batch_size = batch_size
         self.open_resource = open_resource
         self.send = send
-        self.buffer: deque[Any] = deque()
+        self.buffer: list[Any] = []
         self.wakeup: asyncio.Future[None] | None = None
         self.worker: asyncio.Task[None] | None = None
         self.sending = False  # a batch is in flight (sent, its results not all emitted)
@@ -118,14 +117,23 @@ class BatchStage(Stage):
                         self.wakeup = self.loop.create_future()
                         await self.wakeup
                         continue
-                    n = min(self.batch_size, len(self.buffer))
-                    pop = self.buffer.popleft
-                    batch = [pop() for _ in range(n)]
+                    batch = self.take()
+                    n = len(batch)
                     self.unhanded, self.sending = n, True
                     results = await self.send(resource, batch, self.handed)
                     await self.emit(results)
         except Exception as exc:
             self.fail(exc)
+
+    def take(self) -> list[Any]:
+        """The next batch off the buffer: all of it when it fits (no copy), else its first ``batch_size``."""
+        buffer, size = self.buffer, self.batch_size
+        if len(buffer) <= size:
+            self.buffer = []
+            return buffer
+        batch = buffer[:size]
+        del buffer[:size]
+        return batch
 
     def handed(self) -> None:
         """The batch in flight is in the driver's hands: its credits go back, upstream refills meanwhile."""
