@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 import reactivex
 from reactivex import operators as ops
+from reactivex.scheduler import NewThreadScheduler
 
 import rxasync
 from rxasync.http import Retry
@@ -126,6 +127,19 @@ async def test_copy_records_refills_while_a_batch_is_copied_and_holds_at_most_th
     counts = await rxasync.to_list(src)
     assert sum(counts) == 2000 == await postgres_connection.fetchval("SELECT count(*) FROM t")
     assert 2 * 100 < max(ahead) <= 3 * 100
+
+
+async def test_copy_records_takes_rows_from_another_thread_in_order(
+    postgres_connection: asyncpg.Connection, postgres_server: PostgresServer
+) -> None:
+    # The batch stage has no thread hop of its own: the stage protocol's on_next brings the rows to the loop.
+    await postgres_connection.execute("CREATE TABLE t (n int, w text)")
+    rows = reactivex.from_iterable([(i, "w") for i in range(1500)]).pipe(
+        ops.subscribe_on(NewThreadScheduler())
+    )
+    counts = await rxasync.to_list(rows.pipe(copy_records(postgres_server.dsn, "t", columns=["n", "w"])))
+    assert sum(counts) == 1500
+    assert await postgres_connection.fetchval("SELECT array_agg(n ORDER BY ctid) FROM t") == list(range(1500))
 
 
 async def test_copy_records_batch_with_a_bad_row_rolls_back_whole(
