@@ -4,8 +4,13 @@
 task sends whatever is buffered (at most ``batch_size`` items) in one call,
 then the next: while a batch is on its way the next one fills, so a fast
 source gets full batches and a slow one is never kept waiting for a batch to
-fill. It holds at most ``2 * batch_size`` items and publishes that as its
-demand, so a bridge source upstream pauses while the server is behind.
+fill. Its demand counts the items the server does not have yet, at most
+``2 * batch_size``, so a bridge source upstream pauses while the server is
+behind. A batch the driver holds whole (``send`` calls ``handed()``, or
+its results are all emitted) gives its credits back, so upstream refills
+while the server works on it: the source's cost overlaps the server's
+instead of adding to it. At most one batch is in flight besides the
+``2 * batch_size`` buffered items.
 
 The worker opens the stage's resource (a connection) when it starts and
 closes it when the stage ends, however it ends (completion, error, dispose).
@@ -14,25 +19,43 @@ closes it when the stage ends, however it ends (completion, error, dispose).
 from __future__ import annotations
 
 import asyncio
-from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from threading import get_ident as _get_ident
+from itertools import chain
 from typing import Any
 
 from reactivex import Observable, abc
 
 from ._stage import Stage, stage_observable
 
-__all__ = ["BatchStage", "batch_stage", "check_batch_size"]
+__all__ = ["BatchStage", "batch_stage", "check_batch_size", "then"]
 
-Send = Callable[[Any, list[Any]], Awaitable[Sequence[Any]]]
+#: ``send(resource, batch, handed)``: send ``batch``, return its results; call ``handed()`` once the
+#: driver holds the whole batch (all written, waiting for the server) so that upstream refills while
+#: the server works. If it never does, the batch's credits come back after its results are emitted.
+Send = Callable[[Any, list[Any], Callable[[], None]], Awaitable[Sequence[Any]]]
 
 
 def check_batch_size(batch_size: int) -> int:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
     return batch_size
+
+
+def then(items: Iterable[Any], done: Callable[[], None]) -> Iterator[Any]:
+    """``items``, then a call of ``done()`` when the consumer asks past the last one (all C: no per-item cost)."""
+    return chain(items, _Call(done))
+
+
+class _Call:
+    """An empty iterable that calls ``fn`` when it is iterated."""
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self.fn = fn
+
+    def __iter__(self) -> Iterator[Any]:
+        self.fn()
+        return iter(())
 
 
 def batch_stage(
@@ -63,17 +86,13 @@ class BatchStage(Stage):
         self.batch_size = batch_size
         self.open_resource = open_resource
         self.send = send
-        self.buffer: deque[Any] = deque()
+        self.buffer: list[Any] = []
         self.wakeup: asyncio.Future[None] | None = None
         self.worker: asyncio.Task[None] | None = None
+        self.sending = False  # a batch is in flight (sent, its results not all emitted)
+        self.unhanded = 0  # credits of the batch in flight not yet given back (see handed)
 
-    def on_next(self, item: Any) -> None:  # the hot path: a few attribute tests per item
-        if _get_ident() != self.thread:
-            self.loop.call_soon_threadsafe(self.on_next, item)
-            return
-        if self.terminated:
-            return
-        self.demand.pending += 1
+    def on_item(self, item: Any) -> None:  # the hot path: on the loop, already counted by the base class
         self.buffer.append(item)
         if self.wakeup is not None:
             self.wake()
@@ -98,15 +117,31 @@ class BatchStage(Stage):
                         self.wakeup = self.loop.create_future()
                         await self.wakeup
                         continue
-                    n = min(self.batch_size, len(self.buffer))
-                    pop = self.buffer.popleft
-                    batch = [pop() for _ in range(n)]
-                    results = await self.send(resource, batch)
-                    await self.emit(results, n)
+                    batch = self.take()
+                    n = len(batch)
+                    self.unhanded, self.sending = n, True
+                    results = await self.send(resource, batch, self.handed)
+                    await self.emit(results)
         except Exception as exc:
             self.fail(exc)
 
-    async def emit(self, results: Sequence[Any], n: int) -> None:
+    def take(self) -> list[Any]:
+        """The next batch off the buffer: all of it when it fits (no copy), else its first ``batch_size``."""
+        buffer, size = self.buffer, self.batch_size
+        if len(buffer) <= size:
+            self.buffer = []
+            return buffer
+        batch = buffer[:size]
+        del buffer[:size]
+        return batch
+
+    def handed(self) -> None:
+        """The batch in flight is in the driver's hands: its credits go back, upstream refills meanwhile."""
+        n, self.unhanded = self.unhanded, 0
+        if n:
+            self.finish(n)
+
+    async def emit(self, results: Sequence[Any]) -> None:
         observer, down = self.observer, self.down
         for result in results:
             if self.terminated:
@@ -114,11 +149,12 @@ class BatchStage(Stage):
             observer.on_next(result)
             if down is not None and down.pending >= down.limit:
                 await down.wait()
-        self.demand.release(n)
+        self.handed()  # at the latest now: the batch is done
+        self.sending = False
         self.check_done()
 
     def idle(self) -> bool:
-        return self.demand.pending == 0
+        return self.demand.pending == 0 and not self.sending
 
     def cleanup(self) -> None:
         self.buffer.clear()

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 from reactivex import Observable
 
-from .._batching import batch_stage, check_batch_size
+from .._batching import batch_stage, check_batch_size, then
 from ._pool import PoolArg, acquire, check_pool
 from ._translate import translate_errors
 
@@ -32,8 +32,10 @@ def copy_records(
     table only ever holds whole batches; the error names the table and the
     batch's first row, and the batches before it stay committed. Batches
     hold up to ``batch_size`` rows (fewer when the source is slower than the
-    server); the stage holds at most ``2 * batch_size`` rows and pauses an
-    rxasync source upstream while the server is behind.
+    server). The stage takes up to ``2 * batch_size`` rows ahead of the
+    batch being copied (at most ``3 * batch_size`` in memory) and pauses an
+    rxasync source upstream while the server is behind; the source refills
+    it while the server works on a batch, so its cost and the server's overlap.
 
     Marble::
 
@@ -74,11 +76,14 @@ def copy_records(
         raise ValueError("copy_records needs the columns the tuples fill")
     statement = f"COPY {table} ({', '.join(cols)}) FROM STDIN"
 
-    async def send(conn: asyncpg.Connection, batch: list[Row]) -> list[int]:
+    async def send(conn: asyncpg.Connection, batch: list[Row], handed: Callable[[], None]) -> list[int]:
         context = f"COPY into {table!r}, batch of {len(batch)} starting with row {tuple(batch[0])!r}"
+        # asyncpg encodes and writes the rows without yielding, then awaits the server: handed() when the
+        # last row is encoded lets the source refill the stage during that wait, not before the COPY.
+        records = then(batch, handed)
         with translate_errors(statement, table, context):
             async with conn.transaction():
-                await conn.copy_records_to_table(table, records=batch, columns=cols, schema_name=schema)
+                await conn.copy_records_to_table(table, records=records, columns=cols, schema_name=schema)
         return [len(batch)]
 
     return lambda source: batch_stage(source, "copy_records", batch_size, lambda: acquire(pool), send)

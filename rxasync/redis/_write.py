@@ -60,7 +60,7 @@ def write_stream(
     check_redis(redis)
     check_batch_size(batch_size)
 
-    async def send(client: aioredis.Redis, batch: list[Fields]) -> list[str]:
+    async def send(client: aioredis.Redis, batch: list[Fields], _handed: Callable[[], None]) -> list[str]:
         pipe = client.pipeline(transaction=False)
         for fields in batch:
             pipe.xadd(stream, dict(fields), maxlen=maxlen, approximate=True)
@@ -108,7 +108,7 @@ def ack(
     check_batch_size(batch_size)
     Reconnect(reconnect)  # TypeError now for a wrong policy
 
-    async def send(_: object, batch: list[StreamEntry]) -> list[StreamEntry]:
+    async def send(_: object, batch: list[StreamEntry], _handed: Callable[[], None]) -> list[StreamEntry]:
         groups: dict[tuple[int, str, str], list[StreamEntry]] = {}
         for entry in batch:
             if entry._client is not None and entry._group is not None:

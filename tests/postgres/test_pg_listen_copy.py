@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 import reactivex
 from reactivex import operators as ops
+from reactivex.scheduler import NewThreadScheduler
 
 import rxasync
 from rxasync.http import Retry
@@ -102,6 +103,43 @@ async def test_copy_records_whole_batches_and_row_counts(
     assert sum(counts) == 2500
     assert all(c <= 1000 for c in counts)
     assert await postgres_connection.fetchval("SELECT count(*) FROM t") == 2500
+
+
+async def test_copy_records_refills_while_a_batch_is_copied_and_holds_at_most_three_batches(
+    postgres_connection: asyncpg.Connection, postgres_server: PostgresServer
+) -> None:
+    # A batch's credits come back once asyncpg holds it whole, so the source refills the stage while
+    # the server works on the COPY (speed: the source's cost overlaps the server's), and no further:
+    # 2 * batch_size rows not yet handed over plus the one batch in flight.
+    await postgres_connection.execute("CREATE TABLE t (n int, w text)")
+    committed: list[int] = []
+    ahead: list[int] = []
+
+    async def produce():  # type: ignore[no-untyped-def]
+        for i in range(2000):
+            ahead.append(i - sum(committed))  # rows taken by the sink and not yet committed
+            yield (i, "w")
+
+    src = rxasync.from_async_iterable(produce).pipe(
+        copy_records(postgres_server.dsn, "t", columns=["n", "w"], batch_size=100),
+        ops.do_action(committed.append),
+    )
+    counts = await rxasync.to_list(src)
+    assert sum(counts) == 2000 == await postgres_connection.fetchval("SELECT count(*) FROM t")
+    assert 2 * 100 < max(ahead) <= 3 * 100
+
+
+async def test_copy_records_takes_rows_from_another_thread_in_order(
+    postgres_connection: asyncpg.Connection, postgres_server: PostgresServer
+) -> None:
+    # The batch stage has no thread hop of its own: the stage protocol's on_next brings the rows to the loop.
+    await postgres_connection.execute("CREATE TABLE t (n int, w text)")
+    rows = reactivex.from_iterable([(i, "w") for i in range(1500)]).pipe(
+        ops.subscribe_on(NewThreadScheduler())
+    )
+    counts = await rxasync.to_list(rows.pipe(copy_records(postgres_server.dsn, "t", columns=["n", "w"])))
+    assert sum(counts) == 1500
+    assert await postgres_connection.fetchval("SELECT array_agg(n ORDER BY ctid) FROM t") == list(range(1500))
 
 
 async def test_copy_records_batch_with_a_bad_row_rolls_back_whole(

@@ -36,8 +36,13 @@ async def run_cycles(
     for _ in range(CYCLES):
         await cycle(make, rng)
     if shared is not None:
-        await asyncio.sleep(0.05)  # the last disposed reader gives its connection back
-        # Idle connections of the user's pool are the pool's; one still *in use* would be a leak.
+        # A disposed reader gives its connection back when its task has ended, which under CPU load
+        # takes a while (a fixed 0.05 s was once too short). Wait for that, bounded, and only then judge:
+        # a connection of the user's pool still *in use* would be a leak; idle ones are the pool's.
+        others = asyncio.all_tasks() - {asyncio.current_task()}  # the disposed readers' pumps
+        if others:
+            await asyncio.wait(others, timeout=10.0)
+        assert not list(shared.connection_pool._in_use_connections)
         await shared.connection_pool.disconnect(inuse_connections=False)
     for _ in range(100):  # the server notices closed sockets at its own pace
         if await connections(client) <= before:
