@@ -26,6 +26,7 @@ from typing import Any
 
 from reactivex import Observable, abc
 
+from ._checks import check_int
 from ._stage import Stage, stage_observable
 
 __all__ = ["BatchStage", "batch_stage", "check_batch_size", "then"]
@@ -37,9 +38,7 @@ Send = Callable[[Any, list[Any], Callable[[], None]], Awaitable[Sequence[Any]]]
 
 
 def check_batch_size(batch_size: int) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
-    return batch_size
+    return check_int("batch_size", batch_size)
 
 
 def then(items: Iterable[Any], done: Callable[[], None]) -> Iterator[Any]:

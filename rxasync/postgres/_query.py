@@ -9,6 +9,7 @@ import asyncpg
 from reactivex import Observable
 
 from .._bridge import from_async_batches
+from .._checks import check_int
 from .._flow import demand_room
 from ._pool import PoolArg, acquire, check_pool
 from ._translate import translate_errors
@@ -57,8 +58,7 @@ def query(pool: PoolArg, sql: str, *args: Any, prefetch: int = 1000) -> Observab
         [1, 2, 3]
     """
     check_pool(pool)
-    if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 1:
-        raise ValueError(f"prefetch must be an int >= 1, got {prefetch!r}")
+    check_int("prefetch", prefetch)
 
     async def batches() -> AsyncIterator[list[asyncpg.Record]]:
         async with acquire(pool) as conn:

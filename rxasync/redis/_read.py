@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 from reactivex import Observable
 
 from .._bridge import from_async_batches
+from .._checks import check_int
 from .._errors import DatabaseConnectionError, DatabaseQueryError
 from .._flow import demand_room
 from .._reconnect import Reconnect
@@ -107,8 +108,7 @@ def read_stream(
     check_redis(redis)
     if (group is None) != (consumer is None):
         raise ValueError("group and consumer go together: give both or neither")
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValueError(f"count must be an int >= 1, got {count!r}")
+    check_int("count", count)
     if not (isinstance(block, int | float) and 0 < block < math.inf):
         raise ValueError(f"block must be a number of seconds > 0, got {block!r}")
     if claim_idle is not None and (group is None or not claim_idle >= 0):
