@@ -30,7 +30,7 @@ _T = TypeVar("_T")
 class _Terminal(Endpoint, Generic[_T]):
     """One ``await`` of a terminal: the result is :attr:`future`'s."""
 
-    name = "terminal"
+    name = kind = "terminal"
     publish_demand = False  # a terminal gives no demand: its source runs free
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -56,7 +56,9 @@ class _Terminal(Endpoint, Generic[_T]):
             on_item = self.on_batch if path.batched else self.on_item
             iterator = path.open()
             try:
+                stats = self.stats
                 async for item in iterator:
+                    stats.items_in += 1
                     on_item(item)
                     if self.terminated:
                         break
@@ -68,7 +70,9 @@ class _Terminal(Endpoint, Generic[_T]):
 
     def on_batch(self, items: Iterable[Any]) -> None:
         """Take a batch's items (``from_async_batches`` on the direct path)."""
+        self.stats.items_in -= 1  # the pull counted the batch as one
         for item in items:
+            self.stats.items_in += 1
             self.on_item(item)
             if self.terminated:
                 return
@@ -92,7 +96,7 @@ class _Terminal(Endpoint, Generic[_T]):
 
 
 class _First(_Terminal[_T]):
-    name = "first"
+    name = kind = "first"
 
     def on_item(self, item: Any) -> None:
         self.value = item
@@ -108,14 +112,14 @@ class _First(_Terminal[_T]):
 
 
 class _Last(_First[_T]):
-    name = "last"
+    name = kind = "last"
 
     def on_item(self, item: Any) -> None:
         self.value = item
 
 
 class _ToList(_Terminal[_T]):
-    name = "to_list"
+    name = kind = "to_list"
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(loop)
@@ -125,7 +129,9 @@ class _ToList(_Terminal[_T]):
         self.items.append(item)
 
     def on_batch(self, items: Iterable[Any]) -> None:
+        before = len(self.items)
         self.items.extend(items)
+        self.stats.items_in += len(self.items) - before - 1  # the pull counted the batch as one
 
     def send_completed(self) -> None:
         self.resolve(self.items)
