@@ -83,7 +83,9 @@ class _Terminal(Endpoint, Generic[_T]):
     def cleanup(self) -> None:
         pass
 
-    def resolve(self, value: Any) -> None:
+    def resolve(self, value: Any, items: int = 1) -> None:
+        """Deliver ``value``, the result of ``items`` items (counted out)."""
+        self.stats.items_out = items
         if not self.future.done():
             self.future.set_result(value)
 
@@ -134,7 +136,7 @@ class _ToList(_Terminal[_T]):
         self.stats.items_in += len(self.items) - before - 1  # the pull counted the batch as one
 
     def send_completed(self) -> None:
-        self.resolve(self.items)
+        self.resolve(self.items, len(self.items))
 
 
 async def _await(kind: type[_Terminal[Any]], source: Observable[Any]) -> Any:
