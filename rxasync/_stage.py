@@ -74,6 +74,7 @@ class Endpoint(abc.ObserverBase[Any]):
         self.demand = demand
         #: This subscription's counters (items in and out, errors, waits), in ``rxasync.stats``.
         self.stats: StageStats = stage_stats(self.kind, name, held=True)
+        self.stats.idle()  # until its first item, an endpoint waits for upstream
         if demand is not None and not self.weighted:
             self.stats.credits = demand
         self.upstream: abc.DisposableBase | None = None
