@@ -78,17 +78,6 @@ class _Meter:
         stats.idle_since = 0.0
         stats.wait_upstream_s = max(0.0, now - self.start - stats.wait_demand_s - self.emit)
 
-    async def wait(self, demand: Demand) -> None:
-        """Wait for the consumer's credit, counted as waiting for demand (a snapshot sees it live)."""
-        stats = self.stats
-        stats.idle_since = 0.0
-        began = stats.blocked_since = time.perf_counter()
-        await demand.wait()
-        now = time.perf_counter()
-        stats.wait_demand_s += now - began
-        stats.blocked_since = 0.0
-        stats.idle_since = now
-
 
 class Pump:
     """One subscription's task: pulls the iterator, pushes to the observer."""
@@ -181,7 +170,8 @@ class Pump:
         # Subscribed from another thread, RxPY may still be wiring the
         # subscription there when this task starts: call the observer as is.
         emit = _emitter(observer) if self.on_loop_start else observer.on_next
-        meter = _Meter(self.stats)
+        stats = self.stats
+        meter = _Meter(stats)
         error: Exception | None = None
         iterator: AsyncIterator[Any] | None = None
         n = mark = 0  # items out; the next one to time
@@ -199,8 +189,13 @@ class Pump:
                         n += 1
                         if self.disposed:
                             return
-                        if demand is not None and demand.full:
-                            await meter.wait(demand)
+                        if demand is not None and demand.full:  # the wait, inline: no coroutine per wait
+                            stats.idle_since = 0.0
+                            began = stats.blocked_since = time.perf_counter()
+                            await demand.wait()
+                            stats.idle_since = now = time.perf_counter()
+                            stats.wait_demand_s += now - began
+                            stats.blocked_since = 0.0
             else:
                 async for item in iterator:
                     if n != mark:
@@ -212,8 +207,13 @@ class Pump:
                     n += 1
                     if self.disposed:
                         return
-                    if demand is not None and demand.full:
-                        await meter.wait(demand)
+                    if demand is not None and demand.full:  # the wait, inline: no coroutine per wait
+                        stats.idle_since = 0.0
+                        began = stats.blocked_since = time.perf_counter()
+                        await demand.wait()
+                        stats.idle_since = now = time.perf_counter()
+                        stats.wait_demand_s += now - began
+                        stats.blocked_since = 0.0
         except Exception as exc:  # delivered as on_error, after the iterator is closed
             error = exc
         finally:

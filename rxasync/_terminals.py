@@ -56,9 +56,7 @@ class _Terminal(Endpoint, Generic[_T]):
             on_item = self.on_batch if path.batched else self.on_item
             iterator = path.open()
             try:
-                stats = self.stats
-                async for item in iterator:
-                    stats.items_in += 1
+                async for item in iterator:  # items in: counted when it resolves
                     on_item(item)
                     if self.terminated:
                         break
@@ -70,9 +68,7 @@ class _Terminal(Endpoint, Generic[_T]):
 
     def on_batch(self, items: Iterable[Any]) -> None:
         """Take a batch's items (``from_async_batches`` on the direct path)."""
-        self.stats.items_in -= 1  # the pull counted the batch as one
         for item in items:
-            self.stats.items_in += 1
             self.on_item(item)
             if self.terminated:
                 return
@@ -84,8 +80,13 @@ class _Terminal(Endpoint, Generic[_T]):
         pass
 
     def resolve(self, value: Any, items: int = 1) -> None:
-        """Deliver ``value``, the result of ``items`` items (counted out)."""
+        """Deliver ``value``, the result of ``items`` items (counted out).
+
+        On the direct path (:meth:`pull`) items are not counted one by one:
+        items in are then at least ``items``.
+        """
         self.stats.items_out = items
+        self.stats.items_in = max(self.stats.items_in, items)
         if not self.future.done():
             self.future.set_result(value)
 
@@ -131,9 +132,7 @@ class _ToList(_Terminal[_T]):
         self.items.append(item)
 
     def on_batch(self, items: Iterable[Any]) -> None:
-        before = len(self.items)
         self.items.extend(items)
-        self.stats.items_in += len(self.items) - before - 1  # the pull counted the batch as one
 
     def send_completed(self) -> None:
         self.resolve(self.items, len(self.items))
