@@ -63,10 +63,13 @@ def batch_stage(
     batch_size: int,
     open_resource: Callable[[], AbstractAsyncContextManager[Any]],
     send: Send,
+    stats_name: str | None = None,
 ) -> Observable[Any]:
     """``source`` through a :class:`BatchStage`: ``send(resource, batch)``'s results, flattened."""
     return stage_observable(
-        source, name, lambda observer, loop: BatchStage(observer, loop, batch_size, open_resource, send)
+        source,
+        name,
+        lambda observer, loop: BatchStage(observer, loop, batch_size, open_resource, send, stats_name, name),
     )
 
 
@@ -80,8 +83,11 @@ class BatchStage(Stage):
         batch_size: int,
         open_resource: Callable[[], AbstractAsyncContextManager[Any]],
         send: Send,
+        stats_name: str | None = None,
+        kind: str = "batch_stage",
     ) -> None:
-        super().__init__(observer, loop, 2 * batch_size)
+        self.kind = kind  # of its counters in rxasync.stats; stats_name is the user's name=
+        super().__init__(observer, loop, 2 * batch_size, stats_name)
         self.batch_size = batch_size
         self.open_resource = open_resource
         self.send = send

@@ -21,6 +21,7 @@ from reactivex import Observable, abc
 from ._errors import RxAsyncError
 from ._flow import current_demand, resolve_loop
 from ._pump import Pump
+from ._stats import stage_stats
 
 __all__ = ["Direct", "direct", "from_async_batches", "from_async_iterable", "from_awaitable"]
 
@@ -29,13 +30,16 @@ _T = TypeVar("_T")
 
 @overload
 def from_async_iterable(
-    iterable: Callable[[], AsyncIterable[_T]], *, scheduler: abc.SchedulerBase | None = None
+    iterable: Callable[[], AsyncIterable[_T]],
+    *,
+    scheduler: abc.SchedulerBase | None = None,
+    name: str | None = None,
 ) -> Observable[_T]: ...
 
 
 @overload
 def from_async_iterable(
-    iterable: AsyncIterable[_T], *, scheduler: abc.SchedulerBase | None = None
+    iterable: AsyncIterable[_T], *, scheduler: abc.SchedulerBase | None = None, name: str | None = None
 ) -> Observable[_T]: ...
 
 
@@ -43,6 +47,7 @@ def from_async_iterable(
     iterable: AsyncIterable[_T] | Callable[[], AsyncIterable[_T]],
     *,
     scheduler: abc.SchedulerBase | None = None,
+    name: str | None = None,
 ) -> Observable[_T]:
     """Turn an async iterable (or a function returning one) into an observable.
 
@@ -70,6 +75,9 @@ def from_async_iterable(
         iterable: an ``AsyncIterable`` or a zero-argument callable returning one.
         scheduler: an asyncio scheduler naming the loop to run on; by default
             the loop running when ``subscribe`` is called.
+        name: the name its counters have in :mod:`rxasync.stats` (default
+            ``from_async_iterable#<id>``). A named source is always pumped, so
+            counted, also straight into ``first``/``last``/``to_list``.
 
     Returns:
         An ``Observable`` of the items.
@@ -86,18 +94,24 @@ def from_async_iterable(
         >>> asyncio.run(rxasync.to_list(rxasync.from_async_iterable(numbers)))
         [0, 1, 2]
     """
-    return _bridge(iterable, scheduler, batched=False)
+    return _bridge(iterable, scheduler, batched=False, name=name)
 
 
 @overload
 def from_async_batches(
-    iterable: Callable[[], AsyncIterable[Iterable[_T]]], *, scheduler: abc.SchedulerBase | None = None
+    iterable: Callable[[], AsyncIterable[Iterable[_T]]],
+    *,
+    scheduler: abc.SchedulerBase | None = None,
+    name: str | None = None,
 ) -> Observable[_T]: ...
 
 
 @overload
 def from_async_batches(
-    iterable: AsyncIterable[Iterable[_T]], *, scheduler: abc.SchedulerBase | None = None
+    iterable: AsyncIterable[Iterable[_T]],
+    *,
+    scheduler: abc.SchedulerBase | None = None,
+    name: str | None = None,
 ) -> Observable[_T]: ...
 
 
@@ -105,6 +119,7 @@ def from_async_batches(
     iterable: AsyncIterable[Iterable[_T]] | Callable[[], AsyncIterable[Iterable[_T]]],
     *,
     scheduler: abc.SchedulerBase | None = None,
+    name: str | None = None,
 ) -> Observable[_T]:
     """Like :func:`from_async_iterable`, for an async iterable of *batches*: emits their items.
 
@@ -124,6 +139,7 @@ def from_async_batches(
         iterable: an async iterable of iterables (lists, tuples...), or a
             zero-argument callable returning one.
         scheduler: an asyncio scheduler naming the loop to run on.
+        name: the name its counters have in :mod:`rxasync.stats`.
 
     Returns:
         An ``Observable`` of the items of every batch, in order.
@@ -137,7 +153,7 @@ def from_async_batches(
         >>> asyncio.run(rxasync.to_list(rxasync.from_async_batches(rows)))
         [1, 2, 3, 4]
     """
-    return _bridge(iterable, scheduler, batched=True)
+    return _bridge(iterable, scheduler, batched=True, name=name)
 
 
 def _bridge(
@@ -146,6 +162,8 @@ def _bridge(
     batched: bool,
     on_unstarted: Callable[[], None] | None = None,
     single: Callable[[], Awaitable[Any]] | None = None,
+    name: str | None = None,
+    kind: str | None = None,
 ) -> Observable[Any]:
     """The one bridge: an observable whose subscriptions each pump ``iterable`` in a task.
 
@@ -153,6 +171,7 @@ def _bridge(
     ``single()`` (``from_awaitable``); the direct path then awaits it as is.
     """
     what = "from_async_batches" if batched else "from_async_iterable"
+    kind = kind or what
     one_shot = not callable(iterable) and isinstance(iterable, AsyncIterator)
     used = False
 
@@ -173,11 +192,13 @@ def _bridge(
         observer: abc.ObserverBase[Any], sub_scheduler: abc.SchedulerBase | None = None
     ) -> abc.DisposableBase:
         loop = resolve_loop(scheduler or sub_scheduler, what)
-        pump = Pump(open_iterator, observer, current_demand(), batched, on_unstarted)
+        stats = stage_stats(kind, name)
+        pump = Pump(open_iterator, observer, current_demand(), batched, on_unstarted, stats)
         return pump.start(loop)
 
     observable = reactivex.create(subscribe)
-    setattr(observable, _DIRECT_ATTR, Direct(open_iterator, scheduler, batched, single))
+    if name is None:  # a named source is always pumped, so that it is counted under its name
+        setattr(observable, _DIRECT_ATTR, Direct(open_iterator, scheduler, batched, single))
     return observable
 
 
@@ -224,13 +245,16 @@ def direct(source: Observable[Any]) -> Direct | None:
 
 @overload
 def from_awaitable(
-    awaitable: Callable[[], Awaitable[_T]], *, scheduler: abc.SchedulerBase | None = None
+    awaitable: Callable[[], Awaitable[_T]],
+    *,
+    scheduler: abc.SchedulerBase | None = None,
+    name: str | None = None,
 ) -> Observable[_T]: ...
 
 
 @overload
 def from_awaitable(
-    awaitable: Awaitable[_T], *, scheduler: abc.SchedulerBase | None = None
+    awaitable: Awaitable[_T], *, scheduler: abc.SchedulerBase | None = None, name: str | None = None
 ) -> Observable[_T]: ...
 
 
@@ -238,6 +262,7 @@ def from_awaitable(
     awaitable: Awaitable[_T] | Callable[[], Awaitable[_T]],
     *,
     scheduler: abc.SchedulerBase | None = None,
+    name: str | None = None,
 ) -> Observable[_T]:
     """A single-item observable of an awaitable's result.
 
@@ -253,6 +278,7 @@ def from_awaitable(
     Args:
         awaitable: an awaitable, or a zero-argument callable returning one.
         scheduler: an asyncio scheduler naming the loop to run on.
+        name: the name its counters have in :mod:`rxasync.stats`.
 
     Returns:
         An ``Observable`` that emits the result and completes, or errors with
@@ -272,7 +298,7 @@ def from_awaitable(
         async def many() -> AsyncIterator[_T]:
             yield await make()
 
-        return _bridge(many, scheduler, batched=False, single=make)
+        return _bridge(many, scheduler, batched=False, single=make, name=name, kind="from_awaitable")
     aw = awaitable
 
     async def once() -> AsyncIterator[_T]:
@@ -284,4 +310,4 @@ def from_awaitable(
         elif isinstance(aw, asyncio.Future):
             aw.cancel()
 
-    return _bridge(once(), scheduler, batched=False, on_unstarted=discard)
+    return _bridge(once(), scheduler, batched=False, on_unstarted=discard, name=name, kind="from_awaitable")

@@ -31,7 +31,11 @@ _OVERFLOWS = ("block", "drop_oldest", "drop_newest", "error")
 
 
 def to_async_iterable(
-    source: Observable[_T], *, max_buffer: int = 64, overflow: Overflow = "block"
+    source: Observable[_T],
+    *,
+    max_buffer: int = 64,
+    overflow: Overflow = "block",
+    name: str | None = None,
 ) -> AsyncObservableIterator[_T]:
     """Iterate an observable with ``async for``.
 
@@ -64,6 +68,10 @@ def to_async_iterable(
     If in doubt, keep ``"block"`` and a small ``max_buffer``: 64 covers the
     gap between bursts without holding much.
 
+    Its counters in :mod:`rxasync.stats` (kind ``to_async_iterable``, under
+    ``name=``) count items buffered in, items handed to ``async for`` out,
+    and the time ``async for`` waits on an empty buffer as waiting upstream.
+
     Example:
         >>> import asyncio, reactivex, rxasync
         >>> async def main() -> list[int]:
@@ -79,7 +87,7 @@ def to_async_iterable(
     check_int("max_buffer", max_buffer)
     if overflow not in _OVERFLOWS:
         raise ValueError(f"overflow must be one of {_OVERFLOWS}, got {overflow!r}")
-    return AsyncObservableIterator(source, max_buffer, overflow)
+    return AsyncObservableIterator(source, max_buffer, overflow, name)
 
 
 class AsyncObservableIterator(AsyncIterator[_T]):
@@ -87,8 +95,10 @@ class AsyncObservableIterator(AsyncIterator[_T]):
 
     __slots__ = ("_buffer", "_channel", "_closer", "_steps", "_waiters")
 
-    def __init__(self, source: Observable[_T], max_buffer: int, overflow: Overflow) -> None:
-        channel = (_BlockingChannel if overflow == "block" else _Channel)(source, max_buffer, overflow)
+    def __init__(
+        self, source: Observable[_T], max_buffer: int, overflow: Overflow, name: str | None = None
+    ) -> None:
+        channel = (_BlockingChannel if overflow == "block" else _Channel)(source, max_buffer, overflow, name)
         self._channel = channel
         # The channel's own deque, and the list of producers waiting for a
         # credit (empty, and always the same object): taking a buffered item
@@ -163,10 +173,12 @@ async def _iterate(
     channel: _Channel[_T], buf: deque[_T], waiters: list[Any] | tuple[()], closer: _Closer
 ) -> AsyncGenerator[_T, None]:
     """What ``async for`` steps: buffered items straight from the deque, else the channel."""
+    stats = channel.stats
     try:
         while True:
             while buf:
                 item: _T = buf.popleft()
+                stats.items_out += 1
                 if waiters:
                     channel.relieve()
                 yield item
@@ -193,11 +205,14 @@ class _Channel(Endpoint, Generic[_T]):
     """
 
     publish_demand = False  # drops or errors when full; _BlockingChannel buffers on
+    kind = "to_async_iterable"
     demand: BufferDemand
 
-    def __init__(self, source: Observable[_T], max_buffer: int, overflow: Overflow) -> None:
+    def __init__(
+        self, source: Observable[_T], max_buffer: int, overflow: Overflow, name: str | None = None
+    ) -> None:
         self.buffer: deque[Any] = deque()
-        super().__init__(BufferDemand(max_buffer, self.buffer))
+        super().__init__(BufferDemand(max_buffer, self.buffer), None, name)
         self._source = source
         self._max = max_buffer
         self._overflow = overflow
@@ -271,12 +286,16 @@ class _Channel(Endpoint, Generic[_T]):
             if buf:  # an item came from another thread meanwhile (see _BlockingChannel.on_next)
                 self._waiter = None
                 break
+            self.stats.idle()  # an empty buffer: ``async for`` waits for upstream
             try:
                 await waiter
             except asyncio.CancelledError:
                 self.close()
                 raise
+            if self.stats.idle_since:
+                self.stats.end_idle()
         item: _T = buf.popleft()
+        self.stats.items_out += 1
         self.relieve()
         return item
 

@@ -20,9 +20,17 @@ for all of them:
 
 A subclass says only what it does with an item (:meth:`Endpoint.on_item`),
 when it is idle, what cleanup drops, and where the end goes
-(:meth:`Endpoint.send_error`, :meth:`Endpoint.send_completed`). The three
-places a statistics counter would go are :meth:`Endpoint.on_next` (taken),
-:meth:`Endpoint.finish` (finished) and :meth:`Endpoint.fail` (failed).
+(:meth:`Endpoint.send_error`, :meth:`Endpoint.send_completed`).
+
+**Statistics** (:mod:`rxasync.stats`) are counted here, once for every
+endpoint, in :attr:`Endpoint.stats`: an item in in :meth:`Endpoint.on_next`
+(no call: the demand's own count, read as items out + pending; a plain
+``+= 1`` where there is no demand or items are weighted), items out in
+:meth:`Endpoint.finish`, an error
+in :meth:`Endpoint.fail`, the end (completed, error, disposed) where the
+lifecycle decides it. Items in flight are those taken and not yet finished.
+A stage adds only what is its own: the waits (``stats.blocked()`` while
+downstream is full, ``stats.idle()`` with nothing to do).
 
 :class:`Stage` is an endpoint with an observer below it (an operator), and
 :func:`stage_observable` makes the operator's observable.
@@ -40,6 +48,7 @@ from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
 from ._flow import Demand, current_demand, loop_thread, resolve_loop, subscribe_with_demand, thread_id
+from ._stats import StageStats, stage_stats
 
 __all__ = ["Endpoint", "Stage", "stage_observable"]
 
@@ -53,14 +62,23 @@ class Endpoint(abc.ObserverBase[Any]):
     publish_demand = True
     #: Count each item as :meth:`weight` credits (else as one, without the call).
     weighted = False
+    #: What :attr:`stats` reports as the stage's ``kind``.
+    kind = "endpoint"
 
     loop: asyncio.AbstractEventLoop
     thread: int | None = None  # the loop's; notifications from any other thread hop to it
 
-    def __init__(self, demand: Demand | None, loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def __init__(
+        self, demand: Demand | None, loop: asyncio.AbstractEventLoop | None = None, name: str | None = None
+    ) -> None:
         if loop is not None:
             self.bind(loop)
         self.demand = demand
+        #: This subscription's counters (items in and out, errors, waits), in ``rxasync.stats``.
+        self.stats: StageStats = stage_stats(self.kind, name, held=True)
+        self.stats.idle()  # until its first item, an endpoint waits for upstream
+        if demand is not None and not self.weighted:
+            self.stats.credits = demand
         self.upstream: abc.DisposableBase | None = None
         self.upstream_done = False
         self.terminated = False  # the end is decided: nothing more is taken
@@ -136,9 +154,18 @@ class Endpoint(abc.ObserverBase[Any]):
             return
         if self.terminated:
             return
+        stats = self.stats
+        if stats.idle_since:  # a wait for upstream, if one was begun, ends
+            stats.end_idle()
         demand, credits = self.demand, 0
-        if demand is not None:  # taken: counted (an endpoint that holds nothing has no demand)
-            credits = self.weight(value) if self.weighted else 1
+        if demand is None:  # taken: counted (an endpoint that holds nothing has no demand)
+            stats.items_in += 1
+        else:
+            if self.weighted:
+                stats.items_in += 1
+                credits = self.weight(value)
+            else:  # counted once, in the demand: the stats read items in as out + pending
+                credits = 1
             demand.acquire(credits)
         try:
             self.on_item(value)
@@ -150,7 +177,13 @@ class Endpoint(abc.ObserverBase[Any]):
             self.fail(error)
 
     def finish(self, n: int = 1) -> None:
-        """``n`` credits of taken items are done (emitted, written...): upstream may go on."""
+        """``n`` credits of taken items are done (emitted, written...): upstream may go on.
+
+        Counted as ``n`` items out unless the endpoint is :attr:`weighted`
+        (then its credits are not items: it counts its own items out).
+        """
+        if not self.weighted:
+            self.stats.items_out += n
         if self.demand is not None:
             self.demand.release(n)
 
@@ -171,6 +204,7 @@ class Endpoint(abc.ObserverBase[Any]):
         """Complete if upstream has and nothing is in flight."""
         if self.upstream_done and not self.terminated and self.idle():
             self.terminated = True
+            self.stats.finished("completed")
             self.cleanup()
             self.send_completed()
 
@@ -179,6 +213,8 @@ class Endpoint(abc.ObserverBase[Any]):
         if self.terminated:
             return
         self.terminated = True
+        self.stats.errors += 1
+        self.stats.finished("error")
         self.cleanup()
         if self.upstream is not None:
             self.upstream.dispose()
@@ -192,6 +228,7 @@ class Endpoint(abc.ObserverBase[Any]):
         try:
             if not self.terminated:
                 self.terminated = True
+                self.stats.finished("disposed")
                 self.cleanup()
         except RuntimeError:  # cleanup met the closed loop (task.cancel): what it held dies with the loop
             if not self.loop.is_closed():
@@ -221,8 +258,14 @@ class Stage(Endpoint):
 
     demand: Demand  # always: what the stage publishes upstream
 
-    def __init__(self, observer: abc.ObserverBase[Any], loop: asyncio.AbstractEventLoop, limit: int) -> None:
-        super().__init__(Demand(limit), loop)
+    def __init__(
+        self,
+        observer: abc.ObserverBase[Any],
+        loop: asyncio.AbstractEventLoop,
+        limit: int,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(Demand(limit), loop, name)
         self.observer = observer
         self.down = current_demand()  # the consumer below us
         self.context = contextvars.copy_context()  # tasks we start belong to the chain below

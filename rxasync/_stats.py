@@ -39,7 +39,7 @@ import time
 import weakref
 from collections.abc import Callable
 from types import TracebackType
-from typing import Literal, TypedDict
+from typing import Literal, Protocol, TypedDict
 
 __all__ = ["StageSnapshot", "StageStats", "collect", "live_stages", "snapshot", "stage_stats"]
 
@@ -66,6 +66,11 @@ class StageSnapshot(TypedDict):
     wait_upstream_s: float
     age_s: float
     passive: bool
+
+
+class _Pending(Protocol):
+    @property
+    def pending(self) -> int: ...
 
 
 class _Wait:
@@ -103,12 +108,14 @@ class StageStats:
 
     __slots__ = (
         "__weakref__",
-        "_blocked_since",
         "_demand",
-        "_idle_since",
         "_upstream",
+        "blocked_since",
+        "credits",
         "errors",
+        "held",
         "id",
+        "idle_since",
         "in_flight",
         "items_in",
         "items_out",
@@ -122,8 +129,13 @@ class StageStats:
         "wait_upstream_s",
     )
 
-    def __init__(self, kind: str, name: str | None = None, *, passive: bool = False) -> None:
+    def __init__(
+        self, kind: str, name: str | None = None, *, passive: bool = False, held: bool = False
+    ) -> None:
         self.id = next(_ids)
+        self.held = held  # in flight = items in - items out while running (a stage protocol endpoint)
+        #: The stage's demand, if its items in are counted there: items in = out + ``credits.pending``.
+        self.credits: _Pending | None = None
         self.passive = passive  # a pass-through (``progress``): counts items, has no waits of its own
         self.kind = kind
         self.name = name or f"{kind}#{self.id}"
@@ -132,15 +144,19 @@ class StageStats:
         self.state: State = "running"
         self.started = time.perf_counter()
         self.stopped = 0.0
-        self._idle_since = self._blocked_since = 0.0
+        self.idle_since = self.blocked_since = 0.0
         self._demand, self._upstream = _Wait(self, False), _Wait(self, True)
 
     def took(self) -> None:
         """An item arrived from upstream (ends a wait begun by :meth:`idle`)."""
         self.items_in += 1
-        if self._idle_since:
-            self.wait_upstream_s += time.perf_counter() - self._idle_since
-            self._idle_since = 0.0
+        if self.idle_since:
+            self.end_idle()
+
+    def end_idle(self) -> None:
+        """A wait begun by :meth:`idle` ends now (:meth:`took` calls it; inline counters too)."""
+        self.wait_upstream_s += time.perf_counter() - self.idle_since
+        self.idle_since = 0.0
 
     def gave(self) -> None:
         """An item was sent downstream."""
@@ -152,22 +168,22 @@ class StageStats:
 
     def idle(self) -> None:
         """Nothing in flight: from now until :meth:`took`, the stage waits for upstream."""
-        if not self._idle_since:
-            self._idle_since = time.perf_counter()
+        if not self.idle_since:
+            self.idle_since = time.perf_counter()
 
     def blocked(self) -> None:
         """Downstream has no room: from now until :meth:`unblocked`, the stage waits for demand.
 
         For callback-style stages, which cannot put a ``with`` around an ``await``.
         """
-        if not self._blocked_since:
-            self._blocked_since = time.perf_counter()
+        if not self.blocked_since:
+            self.blocked_since = time.perf_counter()
 
     def unblocked(self) -> None:
         """Downstream has room again (ends a wait begun by :meth:`blocked`)."""
-        if self._blocked_since:
-            self.wait_demand_s += time.perf_counter() - self._blocked_since
-            self._blocked_since = 0.0
+        if self.blocked_since:
+            self.wait_demand_s += time.perf_counter() - self.blocked_since
+            self.blocked_since = 0.0
 
     def wait_demand(self) -> _Wait:
         """``with stats.wait_demand():`` around a wait for downstream room."""
@@ -180,26 +196,36 @@ class StageStats:
     def finished(self, state: State = "completed") -> None:
         """The subscription ended (once; later calls are ignored)."""
         if self.state == "running":
+            self.items_in, self.credits = self._items_in(), None  # frozen before cleanup drops them
             self.unblocked()
             self.state = state
             self.stopped = time.perf_counter()
-            if self._idle_since:
-                self.wait_upstream_s += self.stopped - self._idle_since
-                self._idle_since = 0.0
+            if self.idle_since:
+                self.wait_upstream_s += self.stopped - self.idle_since
+                self.idle_since = 0.0
+
+    def _items_in(self) -> int:
+        credits = self.credits
+        return self.items_in if credits is None else self.items_out + credits.pending
+
+    def _in_flight(self) -> int:
+        if not self.held:
+            return self.in_flight
+        return max(0, self._items_in() - self.items_out) if self.state == "running" else 0
 
     def snapshot(self) -> StageSnapshot:
         """These counters now, as plain data; a wait in progress counts up to now."""
         now = time.perf_counter()
-        waiting_up = now - self._idle_since if self._idle_since else 0.0
-        waiting_down = now - self._blocked_since if self._blocked_since else 0.0
+        waiting_up = now - self.idle_since if self.idle_since else 0.0
+        waiting_down = now - self.blocked_since if self.blocked_since else 0.0
         return {
             "id": self.id,
             "name": self.name,
             "kind": self.kind,
             "state": self.state,
-            "items_in": self.items_in,
+            "items_in": self._items_in(),
             "items_out": self.items_out,
-            "in_flight": self.in_flight,
+            "in_flight": self._in_flight(),
             "errors": self.errors,
             "wait_demand_s": self.wait_demand_s + waiting_down,
             "wait_upstream_s": self.wait_upstream_s + waiting_up,
@@ -208,13 +234,18 @@ class StageStats:
         }
 
 
-def stage_stats(kind: str, name: str | None = None, *, passive: bool = False) -> StageStats:
+def stage_stats(
+    kind: str, name: str | None = None, *, passive: bool = False, held: bool = False
+) -> StageStats:
     """New counters for one subscription of a stage, registered while the caller keeps them.
 
     Args:
         kind: what the stage is (``"map_async"``, ``"progress"``...).
         name: the user's ``name=``; default ``kind#id``.
         passive: a pass-through that never waits itself (never the bottleneck).
+        held: items in flight are those in and not yet out (while running; 0
+            after the end), rather than the :attr:`~StageStats.in_flight` the
+            stage sets. Every stage-protocol endpoint counts this way.
 
     Example:
         >>> from rxasync.stats import live_stages, stage_stats
@@ -222,7 +253,7 @@ def stage_stats(kind: str, name: str | None = None, *, passive: bool = False) ->
         >>> stats in live_stages()
         True
     """
-    stats = StageStats(kind, name, passive=passive)
+    stats = StageStats(kind, name, passive=passive, held=held)
     with _lock:
         _registry[stats.id] = stats
         for collect in _collectors:

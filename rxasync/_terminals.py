@@ -30,7 +30,7 @@ _T = TypeVar("_T")
 class _Terminal(Endpoint, Generic[_T]):
     """One ``await`` of a terminal: the result is :attr:`future`'s."""
 
-    name = "terminal"
+    name = kind = "terminal"
     publish_demand = False  # a terminal gives no demand: its source runs free
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -56,7 +56,7 @@ class _Terminal(Endpoint, Generic[_T]):
             on_item = self.on_batch if path.batched else self.on_item
             iterator = path.open()
             try:
-                async for item in iterator:
+                async for item in iterator:  # items in: counted when it resolves
                     on_item(item)
                     if self.terminated:
                         break
@@ -79,7 +79,14 @@ class _Terminal(Endpoint, Generic[_T]):
     def cleanup(self) -> None:
         pass
 
-    def resolve(self, value: Any) -> None:
+    def resolve(self, value: Any, items: int = 1) -> None:
+        """Deliver ``value``, the result of ``items`` items (counted out).
+
+        On the direct path (:meth:`pull`) items are not counted one by one:
+        items in are then at least ``items``.
+        """
+        self.stats.items_out = items
+        self.stats.items_in = max(self.stats.items_in, items)
         if not self.future.done():
             self.future.set_result(value)
 
@@ -92,7 +99,7 @@ class _Terminal(Endpoint, Generic[_T]):
 
 
 class _First(_Terminal[_T]):
-    name = "first"
+    name = kind = "first"
 
     def on_item(self, item: Any) -> None:
         self.value = item
@@ -108,14 +115,14 @@ class _First(_Terminal[_T]):
 
 
 class _Last(_First[_T]):
-    name = "last"
+    name = kind = "last"
 
     def on_item(self, item: Any) -> None:
         self.value = item
 
 
 class _ToList(_Terminal[_T]):
-    name = "to_list"
+    name = kind = "to_list"
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(loop)
@@ -128,7 +135,7 @@ class _ToList(_Terminal[_T]):
         self.items.extend(items)
 
     def send_completed(self) -> None:
-        self.resolve(self.items)
+        self.resolve(self.items, len(self.items))
 
 
 async def _await(kind: type[_Terminal[Any]], source: Observable[Any]) -> Any:

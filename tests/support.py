@@ -7,15 +7,18 @@ its ``conftest.py`` sits there, outside any package).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from typing import Any, TypeVar
 
 import reactivex
 from reactivex import Observable, abc
 
 import rxasync
+from rxasync import _stats
+from rxasync.stats import StageStats
 
 _T = TypeVar("_T")
 
@@ -89,3 +92,18 @@ class Tracker:
 
     def source(self) -> reactivex.Observable[int]:
         return rxasync.from_async_iterable(self.gen)
+
+
+@contextlib.contextmanager
+def recorded() -> Iterator[dict[str, StageStats]]:
+    """Every stage begun inside, by name (kept alive, so they can be read after the end)."""
+    stages: dict[str, StageStats] = {}
+
+    def keep(stats: StageStats) -> None:
+        stages[stats.name] = stats
+
+    _stats.collect(keep)
+    try:
+        yield stages
+    finally:
+        _stats.collect(keep, remove=True)

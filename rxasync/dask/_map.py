@@ -13,7 +13,6 @@ publishes that as its demand, so a bridge source upstream pauses.
 from __future__ import annotations
 
 import asyncio
-import threading
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -85,7 +84,8 @@ def map_on_cluster(
         args: extra arguments for every call, scattered once (see above).
         name: prefix of the tasks' Dask keys (``name-<uuid>-<index>``);
             default ``fn``'s name (a ``partial``'s function's). It names the
-            stream's tasks on the dashboard.
+            stream's tasks on the dashboard, and the stage's counters in
+            :mod:`rxasync.stats` (default ``map_on_cluster#<id>``).
 
     Example:
         >>> import asyncio, operator, reactivex, rxasync
@@ -108,10 +108,11 @@ def map_on_cluster(
     ):
         raise ValueError(f"concurrency must be an int >= 1 or None, got {concurrency!r}")
     prefix = name or funcname(fn)
+    stats_name = name  # None: the counters are named map_on_cluster#<id>
 
     def make(observer: abc.ObserverBase[Any], loop: asyncio.AbstractEventLoop) -> Stage:
         limit = concurrency or _default_concurrency(client)
-        return _ClusterStage(fn, client, tuple(args), limit, ordered, prefix, observer, loop)
+        return _ClusterStage(fn, client, tuple(args), limit, ordered, prefix, observer, loop, stats_name)
 
     return lambda source: stage_observable(source, "map_on_cluster", make)
 
@@ -123,7 +124,9 @@ def _default_concurrency(client: Client) -> int:
 
 
 class _ClusterStage(Stage):
-    """One subscription of ``map_on_cluster``."""
+    """One subscription of ``map_on_cluster``: the protocol takes (and counts) items, ``on_item`` queues them."""
+
+    kind = "map_on_cluster"
 
     def __init__(
         self,
@@ -135,8 +138,9 @@ class _ClusterStage(Stage):
         prefix: str,
         observer: abc.ObserverBase[Any],
         loop: asyncio.AbstractEventLoop,
+        name: str | None = None,
     ) -> None:
-        super().__init__(observer, loop, 2 * concurrency)
+        super().__init__(observer, loop, 2 * concurrency, name)
         self.fn = fn
         self.client = client
         self.args = args
@@ -159,13 +163,7 @@ class _ClusterStage(Stage):
         self.submit_scheduled = False
 
     # -- upstream notifications ------------------------------------------------
-    def on_next(self, item: Any) -> None:
-        if threading.get_ident() != self.thread:
-            self.loop.call_soon_threadsafe(self.on_next, item)
-            return
-        if self.terminated:
-            return
-        self.demand.pending += 1
+    def on_item(self, item: Any) -> None:
         self.queue.append((self.next_in, item))
         self.next_in += 1
         self.schedule_submit()
@@ -280,9 +278,13 @@ class _ClusterStage(Stage):
     async def emit(self, result: Any) -> None:
         self.observer.on_next(result)
         down = self.down
-        if down is not None and down.pending >= down.limit:
+        if down is not None and down.full:
+            self.stats.blocked()  # waiting for demand: downstream is full
             await down.wait()
-        self.demand.release()
+            self.stats.unblocked()
+        self.finish()
+        if not self.demand.pending and not self.upstream_done:
+            self.stats.idle()  # nothing on the cluster: waiting for upstream
         self.check_done()
 
     # -- termination -------------------------------------------------------------

@@ -42,6 +42,7 @@ def read_chunks(
     offset: int = 0,
     length: int | None = None,
     read_ahead: int = 8 * MiB,
+    name: str | None = None,
 ) -> Observable[bytes]:
     """The bytes of a file, in chunks of ``chunk_size`` (the last may be shorter).
 
@@ -74,6 +75,7 @@ def read_chunks(
         offset: byte to start at.
         length: read at most this many bytes (``None``: to the end).
         read_ahead: bytes read ahead of the consumer, at least one chunk.
+        name: the name of its counters in :mod:`rxasync.stats` (default ``<kind>#<id>``).
 
     Returns:
         An ``Observable[bytes]``.
@@ -93,7 +95,7 @@ def read_chunks(
         ...     asyncio.run(rxasync.to_list(read_chunks(f.name, chunk_size=4)))
         [b'0123', b'4567', b'89']
     """
-    name = check_path(path)
+    where = check_path(path)
     check_int("chunk_size", chunk_size, 1)
     check_int("offset", offset, 0)
     if length is not None:
@@ -101,7 +103,7 @@ def read_chunks(
     blocks = max(1, check_int("read_ahead", read_ahead, 1) // chunk_size)
 
     async def chunks() -> AsyncIterator[bytes]:
-        reader = BlockReader(name, chunk_size, blocks, offset, length)
+        reader = BlockReader(where, chunk_size, blocks, offset, length)
         try:
             while batch := await reader.blocks():
                 for chunk in batch:
@@ -109,7 +111,7 @@ def read_chunks(
         finally:
             await reader.close()
 
-    return from_async_iterable(chunks)
+    return from_async_iterable(chunks, name=name)
 
 
 def read_lines(
@@ -119,6 +121,7 @@ def read_lines(
     errors: str = "strict",
     max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
     keepends: bool = False,
+    name: str | None = None,
 ) -> Observable[str]:
     r"""The lines of a text file, one item per line.
 
@@ -160,6 +163,7 @@ def read_lines(
             fails with :class:`LineTooLongError` as soon as it is seen, so an
             endless line cannot fill memory.
         keepends: keep each line's ending.
+        name: the name of its counters in :mod:`rxasync.stats` (default ``<kind>#<id>``).
 
     Returns:
         An ``Observable[str]``.
@@ -179,10 +183,12 @@ def read_lines(
         ...     asyncio.run(rxasync.to_list(read_lines(f.name)))
         ['première', 'seconde', 'last']
     """
-    name = check_path(path)
-    LineDecoder(encoding, errors, max_line_length, keepends, name)  # validates the arguments now
+    where = check_path(path)
+    LineDecoder(encoding, errors, max_line_length, keepends, where)  # validates the arguments now
 
-    return from_async_batches(lambda: _line_batches(name, encoding, errors, max_line_length, keepends))
+    return from_async_batches(
+        lambda: _line_batches(where, encoding, errors, max_line_length, keepends), name=name
+    )
 
 
 def read_line_batches(
@@ -192,6 +198,7 @@ def read_line_batches(
     errors: str = "strict",
     max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
     keepends: bool = False,
+    name: str | None = None,
 ) -> Observable[list[str]]:
     r"""The lines of a text file as lists: the lines completed by each block read.
 
@@ -212,6 +219,7 @@ def read_line_batches(
         errors: ``"strict"`` or a lenient handler such as ``"replace"``.
         max_line_length: longest line allowed, in characters.
         keepends: keep each line's ending.
+        name: the name of its counters in :mod:`rxasync.stats` (default ``<kind>#<id>``).
 
     Returns:
         An ``Observable[list[str]]``.
@@ -224,9 +232,11 @@ def read_line_batches(
         ...     asyncio.run(rxasync.to_list(read_line_batches(f.name)))
         [['a', 'b', 'c']]
     """
-    name = check_path(path)
-    LineDecoder(encoding, errors, max_line_length, keepends, name)
-    return from_async_iterable(lambda: _line_batches(name, encoding, errors, max_line_length, keepends))
+    where = check_path(path)
+    LineDecoder(encoding, errors, max_line_length, keepends, where)
+    return from_async_iterable(
+        lambda: _line_batches(where, encoding, errors, max_line_length, keepends), name=name
+    )
 
 
 async def _line_batches(

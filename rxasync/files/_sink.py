@@ -29,6 +29,9 @@ _BYTES = (bytes, bytearray, memoryview)
 class Sink(Stage):
     """Queue on the loop thread, write on a dedicated thread.
 
+    Its counters (kind ``write``): items in as taken, items out as written,
+    in flight the items buffered; waiting for upstream while nothing is.
+
     On the stage protocol: items are taken on the loop and weigh their
     bytes; cleanup aborts the writer, and an error is delivered only once the
     writer thread has closed and removed the temporary file
@@ -38,8 +41,9 @@ class Sink(Stage):
     def __init__(
         self, options: SinkOptions, observer: abc.ObserverBase[int], loop: asyncio.AbstractEventLoop
     ):
-        super().__init__(observer, loop, options.max_buffer)
+        super().__init__(observer, loop, options.max_buffer, options.name)
         self.options = options
+        self._written_items = 0  # items written, not yet counted out on the loop
         self._cond = threading.Condition(threading.Lock())
         self._queue: list[Any] = []
         self._queued = 0  # demand credits of the items in _queue
@@ -54,6 +58,7 @@ class Sink(Stage):
 
     # -- loop thread: the stage protocol -------------------------------------------
     weighted = True
+    kind = "write"
 
     def weight(self, item: Any) -> int:
         if not isinstance(item, self._expected):
@@ -100,8 +105,12 @@ class Sink(Stage):
     def _release(self) -> None:
         with self._cond:
             credits, self._written = self._written, 0
+            items, self._written_items = self._written_items, 0
             self._release_scheduled = False
+        self.stats.items_out += items  # weighted: finish counts credits (bytes), not items
         self.finish(credits)
+        if not self.demand.pending and not self.upstream_done:
+            self.stats.idle()  # nothing buffered: waiting for upstream
 
     def _finish(self, outcome: BaseException | int) -> None:
         """The writer's outcome (loop thread): bytes written, or the error it met."""
@@ -148,6 +157,7 @@ class Sink(Stage):
             total += target.write(batch)
             with cond:
                 self._written += credits
+                self._written_items += len(batch)
                 if self._release_scheduled:
                     continue
                 self._release_scheduled = True

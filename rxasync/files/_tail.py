@@ -50,6 +50,7 @@ def tail(
     errors: str = "strict",
     max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
     keepends: bool = False,
+    name: str | None = None,
 ) -> Observable[str]:
     """The lines appended to a file, following it by name like ``tail -F``; never completes.
 
@@ -89,6 +90,7 @@ def tail(
             substitutes (a good choice for logs of unknown hygiene).
         max_line_length: longest line allowed, in characters.
         keepends: keep each line's ending.
+        name: the name of its counters in :mod:`rxasync.stats` (default ``<kind>#<id>``).
 
     Returns:
         An ``Observable[str]`` that never completes; dispose it to stop.
@@ -115,15 +117,15 @@ def tail(
         ...     asyncio.run(main(pathlib.Path(d, "app.log")))
         ['old', 'new']
     """
-    name = check_path(path)
-    LineDecoder(encoding, errors, max_line_length, keepends, name)  # validates now
+    where = check_path(path)
+    LineDecoder(encoding, errors, max_line_length, keepends, where)  # validates now
     check_number("poll_interval", poll_interval, strict=True)
 
     async def lines(follower: _Follower) -> AsyncIterator[str]:
         offload = Offload()
 
         def decoder() -> LineDecoder:
-            return LineDecoder(encoding, errors, max_line_length, keepends, name)
+            return LineDecoder(encoding, errors, max_line_length, keepends, where)
 
         current = decoder()
         try:
@@ -144,8 +146,8 @@ def tail(
             follower.close()
 
     def subscribed(_: abc.SchedulerBase | None) -> Observable[str]:
-        follower = _Follower(name, None if from_start else _end_now(name))
-        return from_async_iterable(lambda: lines(follower))
+        follower = _Follower(where, None if from_start else _end_now(where))
+        return from_async_iterable(lambda: lines(follower), name=name)
 
     return reactivex.defer(subscribed)  # the file's end is taken in subscribe, not at the first poll
 

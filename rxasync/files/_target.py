@@ -34,6 +34,7 @@ class SinkOptions:
     encoding: str
     max_buffer: int
     newline: str | None  # write_lines: added after every item
+    name: str | None = None  # of the sink's counters in rxasync.stats
 
 
 class Target:

@@ -33,6 +33,7 @@ def write(
     fsync: bool = False,
     encoding: str = "utf-8",
     max_buffer: int = 16 * MiB,
+    name: str | None = None,
 ) -> Callable[[Observable[bytes | bytearray | memoryview | str]], Observable[int]]:
     """Write every item of the source to ``path``; emit the bytes written, then complete.
 
@@ -84,6 +85,7 @@ def write(
         encoding: for text modes.
         max_buffer: bytes queued for the writer before the source is paused;
             the default 16 MiB keeps a fast disk busy, if in doubt keep it.
+        name: the name of its counters in :mod:`rxasync.stats` (default ``<kind>#<id>``).
 
     Returns:
         An operator: ``Observable`` of items -> ``Observable[int]``.
@@ -106,7 +108,7 @@ def write(
     """
     if mode not in _BINARY_MODES + _TEXT_MODES:
         raise ValueError(f"mode must be one of {_BINARY_MODES + _TEXT_MODES}, got {mode!r}")
-    options = _options(path, mode, atomic, fsync, encoding, max_buffer, None)
+    options = _options(path, mode, atomic, fsync, encoding, max_buffer, None, name)
     return lambda source: _observable(source, options)
 
 
@@ -119,6 +121,7 @@ def write_lines(
     fsync: bool = False,
     encoding: str = "utf-8",
     max_buffer: int = 16 * MiB,
+    name: str | None = None,
 ) -> Callable[[Observable[str]], Observable[int]]:
     r"""Write each ``str`` item as a line (followed by ``newline``); emit the bytes written.
 
@@ -140,6 +143,7 @@ def write_lines(
         fsync: flush to the disk before completing.
         encoding: how lines are encoded.
         max_buffer: characters queued for the writer before the source pauses.
+        name: the name of its counters in :mod:`rxasync.stats` (default ``<kind>#<id>``).
 
     Returns:
         An operator: ``Observable[str]`` -> ``Observable[int]``.
@@ -158,7 +162,7 @@ def write_lines(
         raise ValueError(f"mode must be one of {_TEXT_MODES}, got {mode!r}")
     if not isinstance(newline, str):
         raise TypeError(f"newline must be a str, got {newline!r}")
-    options = _options(path, mode, atomic, fsync, encoding, max_buffer, newline)
+    options = _options(path, mode, atomic, fsync, encoding, max_buffer, newline, name)
     return lambda source: _observable(source, options)
 
 
@@ -170,6 +174,7 @@ def _options(
     encoding: str,
     max_buffer: int,
     newline: str | None,
+    name: str | None,
 ) -> SinkOptions:
     "".encode(encoding)  # LookupError for an unknown encoding, now rather than at the first item
     return SinkOptions(
@@ -181,6 +186,7 @@ def _options(
         encoding=encoding,
         max_buffer=check_int("max_buffer", max_buffer, 1),
         newline=newline,
+        name=name,
     )
 
 

@@ -52,9 +52,11 @@ class BatchStage(Stage):
         runner: Runner,
         observer: abc.ObserverBase[Any],
         loop: asyncio.AbstractEventLoop,
+        name: str | None = None,
     ) -> None:
+        self.kind = op.name  # of its counters: map_batched or scan
         per_batch = 1 if op.chunked else op.batch_size
-        super().__init__(observer, loop, (op.depth + 2) * per_batch)
+        super().__init__(observer, loop, (op.depth + 2) * per_batch, name)
         self.runner = runner
         self.per_batch = per_batch
         self.max_latency = None if op.chunked else op.max_latency
@@ -165,7 +167,9 @@ class BatchStage(Stage):
         assert down is not None
         try:
             while at < len(batch.outputs) and not self.terminated:
+                self.stats.blocked()  # waiting for demand: the consumer below is full
                 await down.wait()
+                self.stats.unblocked()
                 at = self.emit_from(batch.outputs, at)
         except Exception as exc:
             self.emitter = None

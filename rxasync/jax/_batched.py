@@ -23,6 +23,7 @@ def map_batched(
     depth: int = 2,
     device: Device = None,
     chunked: bool = False,
+    name: str | None = None,
 ) -> JaxOperator[_T]:
     """Apply a JAX function to every item, in batches: ``jit(vmap(fn))`` compiled once per bucket.
 
@@ -70,6 +71,7 @@ def map_batched(
             devices (the batch axis is split across them and buckets are
             rounded up to a multiple of their count), or a ``NamedSharding``.
         chunked: items are batches already (see above).
+        name: the name of its counters in :mod:`rxasync.stats` (default ``<kind>#<id>``).
 
     Returns:
         A :class:`~rxasync.jax.JaxOperator`; ``op.compilations`` counts the
@@ -94,7 +96,8 @@ def map_batched(
             depth=depth,
             device=device,
             chunked=chunked,
-        )
+        ),
+        name,
     )
 
 
@@ -108,6 +111,7 @@ def scan(
     depth: int = 2,
     device: Device = None,
     chunked: bool = False,
+    name: str | None = None,
 ) -> JaxOperator[_T]:
     """Fold every item into a state kept on the device; emit the state after each batch.
 
@@ -142,6 +146,7 @@ def scan(
         device: as for :func:`map_batched`; with several devices the state is
             replicated on each of them.
         chunked: items are batches already (leaves with a leading axis).
+        name: the name of its counters in :mod:`rxasync.stats` (default ``<kind>#<id>``).
 
     Returns:
         A :class:`~rxasync.jax.JaxOperator` (``compilations``, ``compile``).

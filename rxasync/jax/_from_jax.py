@@ -18,7 +18,7 @@ __all__ = ["from_jax"]
 _Ts = TypeVarTuple("_Ts")
 
 
-def from_jax(fn: Callable[[Unpack[_Ts]], Any], *args: *_Ts) -> Observable[Any]:
+def from_jax(fn: Callable[[Unpack[_Ts]], Any], *args: *_Ts, name: str | None = None) -> Observable[Any]:
     """Run ``jax.jit(fn)(*args)`` and emit its result, as host values, when it is ready.
 
     The call (tracing and compiling the first time, dispatch, the wait for
@@ -34,6 +34,7 @@ def from_jax(fn: Callable[[Unpack[_Ts]], Any], *args: *_Ts) -> Observable[Any]:
     Args:
         fn: a function JAX can trace (a ``jax.jit``-ed one is used as is).
         args: its arguments: arrays, scalars or pytrees of them.
+        name: the name of its counters in :mod:`rxasync.stats` (default ``<kind>#<id>``).
 
     Returns:
         An ``Observable`` that emits the result (numpy arrays in the same
@@ -63,4 +64,4 @@ def from_jax(fn: Callable[[Unpack[_Ts]], Any], *args: *_Ts) -> Observable[Any]:
     async def run() -> Any:
         return await asyncio.get_running_loop().run_in_executor(call_pool(), compute)
 
-    return from_awaitable(run)
+    return from_awaitable(run, name=name)

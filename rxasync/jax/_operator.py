@@ -27,6 +27,8 @@ class JaxOperator(Generic[_T]):
 
     Attributes:
         name: ``"map_batched"`` or ``"scan"``; errors name it.
+        stats_name: the ``name=`` of its counters in :mod:`rxasync.stats`
+            (``None``: ``map_batched#<id>``...), one set per subscription.
         buckets: the batch sizes it compiles for, ascending.
         placement: where batches go (``placement.sharding`` is ``None`` for
             JAX's default device).
@@ -41,9 +43,10 @@ class JaxOperator(Generic[_T]):
         (4, 4)
     """
 
-    def __init__(self, spec: JaxSpec) -> None:
+    def __init__(self, spec: JaxSpec, stats_name: str | None = None) -> None:
         self.spec = spec
         self.name = spec.name
+        self.stats_name = stats_name
         self.fn = spec.fn
         self.batch_size = spec.batch_size
         self.max_latency = spec.max_latency
@@ -78,7 +81,7 @@ class JaxOperator(Generic[_T]):
     def __call__(self, source: Observable[_T]) -> Observable[Any]:
         def make(observer: abc.ObserverBase[Any], loop: asyncio.AbstractEventLoop) -> BatchStage:
             runner: Runner = ScanRunner(self.spec) if self.name == "scan" else MapRunner(self.spec)
-            return BatchStage(self.spec, runner, observer, loop)
+            return BatchStage(self.spec, runner, observer, loop, self.stats_name)
 
         return stage_observable(source, self.name, make)
 

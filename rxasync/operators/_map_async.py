@@ -30,7 +30,7 @@ _R = TypeVar("_R")
 
 
 def map_async(
-    fn: Callable[[_T], Awaitable[_R]], *, concurrency: int = 1, ordered: bool = True
+    fn: Callable[[_T], Awaitable[_R]], *, concurrency: int = 1, ordered: bool = True, name: str | None = None
 ) -> Callable[[Observable[_T]], Observable[_R]]:
     """Map each item through a coroutine function, ``concurrency`` at a time.
 
@@ -55,6 +55,7 @@ def map_async(
         concurrency: how many calls may run at once; if in doubt, the number
             of requests the service behind ``fn`` takes well (e.g. 10).
         ordered: emit in input order (True) or in completion order (False).
+        name: the name its counters have in :mod:`rxasync.stats` (default ``map_async#<id>``).
 
     Example:
         >>> import asyncio, reactivex, rxasync
@@ -66,7 +67,7 @@ def map_async(
         [2, 4, 6]
     """
     check_int("concurrency", concurrency)
-    return lambda source: _MapStage.observable(source, fn, concurrency, ordered, "map_async")
+    return lambda source: _MapStage.observable(source, fn, concurrency, ordered, "map_async", name)
 
 
 def map_on(
@@ -75,6 +76,7 @@ def map_on(
     *,
     concurrency: int | None = None,
     ordered: bool = True,
+    name: str | None = None,
 ) -> Callable[[Observable[_T]], Observable[_R]]:
     """Run a plain (blocking or CPU-bound) function on an executor, per item.
 
@@ -91,6 +93,7 @@ def map_on(
         concurrency: futures submitted at once; default the executor's
             worker count (``max_workers``), else ``os.cpu_count()``.
         ordered: emit in input order (True) or in completion order (False).
+        name: the name its counters have in :mod:`rxasync.stats` (default ``map_on#<id>``).
 
     Example:
         >>> import asyncio, reactivex, rxasync
@@ -109,7 +112,7 @@ def map_on(
     def call(item: _T) -> Awaitable[_R]:
         return asyncio.get_running_loop().run_in_executor(executor, fn, item)
 
-    return lambda source: _MapStage.observable(source, call, concurrency, ordered, "map_on")
+    return lambda source: _MapStage.observable(source, call, concurrency, ordered, "map_on", name)
 
 
 class _MapStage(Stage):
@@ -121,11 +124,13 @@ class _MapStage(Stage):
         fn: Callable[[_T], Awaitable[_R]],
         concurrency: int,
         ordered: bool,
-        name: str,
+        kind: str,
+        name: str | None,
     ) -> Observable[_R]:
-        return stage_observable(
-            source, name, lambda observer, loop: _MapStage(fn, concurrency, ordered, observer, loop)
-        )
+        def make(observer: abc.ObserverBase[Any], loop: asyncio.AbstractEventLoop) -> _MapStage:
+            return _MapStage(fn, concurrency, ordered, observer, loop, kind, name)
+
+        return stage_observable(source, kind, make)
 
     def __init__(
         self,
@@ -134,8 +139,11 @@ class _MapStage(Stage):
         ordered: bool,
         observer: abc.ObserverBase[Any],
         loop: asyncio.AbstractEventLoop,
+        kind: str = "map_async",
+        name: str | None = None,
     ) -> None:
-        super().__init__(observer, loop, 2 * concurrency)
+        self.kind = kind
+        super().__init__(observer, loop, 2 * concurrency, name)
         self.fn = fn
         self.concurrency = concurrency
         self.ordered = ordered
@@ -197,8 +205,12 @@ class _MapStage(Stage):
                 self.next_out += 1
                 self.observer.on_next(result)
                 if down is not None and down.full:
+                    self.stats.blocked()  # waiting for demand: downstream is full
                     await down.wait()
+                    self.stats.unblocked()
                 self.finish()
+                if not self.demand.pending and not self.upstream_done:
+                    self.stats.idle()  # nothing in flight: waiting for upstream
                 self.check_done()
         finally:
             self.flushing = False

@@ -18,6 +18,8 @@ _R = TypeVar("_R")
 
 def switch_map_async(
     fn: Callable[[_T], Coroutine[Any, Any, _R]],
+    *,
+    name: str | None = None,
 ) -> Callable[[Observable[_T]], Observable[_R]]:
     """Run ``fn`` for the latest item only; a newer item cancels the call in flight.
 
@@ -41,6 +43,8 @@ def switch_map_async(
 
     Args:
         fn: ``async def fn(item) -> result``.
+        name: the name its counters have in :mod:`rxasync.stats` (default
+            ``switch_map_async#<id>``); in flight is 1 while a call runs.
 
     Example:
         >>> import asyncio, reactivex, rxasync
@@ -54,7 +58,7 @@ def switch_map_async(
 
     def operator(source: Observable[_T]) -> Observable[_R]:
         return stage_observable(
-            source, "switch_map_async", lambda observer, loop: _Switch(fn, observer, loop)
+            source, "switch_map_async", lambda observer, loop: _Switch(fn, observer, loop, name)
         )
 
     return operator
@@ -64,14 +68,17 @@ class _Switch(Stage):
     """One subscription: at most one call in flight, the latest item's."""
 
     publish_demand = False  # it holds no items: a newer one cancels the call instead
+    kind = "switch_map_async"
 
     def __init__(
         self,
         fn: Callable[[Any], Coroutine[Any, Any, Any]],
         observer: abc.ObserverBase[Any],
         loop: asyncio.AbstractEventLoop,
+        name: str | None = None,
     ) -> None:
-        super().__init__(observer, loop, 1)
+        super().__init__(observer, loop, 1, name)
+        self.stats.held = False  # superseded items are neither out nor in flight: in_flight is set here
         self.fn = fn
         self.current: asyncio.Task[Any] | None = None
 
@@ -85,6 +92,7 @@ class _Switch(Stage):
             self.current.cancel()
         task = self.loop.create_task(self.fn(item), context=self.context)
         self.current = task
+        self.stats.in_flight = 1
         task.add_done_callback(self.done)
 
     def done(self, task: asyncio.Task[Any]) -> None:
@@ -93,6 +101,9 @@ class _Switch(Stage):
                 task.exception()  # retrieved: a superseded call's error is stale, not "never retrieved"
             return  # superseded: its result (or error) is stale
         self.current = None
+        self.stats.in_flight = 0
+        if not self.upstream_done:
+            self.stats.idle()  # the inner call ended: waiting for the next outer item
         if task.cancelled():
             # cancelled by something other than a newer item (a shared future it awaited):
             # no result for this item; the stream goes on, and ends if the source has
@@ -102,6 +113,7 @@ class _Switch(Stage):
         if error is not None:
             self.fail(error if isinstance(error, Exception) else RuntimeError(repr(error)))
             return
+        self.stats.items_out += 1
         self.observer.on_next(task.result())
         self.check_done()
 
@@ -109,6 +121,7 @@ class _Switch(Stage):
         return self.current is None
 
     def cleanup(self) -> None:
+        self.stats.in_flight = 0
         if self.current is not None:
             self.current.cancel()
             self.current = None

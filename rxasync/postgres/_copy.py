@@ -24,6 +24,7 @@ def copy_records(
     columns: Sequence[str],
     schema: str | None = None,
     batch_size: int = 1000,
+    name: str | None = None,
 ) -> Callable[[Observable[Row]], Observable[int]]:
     """An operator: row tuples in, one binary ``COPY`` per batch into ``table``, the row count per batch out.
 
@@ -48,6 +49,7 @@ def copy_records(
         columns: the columns the tuples fill, in order.
         schema: the table's schema (default: the search path).
         batch_size: most rows per ``COPY``; if in doubt, 1000 to 10000.
+        name: the name of its counters in :mod:`rxasync.stats` (default ``<kind>#<id>``).
 
     Raises:
         DatabaseQueryError: (as ``on_error``) the server refused a batch;
@@ -86,4 +88,4 @@ def copy_records(
                 await conn.copy_records_to_table(table, records=records, columns=cols, schema_name=schema)
         return [len(batch)]
 
-    return lambda source: batch_stage(source, "copy_records", batch_size, lambda: acquire(pool), send)
+    return lambda source: batch_stage(source, "copy_records", batch_size, lambda: acquire(pool), send, name)

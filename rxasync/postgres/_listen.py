@@ -40,6 +40,7 @@ def listen(
     *channels: str,
     on_gap: Callable[[], None] | None = None,
     reconnect: Retry | None = None,
+    name: str | None = None,
 ) -> Observable[Notification]:
     """Notifications sent on ``channels`` (``LISTEN``), for ever.
 
@@ -60,6 +61,7 @@ def listen(
         channels: channel names (at least one).
         on_gap: called on the loop after each reconnect, before the next item.
         reconnect: a :class:`rxasync.http.Retry` (attempts and backoff).
+        name: the name of its counters in :mod:`rxasync.stats` (default ``<kind>#<id>``).
 
     Returns:
         An ``Observable[Notification]`` that never completes.
@@ -111,7 +113,7 @@ def listen(
             except DatabaseConnectionError as exc:
                 await retry.wait(exc)
 
-    return from_async_iterable(notifications)
+    return from_async_iterable(notifications, name=name)
 
 
 class _Listener:

@@ -17,7 +17,9 @@ from ._translate import translate_errors
 __all__ = ["query"]
 
 
-def query(pool: PoolArg, sql: str, *args: Any, prefetch: int = 1000) -> Observable[asyncpg.Record]:
+def query(
+    pool: PoolArg, sql: str, *args: Any, prefetch: int = 1000, name: str | None = None
+) -> Observable[asyncpg.Record]:
     """The rows of ``sql`` as ``asyncpg.Record`` items, through a server-side cursor.
 
     The query runs in a read-only transaction on a connection of its own
@@ -40,6 +42,7 @@ def query(pool: PoolArg, sql: str, *args: Any, prefetch: int = 1000) -> Observab
         args: the placeholders' values.
         prefetch: most rows per round trip; if in doubt, 1000 (fewer for
             very wide rows).
+        name: the name of its counters in :mod:`rxasync.stats` (default ``<kind>#<id>``).
 
     Returns:
         An ``Observable[asyncpg.Record]``.
@@ -75,4 +78,4 @@ def query(pool: PoolArg, sql: str, *args: Any, prefetch: int = 1000) -> Observab
                         if len(rows) < n:
                             break
 
-    return from_async_batches(batches)
+    return from_async_batches(batches, name=name)

@@ -16,7 +16,11 @@ __all__ = ["subscribe"]
 
 
 def subscribe(
-    redis: RedisArg, *channels: str, patterns: tuple[str, ...] | list[str] = (), decode: str | None = "utf-8"
+    redis: RedisArg,
+    *channels: str,
+    patterns: tuple[str, ...] | list[str] = (),
+    decode: str | None = "utf-8",
+    name: str | None = None,
 ) -> Observable[Message]:
     """Messages published on ``channels`` (and on channels matching ``patterns``).
 
@@ -37,6 +41,7 @@ def subscribe(
         patterns: glob-style patterns (``PSUBSCRIBE``), for example ``"news.*"``.
         decode: encoding of the payload, or ``None`` for bytes; undecodable
             payloads are kept as bytes rather than failing the stream.
+        name: the name of its counters in :mod:`rxasync.stats` (default ``<kind>#<id>``).
 
     Returns:
         An ``Observable[Message]`` that never completes.
@@ -81,7 +86,7 @@ def subscribe(
             finally:
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
 
-    return from_async_iterable(messages)
+    return from_async_iterable(messages, name=name)
 
 
 def _message(raw: dict[str, Any], decode: str | None) -> Message:

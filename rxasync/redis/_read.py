@@ -36,6 +36,7 @@ def read_stream(
     decode: str | None = "utf-8",
     errors: str = "strict",
     reconnect: Retry | None = None,
+    name: str | None = None,
 ) -> Observable[StreamEntry]:
     """Follow a Redis stream for ever: its entries as :class:`StreamEntry` items.
 
@@ -80,6 +81,7 @@ def read_stream(
             :class:`~rxasync.EntryDecodeError` naming the entry's ID.
         reconnect: a :class:`rxasync.http.Retry` (attempts and backoff; by
             default about ten seconds of attempts).
+        name: the name of its counters in :mod:`rxasync.stats` (default ``<kind>#<id>``).
 
     Returns:
         An ``Observable[StreamEntry]`` that never completes.
@@ -119,7 +121,7 @@ def read_stream(
         redis, stream, group, consumer, start, count, block, claim_idle, decode, errors, reconnect
     )
     Reconnect(reconnect)  # TypeError now for a wrong policy
-    return from_async_batches(reader.batches)
+    return from_async_batches(reader.batches, name=name)
 
 
 class _Reader:

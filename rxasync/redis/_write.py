@@ -23,7 +23,12 @@ Fields = Mapping[Any, Any]
 
 
 def write_stream(
-    redis: RedisArg, stream: str, *, maxlen: int | None = None, batch_size: int = 100
+    redis: RedisArg,
+    stream: str,
+    *,
+    maxlen: int | None = None,
+    batch_size: int = 100,
+    name: str | None = None,
 ) -> Callable[[Observable[Fields]], Observable[str]]:
     """An operator: each mapping in becomes an entry of ``stream`` (``XADD``); the new IDs out.
 
@@ -47,6 +52,7 @@ def write_stream(
         stream: the stream's key.
         maxlen: trim the stream to about this many entries (``MAXLEN ~``).
         batch_size: most ``XADD`` per round trip; if in doubt, 100.
+        name: the name of its counters in :mod:`rxasync.stats` (default ``<kind>#<id>``).
 
     Example:
         >>> import asyncio, reactivex, rxasync
@@ -68,11 +74,13 @@ def write_stream(
             ids = await pipe.execute()
         return [text(i) for i in ids]
 
-    return lambda source: batch_stage(source, "write_stream", batch_size, lambda: open_client(redis), send)
+    return lambda source: batch_stage(
+        source, "write_stream", batch_size, lambda: open_client(redis), send, name
+    )
 
 
 def ack(
-    *, batch_size: int = 100, reconnect: Retry | None = None
+    *, batch_size: int = 100, reconnect: Retry | None = None, name: str | None = None
 ) -> Callable[[Observable[StreamEntry]], Observable[StreamEntry]]:
     """An operator: acknowledge each entry (``XACK``) and pass it on once Redis confirmed it.
 
@@ -87,6 +95,7 @@ def ack(
         batch_size: most entries per ``XACK`` round trip.
         reconnect: a :class:`rxasync.http.Retry` (attempts and backoff; by
             default about ten seconds of attempts).
+        name: the name of its counters in :mod:`rxasync.stats` (default ``<kind>#<id>``).
 
     Example:
         >>> import asyncio, rxasync
@@ -117,7 +126,7 @@ def ack(
             await _xack(entries, stream, group, Reconnect(reconnect))
         return batch
 
-    return lambda source: batch_stage(source, "ack", batch_size, contextlib.nullcontext, send)
+    return lambda source: batch_stage(source, "ack", batch_size, contextlib.nullcontext, send, name)
 
 
 async def _xack(entries: list[StreamEntry], stream: str, group: str, retry: Reconnect) -> None:

@@ -14,9 +14,9 @@ Example:
     >>> async def main() -> list[tuple[str, int]]:
     ...     async with watch(view=False) as w:
     ...         await rxasync.to_list(reactivex.range(5).pipe(progress(desc="count", disable=True)))
-    ...     return [(r["name"], r["items_out"]) for r in w.rows]
-    >>> asyncio.run(main())
-    [('count', 5)]
+    ...     return [(r["kind"], r["name"], r["items_out"]) for r in w.rows]
+    >>> [row[::2] for row in asyncio.run(main())]  # the terminal's name is to_list#<id>
+    [('to_list', 5), ('progress', 5)]
 """
 
 from .._exports import export as _export

@@ -14,6 +14,7 @@ import pytest
 import reactivex
 from distributed import Client
 from reactivex import operators as ops
+from support import recorded
 
 import rxasync
 from rxasync.dask import map_on_cluster
@@ -181,3 +182,22 @@ async def test_dask_map_validates_arguments(client: Client) -> None:
         map_on_cluster(dask_funcs.square, object())  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="concurrency"):
         map_on_cluster(dask_funcs.square, client, concurrency=0)
+
+
+async def test_dask_map_counts_in_the_stage_statistics(client: Client) -> None:
+    """The stage protocol counts ``map_on_cluster`` (it writes ``on_item`` only): in, out, the end."""
+    with recorded() as stages:
+        stage = map_on_cluster(dask_funcs.square, client, concurrency=4, name="squares")
+        out = await rxasync.to_list(
+            rxasync.from_async_iterable(lambda: _numbers(30), name="read").pipe(stage)
+        )
+    assert out == [dask_funcs.square(x) for x in range(30)]
+    squares = stages["squares"].snapshot()
+    assert (squares["kind"], squares["items_in"], squares["items_out"]) == ("map_on_cluster", 30, 30)
+    assert (squares["state"], squares["in_flight"], squares["errors"]) == ("completed", 0, 0)
+    assert stages["read"].snapshot()["wait_demand_s"] > 0  # it holds 8 items: the source waited for it
+
+
+async def _numbers(n: int) -> AsyncIterator[int]:
+    for i in range(n):
+        yield i

@@ -12,7 +12,7 @@ import pytest
 import reactivex
 from jax_helpers import assert_rows_close, dense, dense_np, jittery, rows, run_both
 from reactivex import operators as ops
-from support import outcome
+from support import outcome, recorded
 
 import rxasync
 from rxasync import JaxOperatorError
@@ -210,3 +210,14 @@ async def test_map_batched_chunk_that_is_not_a_batch_is_named() -> None:
     assert isinstance(error, JaxOperatorError)
     assert error.index == 1
     assert len(items) == 1
+
+
+async def test_map_batched_counts_in_the_stage_statistics() -> None:
+    """The stage protocol counts the JAX batch stage under its ``name=``: in, out, the end."""
+    with recorded() as stages:
+        op = map_batched(lambda x: x + 1, batch_size=8, name="plus_one")
+        out = await rxasync.to_list(reactivex.from_iterable(range(20)).pipe(op))
+    assert [int(y) for y in out] == [x + 1 for x in range(20)]
+    stats = stages["plus_one"].snapshot()
+    assert (stats["kind"], stats["items_in"], stats["items_out"]) == ("map_batched", 20, 20)
+    assert (stats["state"], stats["in_flight"], stats["errors"]) == ("completed", 0, 0)
