@@ -152,7 +152,7 @@ class BatchStage(Stage):
             if self.terminated:
                 return
             observer.on_next(result)
-            if down is not None and down.pending >= down.limit:
+            if down is not None and down.full:
                 await down.wait()
         self.handed()  # at the latest now: the batch is done
         self.sending = False
