@@ -34,9 +34,11 @@ class RequestOptions(TypedDict, total=False):
     ``raise_for_status``, ``max_redirects`` (10), and aiohttp's parser limits
     ``max_line_size`` (status line, 8190), ``max_field_size`` (one header,
     8190) and ``max_headers`` (128), which an answer past them turns into
-    :class:`~rxasync.HttpProtocolError`.
+    :class:`~rxasync.HttpProtocolError`; and ``name``, the source's name in
+    :mod:`rxasync.stats` (see the observing guide).
     """
 
+    name: str | None
     params: Any
     headers: Mapping[str, str] | None
     json: Any
@@ -88,8 +90,9 @@ class SseOptions(RequestOptions, total=False):
 
 
 class WebSocketOptions(TypedDict, total=False):
-    """The options of ``websocket``: the handshake's and the connection's."""
+    """The options of ``websocket``: the handshake's and the connection's, and ``name`` (in :mod:`rxasync.stats`)."""
 
+    name: str | None
     params: Any
     headers: Mapping[str, str] | None
     protocols: tuple[str, ...]

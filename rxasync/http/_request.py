@@ -110,7 +110,7 @@ def request(
         (200, 'POST hi')
     """
     call, limit = _body_call(method, url, session, options, "request")
-    return from_awaitable(lambda: fetch(call, limit))
+    return from_awaitable(lambda: fetch(call, limit), name=options.get("name"))
 
 
 def get(url: str, *, session: SessionArg = None, **options: Unpack[BodyOptions]) -> Observable[Response]:
@@ -141,7 +141,7 @@ def get(url: str, *, session: SessionArg = None, **options: Unpack[BodyOptions])
         'hello rx'
     """
     call, limit = _body_call("GET", url, session, options, "get")
-    return from_awaitable(lambda: fetch(call, limit))
+    return from_awaitable(lambda: fetch(call, limit), name=options.get("name"))
 
 
 def get_json(url: str, *, session: SessionArg = None, **options: Unpack[BodyOptions]) -> Observable[Any]:
@@ -184,4 +184,4 @@ def get_json(url: str, *, session: SessionArg = None, **options: Unpack[BodyOpti
         resp = await fetch(call, limit)
         return decode_json(resp.body, resp.url)
 
-    return from_awaitable(value)
+    return from_awaitable(value, name=options.get("name"))

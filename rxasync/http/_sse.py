@@ -220,7 +220,7 @@ def sse(
                 delay = reconnect_delay if parser.reconnect_ms is None else parser.reconnect_ms / 1000
                 await asyncio.sleep(delay * (2 ** max(0, failures - 1)))
 
-    return from_async_iterable(gen)
+    return from_async_iterable(gen, name=options.get("name"))
 
 
 async def _events(

@@ -76,7 +76,7 @@ def stream(url: str, *, session: SessionArg = None, **options: Unpack[StreamOpti
     check_options(options, StreamOptions, "stream")
     chunk_size = check_chunk_size(options.get("chunk_size", 65536))
     call = call_of(url, session, options)
-    return from_async_iterable(lambda: body_chunks(call, chunk_size))
+    return from_async_iterable(lambda: body_chunks(call, chunk_size), name=options.get("name"))
 
 
 def _decoder(encoding: str, errors: str, max_line_length: int, source: str) -> LineDecoder:
@@ -155,7 +155,7 @@ def lines(url: str, *, session: SessionArg = None, **options: Unpack[LinesOption
     def gen() -> AsyncIterator[list[str]]:
         return _line_batches(call, _decoder(encoding, errors, max_line_length, call.url), chunk_size)
 
-    return from_async_batches(gen)  # one async step per chunk; demand still counts lines
+    return from_async_batches(gen, name=options.get("name"))  # one async step per chunk; demand counts lines
 
 
 def ndjson(url: str, *, session: SessionArg = None, **options: Unpack[NdjsonOptions]) -> Observable[Any]:
@@ -216,4 +216,4 @@ def ndjson(url: str, *, session: SessionArg = None, **options: Unpack[NdjsonOpti
                     raise
                 yield values
 
-    return from_async_batches(gen)
+    return from_async_batches(gen, name=options.get("name"))

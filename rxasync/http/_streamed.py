@@ -195,4 +195,4 @@ def stream_response(
     check_options(options, StreamOptions, "stream_response")
     chunk_size = check_chunk_size(options.get("chunk_size", 65536))
     call = call_of(url, session, options)
-    return from_async_iterable(lambda: _heads(call, chunk_size))
+    return from_async_iterable(lambda: _heads(call, chunk_size), name=options.get("name"))

@@ -71,6 +71,7 @@ class WebSocket(Observable[Message], abc.ObserverBase[Message]):
         heartbeat: float | None,
         receive_timeout: float | None,
         max_msg_size: int,
+        name: str | None = None,
     ) -> None:
         super().__init__()
         self._call = make_call("GET", url, session, {"params": params, "headers": headers})
@@ -87,7 +88,7 @@ class WebSocket(Observable[Message], abc.ObserverBase[Message]):
         self._connection = 0  # counts subscriptions: a late close handshake reports only its own
         self.close_code: int | None = None
         self.close_reason = ""
-        self._source = from_async_iterable(self._run)
+        self._source = from_async_iterable(self._run, name=name)
 
     @property
     def url(self) -> str:
@@ -283,4 +284,5 @@ def websocket(url: str, *, session: SessionArg = None, **options: Unpack[WebSock
         heartbeat=options.get("heartbeat"),
         receive_timeout=receive_timeout,
         max_msg_size=check_int("max_msg_size", options.get("max_msg_size", 4 * 1024 * 1024), 0),
+        name=options.get("name"),
     )

@@ -186,3 +186,31 @@ async def test_stats_of_a_completed_stage_stay_completed_after_dispose() -> None
         sub.dispose()
     assert snap(stages, "read")["state"] == "completed"
     assert snap(stages, "read")["items_out"] == 3
+
+
+async def test_stats_http_sources_report_their_name_in_snapshot() -> None:
+    from aiohttp import web
+
+    from rxasync import http
+    from rxasync.http._examples import serve
+
+    gate = asyncio.Event()
+
+    async def slow(req: web.Request) -> web.Response:
+        await gate.wait()
+        return web.json_response({"n": 1})
+
+    async with serve(slow) as base:
+        sources = reactivex.merge(
+            http.get_json(base + "/", name="h:get_json"),
+            http.stream(base + "/", name="h:stream"),
+            http.lines(base + "/", name="h:lines"),
+        )
+        async with rxasync.to_async_iterable(sources) as items:
+            step = asyncio.ensure_future(items.__anext__())
+            names = {"h:get_json", "h:stream", "h:lines"}
+            await wait_until(lambda: names <= {s["name"] for s in snapshot()})
+            gate.set()
+            await step
+    with pytest.raises(TypeError, match="nmae"):
+        http.get_json("http://127.0.0.1:1/", nmae="x")  # type: ignore[call-arg]
