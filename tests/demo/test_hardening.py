@@ -38,6 +38,7 @@ async def test_shutdown_with_a_websocket_connected_exits_within_a_second(sig: si
             goodbye = await ws.receive(timeout=5)  # the server says so, then closes
             exit_code = await asyncio.to_thread(proc.wait, 10)
             took = time.monotonic() - started
+        print(f"stopped {took:.3f}s after {sig.name}")
         assert goodbye.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), goodbye
         assert ws.close_code == aiohttp.WSCloseCode.GOING_AWAY
         assert exit_code == 0
