@@ -78,7 +78,7 @@ def wrk_per_second(url: str, queries: list[str], seconds: float) -> tuple[float,
         paths, script = Path(tmp, "paths.txt"), Path(tmp, "queries.lua")
         paths.write_text("".join(f"/api/search?q={quote(q)}\n" for q in queries), encoding="utf-8")
         script.write_text(_LUA, encoding="utf-8")
-        command = ["wrk", "-t1", f"-c{CONCURRENCY}", f"-d{seconds:g}s", "-s", str(script), url]
+        command = ["wrk", "-t1", f"-c{CONCURRENCY}", f"-d{max(1, round(seconds))}s", "-s", str(script), url]
         done = subprocess.run(
             command,
             capture_output=True,
@@ -125,7 +125,7 @@ def _cold(reps: int, seconds: float) -> float:
 def _ceiling(reps: int, seconds: float) -> float:
     queries = wrk_queries(2000, seed=1)
     with ceiling_server() as url:
-        wrk_per_second(url, queries, max(2.0, seconds / 3))
+        wrk_per_second(url, queries, max(2, round(seconds / 3)))
         runs = [wrk_per_second(url, queries, seconds) for _ in range(reps)]
     return _runs("ceiling: fixed-answer aiohttp server", [r for r, _ in runs], [e for _, e in runs])
 
