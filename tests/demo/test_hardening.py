@@ -123,8 +123,7 @@ async def test_half_open_request_head_is_closed_after_the_head_timeout(city_inde
         await close_all([writer])
 
 
-def _usual_fd_limit() -> None:  # in the demo's process: the limit most machines have
-    resource.setrlimit(resource.RLIMIT_NOFILE, (1024, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+USUAL_FD_LIMIT = 1024  # in the demo's process: the limit most machines have
 
 
 @pytest.mark.slow
@@ -135,7 +134,7 @@ async def test_slowloris_1100_half_open_connections_leave_normal_clients_fast() 
         pytest.skip(f"this test needs {attackers + 200} file descriptors; the hard limit is {hard}")
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, attackers + 200), hard))
     try:
-        with demo_process(preexec_fn=_usual_fd_limit, stderr_apart=True) as (proc, url, _):
+        with demo_process(fd_limit=USUAL_FD_LIMIT, stderr_apart=True) as (proc, url, _):
             before = await latencies(url, 40)  # the same client, no attack
             writers = await half_open(url, attackers)
             try:
