@@ -167,7 +167,9 @@ class CityIndex:
         need = len(grams) - 3 * allowed  # one typo spoils at most 3 pieces (a swap does)
         # Check the names sharing the most pieces first, and only as many as can fill
         # the list: the edit distance is the costly part.
-        candidates = [e for e, shared in counts.most_common(_TYPO_CANDIDATES * limit) if shared >= need]
+        # (those below ``need`` are dropped first: the same list as filtering most_common's, cheaper)
+        enough = Counter({e: shared for e, shared in counts.items() if shared >= need})
+        candidates = [e for e, _ in enough.most_common(_TYPO_CANDIDATES * limit)]
         scored = []
         for e in candidates:
             distance, length = prefix_distance(q, n.norms[e], allowed)

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from ._connection import Connection
 from ._guard import ConnectionGuard, host_check
+from ._json import EncodedCache, dumps
 from ._pipeline import SearchFunction
 from ._ranking import CityIndex
 from ._settings import Settings, Stats
@@ -45,6 +46,7 @@ SESSION = web.AppKey("session", aiohttp.ClientSession)
 RANDOM = web.AppKey("random", random.Random)
 MAKE_SEARCH: web.AppKey[Callable[[web.Request], SearchFunction]] = web.AppKey("make_search")
 GUARD = web.AppKey("guard", ConnectionGuard)
+ANSWERS = web.AppKey("answers", EncodedCache)
 SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")
 SHUTDOWN_SECONDS = 0.5  # how long open WebSockets get to say goodbye when the server stops
 
@@ -65,6 +67,7 @@ def create_app(
     app = web.Application(middlewares=[host_check, guard.middleware])
     app[STATS], app[SETTINGS], app[GUARD] = stats, settings, guard
     app[SOCKETS] = set()
+    app[ANSWERS] = EncodedCache()
     app[RANDOM] = random.Random()
     if index is not None:
         app[INDEX] = index
@@ -139,18 +142,20 @@ async def _search(request: web.Request) -> web.Response:
         latency = app[SETTINGS].latency
         if latency > 0:
             await asyncio.sleep(app[RANDOM].uniform(0, latency))
-        hits = app[INDEX].search(q, limit)
+        norm = normalise(q)
+        results = app[ANSWERS].get((norm, limit), lambda: _results(app[INDEX], q, limit))
     except asyncio.CancelledError:  # the client went away (handler_cancellation=True)
         stats.searches_aborted += 1
         raise
     stats.searches_completed += 1
-    return web.json_response(
-        {
-            "q": normalise(q),
-            "results": [hit.to_json() for hit in hits],
-            "took_ms": round((time.perf_counter() - started) * 1000, 3),
-        }
-    )
+    took_ms = round((time.perf_counter() - started) * 1000, 3)
+    # the same object as {"q": ..., "results": ..., "took_ms": ...}, with the results encoded once
+    body = b'{"q":%s,"results":%s,"took_ms":%s}' % (dumps(norm), results, dumps(took_ms))
+    return web.Response(body=body, content_type="application/json", charset="utf-8")
+
+
+def _results(index: CityIndex, q: str, limit: int) -> list[dict[str, Any]]:
+    return [hit.to_json() for hit in index.search(q, limit)]
 
 
 def _http_search(request: web.Request) -> SearchFunction:

@@ -5,12 +5,18 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 URL = re.compile(r"http://127\.0\.0\.1:\d+")
+# argv: the soft limit, then the command to exec with it (same PID, so signals reach the demo)
+_WITH_FD_LIMIT = (
+    "import os, resource, sys; "
+    "resource.setrlimit(resource.RLIMIT_NOFILE, (int(sys.argv[1]), resource.getrlimit(resource.RLIMIT_NOFILE)[1])); "
+    "os.execv(sys.argv[2], sys.argv[2:])"
+)
 
 
 def wait_for_url(proc: subprocess.Popen[str], lines: list[str], max_lines: int = 10) -> str:
@@ -43,16 +49,23 @@ def stop(proc: subprocess.Popen[str]) -> None:
 
 @contextmanager
 def demo_process(
-    *args: str, preexec_fn: Callable[[], None] | None = None, stderr_apart: bool = False
+    *args: str, fd_limit: int | None = None, stderr_apart: bool = False
 ) -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
-    """Start the demo with ``--port 0``; yield the process, its URL and the lines it printed first."""
+    """Start the demo with ``--port 0``; yield the process, its URL and the lines it printed first.
+
+    ``fd_limit``: the demo's soft limit of open files, set in the child before
+    it runs the demo (not with ``preexec_fn``, whose fork runs the at-fork
+    hooks of this process: JAX's warns, and the warning fails the test).
+    """
+    command = [sys.executable, "-m", "examples.search_as_you_type", "--port", "0", *args]
+    if fd_limit is not None:
+        command = [sys.executable, "-c", _WITH_FD_LIMIT, str(fd_limit), *command]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "examples.search_as_you_type", "--port", "0", *args],
+        command,
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE if stderr_apart else subprocess.STDOUT,
         text=True,
-        preexec_fn=preexec_fn,
     )
     try:
         lines: list[str] = []

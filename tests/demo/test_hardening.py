@@ -38,6 +38,7 @@ async def test_shutdown_with_a_websocket_connected_exits_within_a_second(sig: si
             goodbye = await ws.receive(timeout=5)  # the server says so, then closes
             exit_code = await asyncio.to_thread(proc.wait, 10)
             took = time.monotonic() - started
+        print(f"stopped {took:.3f}s after {sig.name}")
         assert goodbye.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), goodbye
         assert ws.close_code == aiohttp.WSCloseCode.GOING_AWAY
         assert exit_code == 0
@@ -122,8 +123,7 @@ async def test_half_open_request_head_is_closed_after_the_head_timeout(city_inde
         await close_all([writer])
 
 
-def _usual_fd_limit() -> None:  # in the demo's process: the limit most machines have
-    resource.setrlimit(resource.RLIMIT_NOFILE, (1024, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+USUAL_FD_LIMIT = 1024  # in the demo's process: the limit most machines have
 
 
 @pytest.mark.slow
@@ -134,7 +134,7 @@ async def test_slowloris_1100_half_open_connections_leave_normal_clients_fast() 
         pytest.skip(f"this test needs {attackers + 200} file descriptors; the hard limit is {hard}")
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, attackers + 200), hard))
     try:
-        with demo_process(preexec_fn=_usual_fd_limit, stderr_apart=True) as (proc, url, _):
+        with demo_process(fd_limit=USUAL_FD_LIMIT, stderr_apart=True) as (proc, url, _):
             before = await latencies(url, 40)  # the same client, no attack
             writers = await half_open(url, attackers)
             try:
