@@ -41,7 +41,7 @@ def open_fds() -> dict[int, str]:
 async def no_leaks(settle: float = 1.0, check_fds: bool = True) -> AsyncIterator[None]:
     """Fail if the block leaves tasks pending, fds open, or errors reported to the loop.
 
-    After the block, the loop gets up to ``settle`` seconds (and at least 50
+    After the block, the loop gets up to ``settle`` seconds (and at least 10
     turns, however slow the machine) to finish what
     was cancelled (a disposed source needs one or two loop iterations), then
     any task created in the block and still pending, any file descriptor
@@ -74,7 +74,7 @@ async def no_leaks(settle: float = 1.0, check_fds: bool = True) -> AsyncIterator
 
 
 #: Loop turns the settle window always gives, however long each gc.collect() takes.
-_MIN_TURNS = 50
+_MIN_TURNS = 10
 
 
 async def _settle(

@@ -16,7 +16,7 @@ async def test_no_leaks_reports_pending_task() -> None:
     holder: list[asyncio.Task[None]] = []
     with pytest.raises(LeakError, match="pending task"):
         async with no_leaks(settle=0.05):
-            holder.append(asyncio.create_task(asyncio.sleep(10)))
+            holder.append(asyncio.create_task(asyncio.sleep(3600)))
     holder[0].cancel()
 
 
