@@ -170,5 +170,6 @@ def scan(
             device=device,
             chunked=chunked,
             init=init,
-        )
+        ),
+        name,
     )

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import reactivex
 from jax_helpers import jittery, rows, run_both
-from support import outcome
+from support import outcome, recorded
 
 import rxasync
 from rxasync import JaxOperatorError
@@ -88,3 +88,12 @@ async def test_scan_shape_mismatch_names_the_element() -> None:
     _items, error = await outcome(reactivex.from_iterable(data).pipe(MOMENTS))
     assert isinstance(error, JaxOperatorError)
     assert (error.operator, error.index) == ("scan", 6)
+
+
+async def test_scan_counts_under_its_name_in_the_stage_statistics() -> None:
+    """``scan(name=...)`` names its counters as ``map_batched(name=...)`` does."""
+    with recorded() as stages:
+        op = scan(lambda s, x: s + x, jnp.float32(0), batch_size=4, name="running_sum")
+        out = await rxasync.to_list(reactivex.from_iterable([1.0, 2.0, 3.0, 4.0]).pipe(op))
+    assert [float(y) for y in out] == [10.0]
+    assert stages["running_sum"].snapshot()["kind"] == "scan"
