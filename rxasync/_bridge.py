@@ -21,7 +21,7 @@ from reactivex import Observable, abc
 from ._errors import RxAsyncError
 from ._flow import current_demand, resolve_loop
 from ._pump import Pump
-from ._stats import stage_stats
+from ._stats import StageStats, stage_stats
 
 __all__ = ["Direct", "direct", "from_async_batches", "from_async_iterable", "from_awaitable"]
 
@@ -76,8 +76,9 @@ def from_async_iterable(
         scheduler: an asyncio scheduler naming the loop to run on; by default
             the loop running when ``subscribe`` is called.
         name: the name its counters have in :mod:`rxasync.stats` (default
-            ``from_async_iterable#<id>``). A named source is always pumped, so
-            counted, also straight into ``first``/``last``/``to_list``.
+            ``from_async_iterable#<id>``). Naming costs nothing: straight into
+            ``first``/``last``/``to_list`` a named source is still pulled
+            directly (no pump task), and counted there.
 
     Returns:
         An ``Observable`` of the items.
@@ -197,8 +198,7 @@ def _bridge(
         return pump.start(loop)
 
     observable = reactivex.create(subscribe)
-    if name is None:  # a named source is always pumped, so that it is counted under its name
-        setattr(observable, _DIRECT_ATTR, Direct(open_iterator, scheduler, batched, single))
+    setattr(observable, _DIRECT_ATTR, Direct(open_iterator, scheduler, batched, single, kind, name))
     return observable
 
 
@@ -212,10 +212,11 @@ class Direct:
     pull), without RxPY's subscribe, the extra task and the hand-off. It is
     used only on the loop the bridge would run on. A ``from_awaitable``
     source is awaited as it is, with no async generator around it. The pull
-    itself is the terminal's (``_terminals._Terminal.pull``).
+    itself is the terminal's (``_terminals._Terminal.pull``). A named source
+    is counted there under its name (:meth:`stats`); an unnamed one is not.
     """
 
-    __slots__ = ("batched", "open", "scheduler", "single")
+    __slots__ = ("batched", "kind", "name", "open", "scheduler", "single")
 
     def __init__(
         self,
@@ -223,11 +224,19 @@ class Direct:
         scheduler: abc.SchedulerBase | None,
         batched: bool,
         single: Callable[[], Awaitable[Any]] | None = None,
+        kind: str = "from_async_iterable",
+        name: str | None = None,
     ) -> None:
         self.open = open_iterator
         self.scheduler = scheduler
         self.batched = batched
         self.single = single
+        self.kind = kind
+        self.name = name
+
+    def stats(self) -> StageStats | None:
+        """New counters for one direct pull of a named source (``None`` if unnamed: not counted)."""
+        return None if self.name is None else stage_stats(self.kind, self.name)
 
     def usable(self, loop: asyncio.AbstractEventLoop) -> bool:
         wanted = getattr(self.scheduler, "_loop", None)

@@ -93,7 +93,7 @@ def to_async_iterable(
 class AsyncObservableIterator(AsyncIterator[_T]):
     """What :func:`to_async_iterable` returns: an async iterator and async context manager."""
 
-    __slots__ = ("_buffer", "_channel", "_closer", "_steps", "_waiters")
+    __slots__ = ("_buffer", "_channel", "_closer", "_stats", "_steps", "_waiters")
 
     def __init__(
         self, source: Observable[_T], max_buffer: int, overflow: Overflow, name: str | None = None
@@ -106,6 +106,7 @@ class AsyncObservableIterator(AsyncIterator[_T]):
         self._buffer = channel.buffer
         self._waiters: list[Any] | tuple[()] = channel.demand.waiters if channel.publish_demand else ()
         self._closer = _Closer(channel)
+        self._stats = channel.stats
         self._steps: AsyncGenerator[_T, None] | None = None
 
     def __aiter__(self) -> AsyncGenerator[_T, None]:
@@ -127,6 +128,7 @@ class AsyncObservableIterator(AsyncIterator[_T]):
         if not buf:  # not started, nothing buffered, or the end: the channel waits or raises
             return await self._channel.next()
         item: _T = buf.popleft()
+        self._stats.items_out += 1
         if self._waiters:  # a producer waits for a credit: one may be free now
             self._channel.relieve()
         return item
@@ -226,9 +228,11 @@ class _Channel(Endpoint, Generic[_T]):
         buf = self.buffer
         if len(buf) >= self._max:
             if self._overflow == "drop_newest":
+                self.stats.dropped += 1  # counted in (items in = out + dropped + buffered), never out
                 return
             if self._overflow == "drop_oldest":
                 buf.popleft()
+                self.stats.dropped += 1
             else:
                 self.fail(
                     BufferOverflowError(f"more than max_buffer={self._max} items waited for the consumer")

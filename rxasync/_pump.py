@@ -8,7 +8,7 @@ end, and is cancelled by dispose. ``_bridge`` makes the observables.
 Its statistics (:class:`~rxasync._stats.StageStats`, kind ``from_async_iterable``
 ...) cost no call and no clock read per item: the pump counts in a local
 variable and, about every :data:`SAMPLE_EVERY` seconds of items (and at the
-end), a :class:`_Meter` reads the clock around one ``on_next``,
+end), a :class:`Meter` reads the clock around one ``on_next``,
 writes the counts, and splits the time since the start into waiting for
 demand (measured exactly, at the wait), downstream's work in ``on_next``
 (estimated from the timed ones) and waiting for upstream (the rest: the
@@ -29,7 +29,7 @@ from reactivex.observer import AutoDetachObserver
 from ._flow import Demand
 from ._stats import StageStats
 
-__all__ = ["SAMPLE_EVERY", "Pump"]
+__all__ = ["SAMPLE_EVERY", "Meter", "Pump"]
 
 #: The pump reads the clock about this often (seconds) while items flow; between
 #: reads it times nothing, so a fast source pays for one read per many items.
@@ -37,7 +37,7 @@ SAMPLE_EVERY = 0.002
 _MOST = 1023  # at most this many items between two reads (a mask: 2**k - 1)
 
 
-class _Meter:
+class Meter:
     """The pump's clock: turns a few timed ``on_next`` calls into the source's waits.
 
     One item in every ``mask + 1`` is timed (``mask`` adapts so that reads
@@ -171,7 +171,7 @@ class Pump:
         # subscription there when this task starts: call the observer as is.
         emit = _emitter(observer) if self.on_loop_start else observer.on_next
         stats = self.stats
-        meter = _Meter(stats)
+        meter = Meter(stats)
         error: Exception | None = None
         iterator: AsyncIterator[Any] | None = None
         n = mark = 0  # items out; the next one to time
@@ -226,7 +226,7 @@ class Pump:
         if not self.disposed:
             self._end(meter, n, error)
 
-    def _end(self, meter: _Meter, items: int, error: Exception | None) -> None:
+    def _end(self, meter: Meter, items: int, error: Exception | None) -> None:
         meter.sync(items)
         if error is not None:
             self.stats.errors += 1

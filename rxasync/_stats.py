@@ -20,6 +20,7 @@ How a stage calls it::
     stats.blocked() ... stats.unblocked()          # the same, in callback-style code
     stats.idle()                                   # nothing to do until upstream sends
     stats.failed()                                 # an item's work raised (counted, per error)
+    stats.dropped += 1                             # an item thrown away by design (a drop overflow)
     stats.finished("completed" | "error" | "disposed")  # once, at termination
 
 A source has no upstream stage: it wraps its own waits for data (a socket
@@ -39,7 +40,7 @@ import time
 import weakref
 from collections.abc import Callable
 from types import TracebackType
-from typing import Literal, Protocol, TypedDict
+from typing import Literal, NotRequired, Protocol, TypedDict
 
 __all__ = ["StageSnapshot", "StageStats", "collect", "live_stages", "snapshot", "stage_stats"]
 
@@ -66,6 +67,8 @@ class StageSnapshot(TypedDict):
     wait_upstream_s: float
     age_s: float
     passive: bool
+    #: Items the stage threw away by design, counted in but never out or in flight (``to_async_iterable``'s drop overflow); absent in old records.
+    dropped: NotRequired[int]
 
 
 class _Pending(Protocol):
@@ -112,6 +115,7 @@ class StageStats:
         "_upstream",
         "blocked_since",
         "credits",
+        "dropped",
         "errors",
         "held",
         "id",
@@ -134,12 +138,12 @@ class StageStats:
     ) -> None:
         self.id = next(_ids)
         self.held = held  # in flight = items in - items out while running (a stage protocol endpoint)
-        #: The stage's demand, if its items in are counted there: items in = out + ``credits.pending``.
+        #: The stage's demand, if its items in are counted there: in = out + dropped + ``credits.pending``.
         self.credits: _Pending | None = None
         self.passive = passive  # a pass-through (``progress``): counts items, has no waits of its own
         self.kind = kind
         self.name = name or f"{kind}#{self.id}"
-        self.items_in = self.items_out = self.in_flight = self.errors = 0
+        self.items_in = self.items_out = self.in_flight = self.errors = self.dropped = 0
         self.wait_demand_s = self.wait_upstream_s = 0.0
         self.state: State = "running"
         self.started = time.perf_counter()
@@ -206,12 +210,12 @@ class StageStats:
 
     def _items_in(self) -> int:
         credits = self.credits
-        return self.items_in if credits is None else self.items_out + credits.pending
+        return self.items_in if credits is None else self.items_out + self.dropped + credits.pending
 
     def _in_flight(self) -> int:
         if not self.held:
             return self.in_flight
-        return max(0, self._items_in() - self.items_out) if self.state == "running" else 0
+        return max(0, self._items_in() - self.items_out - self.dropped) if self.state == "running" else 0
 
     def snapshot(self) -> StageSnapshot:
         """These counters now, as plain data; a wait in progress counts up to now."""
@@ -231,6 +235,7 @@ class StageStats:
             "wait_upstream_s": self.wait_upstream_s + waiting_up,
             "age_s": (self.stopped or now) - self.started,
             "passive": self.passive,
+            "dropped": self.dropped,
         }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from time import perf_counter
 from typing import Any, Generic, TypeVar
 
 from reactivex import Observable
@@ -20,7 +21,9 @@ from ._bridge import Direct, direct
 from ._checks import check_observable
 from ._errors import EmptySourceError
 from ._flow import resolve_loop
+from ._pump import Meter
 from ._stage import Endpoint
+from ._stats import StageStats, State
 
 __all__ = ["first", "last", "to_list"]
 
@@ -49,8 +52,14 @@ class _Terminal(Endpoint, Generic[_T]):
             self.dispose()
 
     async def pull(self, path: Direct) -> None:
-        """Pull the bridge's items in this task; then end as if upstream completed."""
-        if path.single is not None:
+        """Pull the bridge's items in this task; then end as if upstream completed.
+
+        A named source is counted as the pump counts it (:meth:`pull_counted`).
+        """
+        stats = path.stats()
+        if stats is not None:
+            await self.pull_counted(path, stats)
+        elif path.single is not None:
             self.on_item(await path.single())
         else:
             on_item = self.on_batch if path.batched else self.on_item
@@ -65,6 +74,53 @@ class _Terminal(Endpoint, Generic[_T]):
                 if aclose is not None:
                     await aclose()
         self.on_completed()
+
+    async def pull_counted(self, path: Direct, stats: StageStats) -> None:
+        """:meth:`pull`, counting the source in ``stats`` (items, waits, the end) with the pump's meter."""
+        meter = Meter(stats)
+        state: State = "completed"
+        try:
+            if path.single is not None:
+                self.on_item(await path.single())
+                meter.sync(1)
+            elif await self._pull_items(path, meter):
+                state = "disposed"  # first(): the terminal stopped the source, as its dispose would
+        except asyncio.CancelledError:
+            state = "disposed"
+            raise
+        except Exception:
+            state, stats.errors = "error", stats.errors + 1
+            raise
+        finally:
+            stats.finished(state)
+
+    async def _pull_items(self, path: Direct, meter: Meter) -> bool:
+        """Pull every item (counted in a local, timed one in many, written to the meter at the end).
+
+        Returns whether the terminal stopped early (``first``).
+        """
+        n = mark = 0  # items pulled; the next one to time
+        iterator = path.open()
+        try:
+            async for item in iterator:
+                began = perf_counter() if n >= mark else 0.0
+                if path.batched:
+                    batch = item if isinstance(item, list | tuple) else list(item)
+                    self.on_batch(batch)
+                    n += len(batch)
+                else:
+                    self.on_item(item)
+                    n += 1
+                if began:
+                    mark = n + meter.sample(n, began) - 1
+                if self.terminated:
+                    return True
+        finally:
+            meter.sync(n)
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        return False
 
     def on_batch(self, items: Iterable[Any]) -> None:
         """Take a batch's items (``from_async_batches`` on the direct path)."""

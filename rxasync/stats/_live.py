@@ -37,8 +37,8 @@ def _bar(share: float, width: int = 8) -> str:
     return "█" * full + "·" * (width - full)
 
 
-_HEADERS = ("stage", "items", "items/s", "flight", "err", "busy", "demand", "input")
-_NUMBERS = {"items", "items/s", "flight", "err", "demand", "input"}
+_HEADERS = ("stage", "items", "items/s", "flight", "err", "drop", "busy", "demand", "input")
+_NUMBERS = {"items", "items/s", "flight", "err", "drop", "demand", "input"}
 
 
 def _label(row: StageRate) -> str:
@@ -86,6 +86,7 @@ def render(rows: Sequence[StageRate], title: str = "rxasync pipeline") -> Table:
             f"{r['rate']:,.0f}",
             str(r["in_flight"]),
             str(r["errors"]),
+            f"{r['dropped']:,}" if r["dropped"] else "",
             f"{_bar(r['busy'])} {r['busy']:4.0%}" if active else "(pass-through)",
             f"{r['wait_demand']:.0%}" if active else "",
             f"{r['wait_upstream']:.0%}" if active else "",

@@ -36,6 +36,7 @@ class StageRate(TypedDict):
     rate: float  # items out per second over the interval
     in_flight: int
     errors: int
+    dropped: int  # items thrown away by design (a drop overflow) so far
     busy: float  # share of the interval not spent waiting, 0 to 1
     wait_demand: float  # share spent waiting for downstream demand
     wait_upstream: float  # share spent waiting for upstream items
@@ -63,6 +64,7 @@ def _rate(before: StageSnapshot | None, now: StageSnapshot) -> StageRate:
         "rate": out / span if span > 0 else 0.0,
         "in_flight": now["in_flight"],
         "errors": now["errors"],
+        "dropped": now.get("dropped", 0),
         "busy": 0.0 if span <= 0 else max(0.0, 1.0 - demand - upstream),
         "wait_demand": demand,
         "wait_upstream": upstream,

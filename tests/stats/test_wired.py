@@ -14,7 +14,7 @@ from support import recorded, wait_until
 
 import rxasync
 from rxasync.operators import map_async, map_on, switch_map_async
-from rxasync.stats import StageSnapshot, StageStats, snapshot
+from rxasync.stats import StageSnapshot, StageStats, rates, snapshot
 
 
 def snap(stages: dict[str, StageStats], name: str) -> StageSnapshot:
@@ -214,3 +214,68 @@ async def test_stats_http_sources_report_their_name_in_snapshot() -> None:
             await step
     with pytest.raises(TypeError, match="nmae"):
         http.get_json("http://127.0.0.1:1/", nmae="x")  # type: ignore[call-arg]
+
+
+async def test_stats_named_source_into_a_terminal_is_pulled_directly_and_counted() -> None:
+    pulled_by: set[asyncio.Task[object] | None] = set()
+
+    async def gen() -> AsyncIterator[int]:
+        for i in range(2000):
+            pulled_by.add(asyncio.current_task())
+            yield i
+
+    with recorded() as stages:
+        got = await rxasync.to_list(rxasync.from_async_iterable(gen, name="read"))
+    assert got == list(range(2000))
+    assert pulled_by == {asyncio.current_task()}  # the direct path: no pump task in between
+    read = snap(stages, "read")
+    assert (read["kind"], read["items_in"], read["items_out"], read["state"]) == (
+        "from_async_iterable", 2000, 2000, "completed",
+    )  # fmt: skip
+    assert read["wait_upstream_s"] >= 0.0
+    assert read["in_flight"] == 0
+
+
+async def test_stats_named_direct_sources_count_batches_awaitables_first_and_errors() -> None:
+    async def batches() -> AsyncIterator[list[int]]:
+        yield [1, 2]
+        yield [3]
+
+    async def answer() -> int:
+        return 42
+
+    async def broken() -> AsyncIterator[int]:
+        yield 1
+        raise ValueError("boom")
+
+    with recorded() as stages:
+        assert await rxasync.last(rxasync.from_async_batches(batches, name="b")) == 3
+        assert await rxasync.first(rxasync.from_awaitable(answer, name="a")) == 42
+        assert await rxasync.first(rxasync.from_async_iterable(lambda: numbers(10), name="f")) == 0
+        with pytest.raises(ValueError, match="boom"):
+            await rxasync.to_list(rxasync.from_async_iterable(broken, name="e"))
+    seen = {
+        n: (s["kind"], s["items_out"], s["errors"], s["state"]) for n in "bafe" for s in [snap(stages, n)]
+    }
+    assert seen == {
+        "b": ("from_async_batches", 3, 0, "completed"),
+        "a": ("from_awaitable", 1, 0, "completed"),
+        "f": ("from_async_iterable", 1, 0, "disposed"),  # first() stopped it, as its dispose does
+        "e": ("from_async_iterable", 1, 1, "error"),
+    }
+
+
+@pytest.mark.parametrize(("overflow", "kept"), [("drop_oldest", [6, 7, 8, 9]), ("drop_newest", [0, 1, 2, 3])])
+async def test_stats_items_dropped_by_the_overflow_are_counted(overflow: str, kept: list[int]) -> None:
+    source = reactivex.concat(reactivex.from_iterable(range(10)), reactivex.never())  # ten, then it runs on
+    with recorded() as stages:
+        items = rxasync.to_async_iterable(source, max_buffer=4, overflow=overflow, name="iter")  # type: ignore[arg-type]
+        got = [await items.__anext__()]  # the source emitted ten at subscribe: six were dropped
+        live = snap(stages, "iter")
+        assert (live["items_in"], live["items_out"], live["dropped"], live["in_flight"]) == (10, 1, 6, 3)
+        assert rates([], [live])[0]["dropped"] == 6  # what the live view's "drop" column shows
+        got += [await items.__anext__() for _ in range(3)]
+        await items.aclose()
+    assert got == kept
+    end = snap(stages, "iter")
+    assert (end["items_in"], end["items_out"], end["dropped"], end["in_flight"]) == (10, 4, 6, 0)

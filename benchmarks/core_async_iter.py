@@ -1,0 +1,123 @@
+"""The async-iterator path (issue 17 item 3), each side against its baseline in one run.
+
+Targets:
+
+* ``to_async_iterable(reactivex.from_iterable(range(N)))`` → ``async for``
+  >= 0.5x a raw ``async for`` over an async generator yielding the same
+  items (N = 1,000,000). For context, the same with a bridge source
+  (``from_async_iterable`` → ``to_async_iterable``, demand between them).
+* ``from_async_iterable(gen)`` → ``map_async(no-op, concurrency=1)`` →
+  ``to_list`` >= 0.6x the same pipeline from a synchronous source
+  (``reactivex.from_iterable``), N = 100,000. The bridge source is held by
+  demand to the stage's two credits all along (the memory bound of
+  ``tests/core/test_demand.py``); the synchronous one emits everything at
+  subscribe.
+
+    .venv/bin/python -m benchmarks.core_async_iter [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import reactivex
+from reactivex import Observable
+
+import rxasync
+from benchmarks._util import alternate, header, parse_args, report
+from rxasync.operators import map_async
+
+TARGET_ITER = 0.5
+TARGET_MAP = 0.6
+
+
+async def numbers(n: int) -> AsyncIterator[int]:
+    for i in range(n):
+        yield i
+
+
+async def noop(x: int) -> int:
+    return x
+
+
+async def _iterate(source: Observable[int], n: int) -> float:
+    start = time.perf_counter()
+    count = 0
+    async with rxasync.to_async_iterable(source) as items:
+        async for _ in items:
+            count += 1
+    elapsed = time.perf_counter() - start
+    assert count == n
+    return elapsed
+
+
+async def _raw(n: int) -> float:
+    start = time.perf_counter()
+    count = 0
+    async for _ in numbers(n):
+        count += 1
+    elapsed = time.perf_counter() - start
+    assert count == n
+    return elapsed
+
+
+async def _mapped(source: Observable[int], n: int) -> float:
+    start = time.perf_counter()
+    results = await rxasync.to_list(source.pipe(map_async(noop, concurrency=1)))
+    elapsed = time.perf_counter() - start
+    assert len(results) == n
+    assert results[-1] == n - 1
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run both comparisons and print the medians, ratios and verdicts."""
+    args = parse_args(argv, __doc__ or "")
+    n = 200_000 if args.quick else 1_000_000
+    header(f"core_async_iter: to_async_iterable -> async for, {n:,} items", args)
+    med = alternate(
+        {
+            "from_iterable": lambda: asyncio.run(_iterate(reactivex.from_iterable(range(n)), n)),
+            "bridge": lambda: asyncio.run(_iterate(rxasync.from_async_iterable(lambda: numbers(n)), n)),
+            "raw": lambda: asyncio.run(_raw(n)),
+        },
+        args.reps,
+    )
+    report(
+        "to_async_iterable(from_iterable) -> async for",
+        n,
+        med["from_iterable"],
+        med["raw"],
+        target=TARGET_ITER,
+        baseline="raw async for over an async generator",
+    )
+    report(
+        "to_async_iterable(from_async_iterable) -> async for (context)",
+        n,
+        med["bridge"],
+        med["raw"],
+        baseline="raw async for over an async generator",
+    )
+    m = n // 10
+    header(f"core_async_iter: from_async_iterable -> map_async(concurrency=1) -> to_list, {m:,} items", args)
+    med = alternate(
+        {
+            "bridge": lambda: asyncio.run(_mapped(rxasync.from_async_iterable(lambda: numbers(m)), m)),
+            "sync": lambda: asyncio.run(_mapped(reactivex.from_iterable(range(m)), m)),
+        },
+        args.reps,
+    )
+    report(
+        "from_async_iterable -> map_async(1) -> to_list",
+        m,
+        med["bridge"],
+        med["sync"],
+        target=TARGET_MAP,
+        baseline="the same from reactivex.from_iterable",
+    )
+
+
+if __name__ == "__main__":
+    main()
