@@ -63,6 +63,9 @@ class Demand:
     """
 
     __slots__ = ("_waiters", "limit", "pending")
+    #: What ``pending`` is the length of, if it is one (:class:`BufferDemand`): a producer's per-item
+    #: test reads ``len(sized)`` (a C call) rather than the property.
+    sized: Sized | None = None
 
     def __init__(self, limit: int) -> None:
         self._setup(limit)
@@ -118,15 +121,21 @@ class BufferDemand(Demand):
     ``pending`` *is* ``len(buffer)``: the producer side appends, the consumer
     pops, and neither counts per item. After a pop the consumer calls
     :meth:`release` only when someone waits (``waiters`` is non-empty), so the
-    common case costs one truth test. ``to_async_iterable(overflow="block")``
+    common case costs one truth test; a waiting producer is woken when the
+    buffer is down to half the limit, so it refills in bursts. ``to_async_iterable(overflow="block")``
     uses it.
     """
 
-    __slots__ = ("_buffer",)
+    __slots__ = ("_buffer", "sized")
 
     def __init__(self, limit: int, buffer: Sized) -> None:
         self._setup(limit)
-        self._buffer = buffer
+        self._buffer = self.sized = buffer
+
+    @property
+    def full(self) -> bool:
+        """True while the buffer holds ``limit`` or more items."""
+        return len(self._buffer) >= self.limit
 
     @property
     def pending(self) -> int:
@@ -146,8 +155,14 @@ class BufferDemand(Demand):
         """Nothing to count: the item is in the buffer."""
 
     def release(self, n: int = 1) -> None:
-        """Wake the producers if the buffer (already popped by the consumer) is below the limit."""
-        if self._waiters and len(self._buffer) < self.limit:
+        """Wake the producers once the buffer (already popped by the consumer) is down to half the limit.
+
+        Not at the first free place: a producer woken for every item would
+        wait again after every item (a future and two loop turns each). The
+        buffer never holds more than ``limit``; the consumer still has half
+        of it to take while the producer refills it.
+        """
+        if self._waiters and len(self._buffer) <= self.limit >> 1:
             self._wake()
 
 

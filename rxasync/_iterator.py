@@ -135,6 +135,9 @@ class AsyncObservableIterator(AsyncIterator[_T]):
 
     async def aclose(self) -> None:
         """Dispose the subscription; the iteration ends."""
+        steps = self._steps
+        if steps is not None and not steps.ag_running:  # stopped at an item: its finally counts the run
+            await steps.aclose()  # cut short, then closes the channel (waiting elsewhere: no run is open)
         self._channel.close()
 
     async def __aenter__(self) -> AsyncObservableIterator[_T]:
@@ -145,7 +148,7 @@ class AsyncObservableIterator(AsyncIterator[_T]):
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._channel.close()
+        await self.aclose()
 
 
 class _Closer:
@@ -174,26 +177,40 @@ class _Closer:
 async def _iterate(
     channel: _Channel[_T], buf: deque[_T], waiters: list[Any] | tuple[()], closer: _Closer
 ) -> AsyncGenerator[_T, None]:
-    """What ``async for`` steps: buffered items straight from the deque, else the channel."""
-    stats = channel.stats
+    """What ``async for`` steps: buffered items straight from the deque, else the channel.
+
+    Items out are counted per run of up to :data:`_RUN` buffered items, once
+    the run is handed out (a snapshot lags by less than a run; a run cut
+    short by ``break`` or ``aclose`` is counted up to the item handed out).
+    """
+    stats, pop, low = channel.stats, buf.popleft, channel.demand.limit >> 1
+    i = run = 0
     try:
         while True:
             while buf:
-                item: _T = buf.popleft()
-                stats.items_out += 1
-                if waiters:
-                    channel.relieve()
-                yield item
+                run = len(buf) if len(buf) < _RUN else _RUN
+                for i in range(run):  # noqa: B007 - the finally reads where a cut-short run stopped
+                    item: _T = pop()
+                    if waiters and len(buf) <= low:  # a producer waits: wake it at half full
+                        channel.relieve()
+                    yield item
+                stats.items_out += run
+                run = 0
             try:
                 item = await channel.next()
             except StopAsyncIteration:
                 return
             yield item
     finally:
+        if run:  # a run cut short at its item i (handed out)
+            stats.items_out += i + 1
         # Closed (aclose, or the finaliser of a dropped generator), ended or
         # failed: the subscription goes. `closer` is held until here.
         del closer
         channel.close()
+
+
+_RUN = 64  # items out are counted once per this many buffered items handed to async for
 
 
 class _Channel(Endpoint, Generic[_T]):
@@ -315,6 +332,8 @@ class _Channel(Endpoint, Generic[_T]):
         racing the close is dropped by one side or the other.
         """
         self._closed = True
+        stats = self.stats  # items out are exact now (see _iterate): so are items in, frozen at the end
+        stats.items_in = max(stats.items_in, stats.items_out + stats.dropped + len(self.buffer))
         self.buffer.clear()
         if self.started:
             self.dispose()

@@ -172,6 +172,7 @@ class Pump:
         emit = _emitter(observer) if self.on_loop_start else observer.on_next
         stats = self.stats
         meter = Meter(stats)
+        limit, sized = (demand.limit, demand.sized) if demand is not None else (0, None)
         error: Exception | None = None
         iterator: AsyncIterator[Any] | None = None
         n = mark = 0  # items out; the next one to time
@@ -189,7 +190,9 @@ class Pump:
                         n += 1
                         if self.disposed:
                             return
-                        if demand is not None and demand.full:  # the wait, inline: no coroutine per wait
+                        if (
+                            demand and (demand.pending if sized is None else len(sized)) >= limit
+                        ):  # demand.full
                             stats.idle_since = 0.0
                             began = stats.blocked_since = time.perf_counter()
                             await demand.wait()
@@ -207,7 +210,7 @@ class Pump:
                     n += 1
                     if self.disposed:
                         return
-                    if demand is not None and demand.full:  # the wait, inline: no coroutine per wait
+                    if demand and (demand.pending if sized is None else len(sized)) >= limit:  # demand.full
                         stats.idle_since = 0.0
                         began = stats.blocked_since = time.perf_counter()
                         await demand.wait()

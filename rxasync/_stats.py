@@ -200,7 +200,8 @@ class StageStats:
     def finished(self, state: State = "completed") -> None:
         """The subscription ended (once; later calls are ignored)."""
         if self.state == "running":
-            self.items_in, self.credits = self._items_in(), None  # frozen before cleanup drops them
+            # frozen before cleanup drops them (a count written meanwhile, as the async iterator's close does, stands)
+            self.items_in, self.credits = max(self.items_in, self._items_in()), None
             self.unblocked()
             self.state = state
             self.stopped = time.perf_counter()

@@ -279,3 +279,14 @@ async def test_stats_items_dropped_by_the_overflow_are_counted(overflow: str, ke
     assert got == kept
     end = snap(stages, "iter")
     assert (end["items_in"], end["items_out"], end["dropped"], end["in_flight"]) == (10, 4, 6, 0)
+
+
+@pytest.mark.parametrize("stop_at", [10, 63, 64, 99, 199])
+async def test_stats_async_for_counts_items_out_exactly_when_it_breaks(stop_at: int) -> None:
+    with recorded() as stages:
+        async with rxasync.to_async_iterable(reactivex.from_iterable(range(200)), name="iter") as items:
+            async for x in items:
+                if x == stop_at:
+                    break
+    it = snap(stages, "iter")
+    assert (it["items_in"], it["items_out"], it["in_flight"]) == (200, stop_at + 1, 0)
