@@ -136,7 +136,7 @@ class AsyncObservableIterator(AsyncIterator[_T]):
     async def aclose(self) -> None:
         """Dispose the subscription; the iteration ends."""
         steps = self._steps
-        if steps is not None and not steps.ag_running:  # stopped at an item: its finally counts the run
+        if steps is not None and not getattr(steps, "ag_running", True):  # stopped at an item: finally counts
             await steps.aclose()  # cut short, then closes the channel (waiting elsewhere: no run is open)
         self._channel.close()
 
