@@ -45,10 +45,11 @@ class Meter:
     ``mask + 1``, estimates the time spent in downstream's ``on_next``.
     """
 
-    __slots__ = ("emit", "last", "mask", "start", "stats")
+    __slots__ = ("counted", "emit", "last", "mask", "start", "stats", "step")
 
     def __init__(self, stats: StageStats) -> None:
         self.stats = stats
+        self.counted, self.step = 0, 1  # items out at the last timed one; items from there to the next
         self.start = self.last = stats.idle_since = time.perf_counter()  # until an item: waiting upstream
         self.emit = 0.0  # estimated seconds inside downstream's on_next
         self.mask = 0
@@ -69,6 +70,16 @@ class Meter:
             mask >>= 1
         self.last, self.mask = now, mask
         return mask + 1
+
+    def tick(self, began: float) -> int:
+        """:meth:`sample` for a countdown: the timed item ran it to 0; returns where it starts again."""
+        self.counted += self.step
+        self.step = self.sample(self.counted, began)
+        return self.step
+
+    def items(self, left: int) -> int:
+        """Items out, with the countdown of :meth:`tick` at ``left``."""
+        return self.counted + self.step - left
 
     def sync(self, items: int, now: float = 0.0) -> None:
         """Write the counts and the upstream wait up to now (nothing left running)."""
@@ -162,7 +173,7 @@ class Pump:
             self.on_unstarted()  # the source never ran: release what it holds
         task.cancel()
 
-    async def run(self) -> None:  # the loops are inline: a call per item cost ~20% (measured)
+    async def run(self) -> None:  # the loops and the wait are inline: a call per item cost ~20% (measured)
         self.started = True
         if self._gone():  # disposed from another thread while the task was being created
             return
@@ -175,24 +186,22 @@ class Pump:
         limit, sized = (demand.limit, demand.sized) if demand is not None else (0, None)
         error: Exception | None = None
         iterator: AsyncIterator[Any] | None = None
-        n = mark = 0  # items out; the next one to time
+        left = 1  # items until the next timed one (the meter counts them from it)
         try:
             iterator = self.open()
             if self.batched:
                 async for batch in iterator:
                     for item in batch:
-                        if n != mark:
+                        left -= 1
+                        if left:
                             emit(item)
                         else:
                             began = time.perf_counter()
                             emit(item)
-                            mark = n + meter.sample(n + 1, began)
-                        n += 1
+                            left = meter.tick(began)
                         if self.disposed:
                             return
-                        if (
-                            demand and (demand.pending if sized is None else len(sized)) >= limit
-                        ):  # demand.full
+                        if demand and (demand.pending if sized is None else len(sized)) >= limit:  # full
                             stats.idle_since = 0.0
                             began = stats.blocked_since = time.perf_counter()
                             await demand.wait()
@@ -201,16 +210,16 @@ class Pump:
                             stats.blocked_since = 0.0
             else:
                 async for item in iterator:
-                    if n != mark:
+                    left -= 1
+                    if left:
                         emit(item)
                     else:
                         began = time.perf_counter()
                         emit(item)
-                        mark = n + meter.sample(n + 1, began)
-                    n += 1
+                        left = meter.tick(began)
                     if self.disposed:
                         return
-                    if demand and (demand.pending if sized is None else len(sized)) >= limit:  # demand.full
+                    if demand and (demand.pending if sized is None else len(sized)) >= limit:  # full
                         stats.idle_since = 0.0
                         began = stats.blocked_since = time.perf_counter()
                         await demand.wait()
@@ -226,11 +235,11 @@ class Pump:
                     await aclose()
                 except Exception as exc:  # the generator's cleanup failed: that is the error
                     error = error or exc
+            meter.sync(meter.items(left))  # also when disposed (take(n)): every item out is counted
         if not self.disposed:
-            self._end(meter, n, error)
+            self._end(error)
 
-    def _end(self, meter: Meter, items: int, error: Exception | None) -> None:
-        meter.sync(items)
+    def _end(self, error: Exception | None) -> None:
         if error is not None:
             self.stats.errors += 1
             self.stats.finished("error")

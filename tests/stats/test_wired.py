@@ -290,3 +290,21 @@ async def test_stats_async_for_counts_items_out_exactly_when_it_breaks(stop_at: 
                     break
     it = snap(stages, "iter")
     assert (it["items_in"], it["items_out"], it["in_flight"]) == (200, stop_at + 1, 0)
+
+
+@pytest.mark.parametrize("batched", [False, True])
+async def test_stats_source_stopped_by_take_counts_every_item_it_sent(batched: bool) -> None:
+    async def batches() -> AsyncIterator[list[int]]:
+        for i in range(0, 1000, 10):
+            yield list(range(i, i + 10))
+
+    with recorded() as stages:
+        source = (
+            rxasync.from_async_batches(batches, name="read")
+            if batched
+            else rxasync.from_async_iterable(lambda: numbers(1000), name="read")
+        )
+        got = await rxasync.to_list(source.pipe(ops.take(37)))
+    assert got == list(range(37))
+    read = snap(stages, "read")
+    assert (read["items_out"], read["state"]) == (37, "disposed")  # take(37) disposed it after the 37th
