@@ -119,6 +119,7 @@ class StageStats:
         "errors",
         "held",
         "id",
+        "idle_scale",
         "idle_since",
         "in_flight",
         "items_in",
@@ -149,6 +150,7 @@ class StageStats:
         self.started = time.perf_counter()
         self.stopped = 0.0
         self.idle_since = self.blocked_since = 0.0
+        self.idle_scale = 1  # the wait begun by idle() stands for this many (a sampled wait)
         self._demand, self._upstream = _Wait(self, False), _Wait(self, True)
 
     def took(self) -> None:
@@ -159,7 +161,7 @@ class StageStats:
 
     def end_idle(self) -> None:
         """A wait begun by :meth:`idle` ends now (:meth:`took` calls it; inline counters too)."""
-        self.wait_upstream_s += time.perf_counter() - self.idle_since
+        self.wait_upstream_s += (time.perf_counter() - self.idle_since) * self.idle_scale
         self.idle_since = 0.0
 
     def gave(self) -> None:
@@ -170,9 +172,15 @@ class StageStats:
         """An error happened (the stage's own, or one it passes on)."""
         self.errors += 1
 
-    def idle(self) -> None:
-        """Nothing in flight: from now until :meth:`took`, the stage waits for upstream."""
+    def idle(self, scale: int = 1) -> None:
+        """Nothing in flight: from now until :meth:`took`, the stage waits for upstream.
+
+        ``scale``: this wait is timed for ``scale`` alike (a stage that is idle
+        between every two items times one wait in ``scale``, so it reads the
+        clock for a few of them only).
+        """
         if not self.idle_since:
+            self.idle_scale = scale
             self.idle_since = time.perf_counter()
 
     def blocked(self) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 from collections.abc import Coroutine, Generator
 from typing import Any
 
@@ -24,6 +25,10 @@ __all__ = ["Resumed", "first_step"]
 
 _enter_task = asyncio.tasks._enter_task
 _leave_task = asyncio.tasks._leave_task
+_TASKS = getattr(asyncio.tasks, "_current_tasks", None)  # where 3.11's asyncio.current_task(loop) looks
+_current_task = (
+    _TASKS.get if isinstance(_TASKS, dict) and sys.version_info < (3, 12) else asyncio.current_task
+)
 
 
 def first_step(
@@ -54,7 +59,7 @@ def first_step(
         >>> asyncio.run(main())
         (True, 42)
     """
-    current = asyncio.current_task(loop)
+    current = _current_task(loop)
     if current is not None:
         _leave_task(loop, current)
     _enter_task(loop, task)

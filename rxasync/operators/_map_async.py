@@ -29,6 +29,7 @@ __all__ = ["map_async", "map_on"]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+_IDLE_EVERY = 8  # run_now times one wait for upstream in this many (each stands for all of them)
 
 
 def map_async(
@@ -159,6 +160,7 @@ class _MapStage(Stage):
         self.waiting: list[asyncio.Future[None]] = []  # idle workers
         # concurrency=1: an item that comes while the worker is parked starts at once (run_now)
         self.eager = concurrency == 1
+        self.idle_left = 1  # run_now's emits until the next timed wait for upstream
         self.handoff: Coroutine[Any, Any, None] | None = None  # what run_now left to the worker
         self.suspended: Coroutine[Any, Any, Any] | None = None  # the call run_now left suspended
 
@@ -213,8 +215,11 @@ class _MapStage(Stage):
             self.handoff = self.finish_later()
             return self.wake()
         self.finish()
-        if not self.demand.pending and not self.upstream_done:
-            self.stats.idle()  # nothing in flight: waiting for upstream
+        if not self.demand.pending and not self.upstream_done:  # nothing in flight: waiting for upstream
+            self.idle_left -= 1
+            if not self.idle_left:  # idle after every item here: time one wait in _IDLE_EVERY, scaled
+                self.idle_left = _IDLE_EVERY
+                self.stats.idle(_IDLE_EVERY)
         self.check_done()
 
     async def settle(self, index: int, pending: Awaitable[Any]) -> None:
