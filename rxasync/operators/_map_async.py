@@ -160,6 +160,7 @@ class _MapStage(Stage):
         self.waiting: list[asyncio.Future[None]] = []  # idle workers
         # concurrency=1: an item that comes while the worker is parked starts at once (run_now)
         self.eager = concurrency == 1
+        self.worker: asyncio.Task[None]  # the last worker started: with concurrency=1, the one
         self.idle_left = 1  # run_now's emits until the next timed wait for upstream
         self.handoff: Coroutine[Any, Any, None] | None = None  # what run_now left to the worker
         self.suspended: Coroutine[Any, Any, Any] | None = None  # the call run_now left suspended
@@ -174,7 +175,7 @@ class _MapStage(Stage):
         if self.waiting:
             self.wake()
         elif len(self.workers) < self.concurrency:
-            task = self.loop.create_task(self.work(), context=self.context)
+            self.worker = task = self.loop.create_task(self.work(), context=self.context)
             self.workers.add(task)
             task.add_done_callback(self.workers.discard)
 
@@ -190,13 +191,14 @@ class _MapStage(Stage):
         if type(pending) is not CoroutineType:  # a future (map_on) or another awaitable: the worker awaits it
             self.handoff = self.settle(index, pending)
             return self.wake()
-        done, value = first_step(pending, next(iter(self.workers)), self.loop, self.context)
+        done, value = first_step(pending, self.worker, self.loop, self.context)
         if not done:  # it waits on something: the worker goes on with it
             self.suspended = pending
             self.handoff = self.settle(index, Resumed(pending, value))
             return self.wake()
-        self.record(index, value)
-        self.emit_ready()
+        self.next_out += 1  # nothing was in flight: it is next in line, in either order
+        self.next_done += 1
+        self.emit_now(value)
 
     def record(self, index: int, result: Any) -> None:
         """Keep the result of input ``index`` until it is next in line (unordered: numbered as done)."""
@@ -205,11 +207,9 @@ class _MapStage(Stage):
             self.next_done += 1
         self.results[index] = result
 
-    def emit_ready(self) -> None:
-        """Emit the next result in line, at once; if the consumer below is then full, the worker waits."""
-        results, down = self.results, self.down
-        result = results.pop(self.next_out)
-        self.next_out += 1
+    def emit_now(self, result: Any) -> None:
+        """Emit ``result`` (the next in line) at once; if the consumer below is then full, the worker waits."""
+        down = self.down
         self.observer.on_next(result)
         if down is not None and down.full:
             self.handoff = self.finish_later()
@@ -235,7 +235,7 @@ class _MapStage(Stage):
         await self.flush()
 
     async def finish_later(self) -> None:
-        """The worker's part of :meth:`emit_ready` when the consumer below is full."""
+        """The worker's part of :meth:`emit_now` when the consumer below is full."""
         assert self.down is not None
         self.stats.blocked()
         await self.down.wait()
