@@ -5,7 +5,9 @@ Targets:
 * ``to_async_iterable(reactivex.from_iterable(range(N)))`` → ``async for``
   >= 0.5x a raw ``async for`` over an async generator yielding the same
   items (N = 1,000,000). For context, the same with a bridge source
-  (``from_async_iterable`` → ``to_async_iterable``, demand between them).
+  (``from_async_iterable`` → ``to_async_iterable``, demand between them),
+  and the *floor*: RxPY's ``from_iterable`` into a bare ``deque.append``
+  drained by an async generator, the least any such bridge can cost.
 * ``from_async_iterable(gen)`` → ``map_async(no-op, concurrency=1)`` →
   ``to_list`` >= 0.6x the same pipeline from a synchronous source
   (``reactivex.from_iterable``), N = 100,000. The bridge source is held by
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 
 import reactivex
@@ -63,6 +66,25 @@ async def _raw(n: int) -> float:
     return elapsed
 
 
+async def _floor(n: int) -> float:
+    """The least any bridge from RxPY to ``async for`` can cost: RxPY's emission into a bare
+    ``deque.append``, then an async generator popping the deque (no wake-up test, no counters)."""
+    start = time.perf_counter()
+    buf: deque[int] = deque()
+    reactivex.from_iterable(range(n)).subscribe(buf.append)
+
+    async def drain() -> AsyncIterator[int]:
+        while buf:
+            yield buf.popleft()
+
+    count = 0
+    async for _ in drain():
+        count += 1
+    elapsed = time.perf_counter() - start
+    assert count == n
+    return elapsed
+
+
 async def _mapped(source: Observable[int], n: int) -> float:
     start = time.perf_counter()
     results = await rxasync.to_list(source.pipe(map_async(noop, concurrency=1)))
@@ -82,6 +104,7 @@ def main(argv: list[str] | None = None) -> None:
             "from_iterable": lambda: asyncio.run(_iterate(reactivex.from_iterable(range(n)), n)),
             "bridge": lambda: asyncio.run(_iterate(rxasync.from_async_iterable(lambda: numbers(n)), n)),
             "raw": lambda: asyncio.run(_raw(n)),
+            "floor": lambda: asyncio.run(_floor(n)),
         },
         args.reps,
     )
@@ -92,6 +115,14 @@ def main(argv: list[str] | None = None) -> None:
         med["raw"],
         target=TARGET_ITER,
         baseline="raw async for over an async generator",
+    )
+    report(
+        "floor: from_iterable -> deque.append, async generator drain (context)",
+        n,
+        med["floor"],
+        med["raw"],
+        baseline="raw async for over an async generator",
+        subject="floor",
     )
     report(
         "to_async_iterable(from_async_iterable) -> async for (context)",
