@@ -180,9 +180,11 @@ class _MapStage(Stage):
             task.add_done_callback(self.workers.discard)
 
     def wake(self) -> None:
-        fut = self.waiting.pop()
-        if not fut.done():
-            fut.set_result(None)
+        """Wake a parked worker (none left: one was woken already and will look for work)."""
+        if self.waiting:
+            fut = self.waiting.pop()
+            if not fut.done():
+                fut.set_result(None)
 
     def run_now(self, item: Any) -> None:
         """``concurrency=1``: start ``fn(item)`` here, as the parked worker; emit now if it did not suspend."""

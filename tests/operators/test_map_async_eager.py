@@ -160,3 +160,28 @@ async def test_map_on_with_one_worker_still_awaits_its_futures() -> None:
 async def test_map_async_eager_plain_function_still_says_it_needs_a_coroutine_function() -> None:
     with pytest.raises(TypeError, match="needs a coroutine function"):
         await rxasync.to_list(numbers(5).pipe(map_async(lambda x: x)))  # type: ignore[arg-type,return-value]
+
+
+async def test_map_async_eager_call_that_feeds_its_own_source_then_suspends() -> None:
+    from reactivex.subject import Subject
+
+    subject: Subject[int] = Subject()
+
+    async def feeds(x: int) -> int:
+        if x < 5:
+            subject.on_next(x + 10)  # arrives while this call runs: queued, the worker woken
+        await asyncio.sleep(0)  # then this call suspends: handed to the (already woken) worker
+        return x
+
+    got: list[int] = []
+    errors: list[Exception] = []
+    done = asyncio.Event()
+    subject.pipe(map_async(feeds)).subscribe(got.append, errors.append, done.set)
+    subject.on_next(0)
+    await asyncio.sleep(0.01)
+    subject.on_next(1)  # the worker is parked now: this call starts at once
+    await asyncio.sleep(0.01)
+    subject.on_completed()
+    await asyncio.wait_for(done.wait(), 5)
+    assert errors == []
+    assert got == [0, 10, 1, 11]
