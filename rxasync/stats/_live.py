@@ -75,18 +75,21 @@ def render(rows: Sequence[StageRate], title: str = "rxasync pipeline") -> Table:
         pad_edge=False,
         collapse_padding=True,
     )
+    drops = any(r.get("dropped") for r in rows)  # the "drop" column only once a stage has dropped items
     for header in _HEADERS:
-        table.add_column(header, justify="right" if header in _NUMBERS else "left", no_wrap=True)
+        if header != "drop" or drops:
+            table.add_column(header, justify="right" if header in _NUMBERS else "left", no_wrap=True)
     for r in rows:
         active = not r["passive"]
         style = "bold red" if r["bottleneck"] else ("dim" if r["state"] != "running" else None)
+        dropped = [f"{r['dropped']:,}" if r["dropped"] else ""] if drops else []
         table.add_row(
             _label(r),
             f"{r['items_out']:,}",
             f"{r['rate']:,.0f}",
             str(r["in_flight"]),
             str(r["errors"]),
-            f"{r['dropped']:,}" if r["dropped"] else "",
+            *dropped,
             f"{_bar(r['busy'])} {r['busy']:4.0%}" if active else "(pass-through)",
             f"{r['wait_demand']:.0%}" if active else "",
             f"{r['wait_upstream']:.0%}" if active else "",

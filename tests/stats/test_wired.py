@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,11 +11,18 @@ import pytest
 import reactivex
 from reactivex import operators as ops
 from reactivex.scheduler import ThreadPoolScheduler
+from rich.console import Console
 from support import recorded, wait_until
 
 import rxasync
 from rxasync.operators import map_async, map_on, switch_map_async
-from rxasync.stats import StageSnapshot, StageStats, rates, snapshot
+from rxasync.stats import StageRate, StageSnapshot, StageStats, rates, render, snapshot
+
+
+def drawn(rows: list[StageRate]) -> str:
+    console = Console(width=120, record=True, file=io.StringIO())
+    console.print(render(rows))
+    return console.export_text()
 
 
 def snap(stages: dict[str, StageStats], name: str) -> StageSnapshot:
@@ -274,6 +282,8 @@ async def test_stats_items_dropped_by_the_overflow_are_counted(overflow: str, ke
         live = snap(stages, "iter")
         assert (live["items_in"], live["items_out"], live["dropped"], live["in_flight"]) == (10, 1, 6, 3)
         assert rates([], [live])[0]["dropped"] == 6  # what the live view's "drop" column shows
+        assert "drop" in drawn(rates([], [live]))
+        assert "drop" not in drawn(rates([], [{**live, "dropped": 0}]))  # no drops, no column
         got += [await items.__anext__() for _ in range(3)]
         await items.aclose()
     assert got == kept
