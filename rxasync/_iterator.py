@@ -58,8 +58,9 @@ def to_async_iterable(
     consumer is slower is ``overflow``:
 
     * ``"block"`` (default): demand flows upstream, so an rxasync source
-      (``from_async_iterable``, HTTP, files) pauses until the consumer takes an
-      item. A plain RxPY source that cannot pause (``reactivex.from_iterable``
+      (``from_async_iterable``, HTTP, files) pauses once ``max_buffer`` items
+      wait, and goes on when the consumer has taken half of them (it refills
+      in bursts, not one wake-up per item). A plain RxPY source that cannot pause (``reactivex.from_iterable``
       emits everything inside ``subscribe``) is buffered in full instead.
     * ``"drop_oldest"`` / ``"drop_newest"``: the oldest buffered item, or the
       arriving one, is dropped; the source runs free.
