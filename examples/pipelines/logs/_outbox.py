@@ -24,13 +24,27 @@ from reactivex import Observable
 from reactivex import operators as ops
 
 import rxasync
-from rxasync import DatabaseConnectionError
+from rxasync import DatabaseConnectionError, DatabaseError, DatabaseQueryError
 from rxasync.operators import retry_with_backoff
 
 __all__ = ["Outbox", "delivered"]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+
+
+def _worth_retrying(exc: Exception) -> bool:
+    """A lost server, not refused data: a new connection may succeed where this one failed.
+
+    ``DatabaseConnectionError`` is the lost connection. A plain ``DatabaseError`` is a client-side
+    state error of asyncpg's; one is seen when PostgreSQL shuts down in the middle of a ``COPY``
+    (the transaction's rollback then fails with "cannot switch to state 15; another operation is
+    in progress", translated as ``DatabaseError``, not as a lost connection). A
+    ``DatabaseQueryError`` (bad SQL, a constraint, a type) would fail again: it is delivered.
+    """
+    if isinstance(exc, DatabaseConnectionError):
+        return True
+    return isinstance(exc, DatabaseError) and not isinstance(exc, DatabaseQueryError)
 
 
 class Outbox(Generic[_T]):
@@ -127,6 +141,6 @@ def delivered(
     attempt = sent.pipe(ops.do_action(confirm))
     return attempt.pipe(
         retry_with_backoff(
-            max_attempts=attempts, initial_delay=0.05, max_delay=max_delay, retry_on=DatabaseConnectionError
+            max_attempts=attempts, initial_delay=0.05, max_delay=max_delay, retry_on=_worth_retrying
         )
     )
