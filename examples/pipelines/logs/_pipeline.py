@@ -36,6 +36,9 @@ __all__ = ["COLUMNS", "Consumer", "Ingest", "Settings", "both", "create_table"]
 
 COLUMNS = ["minute", "status", "path", "requests"]
 
+#: A pass-through stage over the parsed batches: the progress bar.
+Meter = Callable[[Observable[Parsed]], Observable[Parsed]]
+
 
 @dataclass
 class Settings:
@@ -104,29 +107,28 @@ class Ingest:
         self.rows.close()
         self.alerts.close()
 
-    def parsing(
-        self, lines: Observable[str], meter: Callable[[Observable[Parsed]], Observable[Parsed]]
-    ) -> Observable[Any]:
-        """``lines`` parsed and counted; each final minute goes to the outboxes."""
-        return lines.pipe(
-            batch(self.settings.batch_lines, 0.1),
+    def parsing(self, batches: Observable[list[str]], meter: Meter) -> Observable[Any]:
+        """Batches of lines parsed and counted; each final minute goes to the outboxes."""
+        return batches.pipe(
             map_async(_parse, name="parse"),
             meter,
             ops.do_action(self._count, on_completed=self._end),
             ops.ignore_elements(),
         )
 
-    async def run(
-        self, lines: Observable[str], meter: Callable[[Observable[Parsed]], Observable[Parsed]] = _identity
-    ) -> None:
+    async def run(self, lines: Observable[str], meter: Meter = _identity) -> None:
         """Run until ``lines`` completes and both sinks confirmed everything."""
+        await self.run_batches(lines.pipe(batch(self.settings.batch_lines, 0.1)), meter)
+
+    async def run_batches(self, batches: Observable[list[str]], meter: Meter = _identity) -> None:
+        """:meth:`run` for a source of lists of lines (``files.read_line_batches``)."""
         s = self.settings
         copy = copy_records(s.dsn, s.table, columns=COLUMNS, batch_size=5000, name="copy")
         xadd = write_stream(s.redis, s.stream, name="xadd")
         copying = delivered(self.rows, copy, lambda n: n, name="rows", attempts=s.attempts)
         alerting = delivered(self.alerts, xadd, lambda _: 1, name="alerts", attempts=s.attempts)
         async with asyncio.TaskGroup() as group:
-            group.create_task(_drain(self.parsing(lines, meter)))
+            group.create_task(_drain(self.parsing(batches, meter)))
             copied = group.create_task(_drain(copying))
             ids = group.create_task(_drain(alerting))
         self.copied, self.alert_ids = sum(copied.result()), ids.result()
@@ -206,7 +208,7 @@ async def both(
     ingest: Ingest,
     consumer: Consumer,
     lines: Observable[str],
-    meter: Callable[[Observable[Parsed]], Observable[Parsed]] = _identity,
+    meter: Meter = _identity,
 ) -> None:
     """Ingest and consume together; the consumer stops once it acknowledged every alert ingest wrote."""
     async with asyncio.TaskGroup() as group:
