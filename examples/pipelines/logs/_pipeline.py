@@ -23,7 +23,6 @@ from reactivex import Observable
 from reactivex import operators as ops
 from reactivex.subject import AsyncSubject
 
-import rxasync
 from rxasync.operators import batch, map_async
 from rxasync.postgres import copy_records
 from rxasync.redis import StreamEntry, ack, read_stream, write_stream
@@ -76,7 +75,23 @@ async def _parse(lines: list[str]) -> Parsed:
 
 
 async def _drain(source: Observable[Any]) -> list[Any]:
-    return await rxasync.to_list(source)
+    """``rxasync.to_list`` without a stage of its own (it would be one more row in the live view)."""
+    done: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+    items: list[Any] = []
+
+    def completed() -> None:
+        if not done.done():
+            done.set_result(items)
+
+    def failed(error: Exception) -> None:
+        if not done.done():
+            done.set_exception(error)
+
+    subscription = source.subscribe(items.append, failed, completed)
+    try:
+        return await done
+    finally:
+        subscription.dispose()  # cancelled (a sibling failed): stop the stages
 
 
 class Ingest:
