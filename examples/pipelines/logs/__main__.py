@@ -42,7 +42,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     source = p.add_argument_group("the log")
     source.add_argument("--log", type=Path, default=None, help="follow this file (default: write one)")
     source.add_argument("--from-start", action="store_true", help="--log: read what is in it already")
-    source.add_argument("--seconds", type=float, default=None, help="stop after this long (default: Ctrl-C)")
+    source.add_argument(
+        "--seconds", type=float, default=None, help="stop reading after this long (also Ctrl-C); then flush"
+    )
     source.add_argument("--lines", type=int, default=20_000, help="lines to write without --log")
     source.add_argument("--minutes", type=int, default=12, help="minutes they span (event time)")
     source.add_argument("--write-seconds", type=float, default=5.0, help="how long writing them takes")
@@ -105,7 +107,7 @@ async def _run(args: argparse.Namespace, settings: Settings, folder: Path) -> tu
     else:
         path, log = folder / "access.log", make_log(args.lines, minutes=args.minutes)
         path.touch()
-        lines = tail(path, from_start=True, name="tail").pipe(ops.take(len(log.lines)))
+        lines = tail(path, from_start=True, name="tail").pipe(ops.take(len(log.lines)), ops.take_until(stop))
         pause = args.write_seconds / max(1, len(log.lines) // 500)
         writer = write_log(path, log.lines, rotate_at=len(log.lines) // 2, chunk=500, pause=pause)
     async with observing(args, title="logs"), asyncio.TaskGroup() as group:
