@@ -17,7 +17,7 @@ import pytest
 import redis.asyncio as aioredis
 from reactivex import operators as ops
 
-from examples.pipelines.logs import _counts, _generate, _outbox, _parse
+from examples.pipelines.logs import _counts, _generate, _outbox, _parse, _pipeline
 from examples.pipelines.logs._counts import AlertRule, Counts
 from examples.pipelines.logs._generate import Log, make_log, write_log
 from examples.pipelines.logs._parse import Parsed
@@ -200,7 +200,7 @@ def test_bad_lines_are_counted_and_kept_as_examples_not_raised() -> None:
     assert (len(parsed.hits), parsed.bad, parsed.examples[0], len(parsed.examples[1])) == (3, 3, "", 200)
 
 
-@pytest.mark.parametrize("module", [_counts, _generate, _outbox, _parse], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [_counts, _generate, _outbox, _parse, _pipeline], ids=lambda m: m.__name__)
 def test_docstring_examples_run(module: ModuleType) -> None:
     result = doctest.testmod(module)
     assert result.attempted > 0

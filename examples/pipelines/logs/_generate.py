@@ -115,6 +115,14 @@ async def write_log(
         chunk: lines per write.
         pause: seconds between writes.
         on_written: awaited after each write with the number of lines written so far.
+
+    Example:
+        >>> import asyncio, pathlib, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     log = pathlib.Path(d, "access.log")
+        ...     asyncio.run(write_log(log, ["a", "b", "c"], rotate_at=2, chunk=1, pause=0))
+        ...     pathlib.Path(d, "access.log.1").read_text(), log.read_text()
+        ('a\\nb\\n', 'c\\n')
     """
     await asyncio.to_thread(path.touch)
     bounds = sorted({*range(0, len(lines), chunk), *([rotate_at] if rotate_at else []), len(lines)})

@@ -225,7 +225,28 @@ async def both(
     lines: Observable[str],
     meter: Meter = _identity,
 ) -> None:
-    """Ingest and consume together; the consumer stops once it acknowledged every alert ingest wrote."""
+    """Ingest and consume together; the consumer stops once it acknowledged every alert ingest wrote.
+
+    Args:
+        ingest: pipeline A.
+        consumer: pipeline B, on the same stream.
+        lines: the log's lines; ingest ends when this completes.
+        meter: a pass-through stage over the parsed batches (the progress bar).
+
+    Example:
+        >>> import asyncio, reactivex
+        >>> from rxasync.postgres._examples import dsn  # a private server for the example
+        >>> from rxasync.testing import RedisServer
+        >>> from examples.pipelines.logs._generate import make_log
+        >>> async def main(settings: Settings) -> tuple[int, int, int]:
+        ...     await create_table(settings.dsn, settings.table)
+        ...     ingest, consumer = Ingest(settings), Consumer(settings)
+        ...     await both(ingest, consumer, reactivex.from_iterable(make_log(2000, minutes=4).lines))
+        ...     return ingest.counts.hits, ingest.counts.bad, len(consumer.handled)
+        >>> with RedisServer() as server:
+        ...     asyncio.run(main(Settings(dsn(), server.url, table="doc_logs")))
+        (1992, 8, 1)
+    """
     async with asyncio.TaskGroup() as group:
         group.create_task(consumer.run())
         await ingest.run(lines, meter)
