@@ -132,7 +132,7 @@ async def test_logs_survive_a_rotation_and_a_redis_kill_with_nothing_lost_or_dou
     assert set(in_stream) == expected
     # the consumer handled each alert once, dropped only repeats, and acknowledged everything
     assert set(consumer.handled) == expected
-    assert consumer.entries == len(expected) + consumer.duplicates
+    assert consumer.entries == len(expected) + consumer.duplicates == consumer.acknowledged
     assert pending == 0
 
 
@@ -176,6 +176,29 @@ async def test_logs_survive_a_postgres_restart_with_every_row_once(
     assert await table_sums(settings.dsn, settings.table) == reference_counts(log)
     assert ingest.copied == await row_count(settings.dsn, settings.table)
     assert set(consumer.handled) == reference_alerts(log, RULE)
+
+
+async def test_consumer_handles_a_repeated_alert_once_and_acknowledges_both(
+    redis_server: RedisServer,
+) -> None:
+    settings = Settings("unused", redis_server.url, stream="repeats")
+    alert = {"minute": "2026-12-01T09:02:00+00:00", "requests": "100", "errors": "40", "rate": "0.400"}
+    client = aioredis.Redis.from_url(redis_server.url)
+    try:
+        for _ in range(2):  # what a re-sent XADD leaves in the stream
+            await client.xadd("repeats", alert)
+    finally:
+        await client.aclose()
+    seen: list[dict[str, str]] = []
+    consumer = Consumer(settings, seen.append)
+    running = asyncio.ensure_future(consumer.run())
+    async with asyncio.timeout(20):
+        while consumer.acknowledged < 2:  # noqa: ASYNC110 - the pipeline's own counter, bounded
+            await asyncio.sleep(0.02)
+        consumer.stop()
+        await running
+    assert (seen, consumer.entries, consumer.duplicates) == ([alert], 2, 1)
+    assert (await stream_state(redis_server.url, "repeats", settings.group))[1] == 0
 
 
 def test_a_late_line_is_counted_as_rows_of_its_own_and_never_alerts() -> None:

@@ -167,6 +167,7 @@ class Consumer:
         self.handled: dict[str, str] = {}  #: minute → the ID of the entry that brought it first
         self.acked: set[str] = set()  #: minutes whose entry was acknowledged
         self.entries = 0  #: entries read, repeats included
+        self.acknowledged = 0  #: entries acknowledged, repeats included
         self.duplicates = 0  #: entries of a minute handled before
         self.expected: set[str] | None = None
         self._stop: AsyncSubject[None] = AsyncSubject()
@@ -199,6 +200,7 @@ class Consumer:
         return entry
 
     def _acked(self, entry: StreamEntry) -> None:
+        self.acknowledged += 1
         self.acked.add(entry.fields["minute"])
         self._check()
 
