@@ -119,6 +119,7 @@ class BatchStage(Stage):
             async with self.open_resource() as resource:
                 while not self.terminated:
                     if not self.buffer:
+                        self.stats.idle()  # nothing buffered, nothing in flight: waiting for upstream
                         self.wakeup = self.loop.create_future()
                         await self.wakeup
                         continue
