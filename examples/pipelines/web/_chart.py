@@ -36,9 +36,9 @@ def draw(runs: Mapping[str, Sequence[LevelResult]], out: Path, title: str = "web
         bars = thr.bar(positions, [level.rps for level in levels], width, color=colour, label=label)
         thr.bar_label(bars, fmt="%.0f", fontsize=8)
         thr.set_xticks(range(len(levels)), xs)
-    lat.set(title="latency per request", xlabel="concurrency (requests in flight)", ylabel="ms")
+    lat.set(title="latency per request", xlabel="concurrency (requests in flight)", ylabel="ms (log scale)")
     thr.set(title="throughput", xlabel="concurrency (requests in flight)", ylabel="requests/s")
-    lat.set_ylim(bottom=0)
+    lat.set_yscale("log")
     lat.legend(fontsize=8, ncol=max(1, len(runs)))
     thr.legend(fontsize=8)
     for axis in (lat, thr):
