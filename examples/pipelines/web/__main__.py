@@ -89,6 +89,8 @@ async def _report(stack: Stack, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         c = stack.counts
+        if c.requests == before:
+            continue  # quiet while nothing happens
         print(
             f"{c.requests} requests ({(c.requests - before) / every:.0f}/s), "
             f"{c.degraded} degraded, {c.cancelled} cancelled by their client",

@@ -22,6 +22,7 @@ def draw(runs: Mapping[str, Sequence[LevelResult]], out: Path, title: str = "web
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     fig, (lat, thr) = plt.subplots(1, 2, figsize=(11, 4.5), dpi=100)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -39,8 +40,12 @@ def draw(runs: Mapping[str, Sequence[LevelResult]], out: Path, title: str = "web
     lat.set(title="latency per request", xlabel="concurrency (requests in flight)", ylabel="ms (log scale)")
     thr.set(title="throughput", xlabel="concurrency (requests in flight)", ylabel="requests/s")
     lat.set_yscale("log")
+    lat.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    lat.yaxis.set_minor_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}" if str(v)[0] in "25" else ""))
+    tallest = max((level.rps for levels in runs.values() for level in levels), default=1.0)
+    thr.set_ylim(0, 1.3 * tallest)  # room for the legend above the bars
     lat.legend(fontsize=8, ncol=max(1, len(runs)))
-    thr.legend(fontsize=8)
+    thr.legend(fontsize=8, loc="upper center", ncol=max(1, len(runs)))
     for axis in (lat, thr):
         axis.grid(alpha=0.3)
     fig.suptitle(title)
