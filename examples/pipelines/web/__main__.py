@@ -134,6 +134,7 @@ async def load(args: argparse.Namespace, url: str) -> list[LevelResult]:
 
 def print_table(results: Sequence[LevelResult]) -> None:
     """The figures, one line per level."""
+    print()  # after the live view's last frame
     print(f"{'concurrency':>11} {'requests':>8} {'ok':>6} {'degraded':>8} {'errors':>6} {'req/s':>8} "
           f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")  # fmt: skip
     for r in results:
