@@ -26,7 +26,9 @@ from examples.pipelines.web import NAMES, BackendSettings, Policy, payload, run_
 from examples.pipelines.web.__main__ import parse_args
 from examples.pipelines.web._child import ROOT
 from examples.pipelines.web._load import run_levels
+from examples.pipelines.web._options import backend_settings, policy_of, stack_argv
 from examples.pipelines.web._service import Kind, Stack
+from rxasync.stats import watch
 
 FAST = BackendSettings(delay=0.005, jitter=0.005)
 SLACK = 2.0  # seconds on top of a backend's timeout that a degraded answer may take (a shared CI machine)
@@ -224,3 +226,29 @@ def test_web_doctests_pass(name: str) -> None:
         pytest.skip("the entry point has no examples")
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+async def test_web_load_run_live_view_lists_stages_not_requests() -> None:
+    async with run_stack(settings(), PATIENT) as stack, watch(view=False, interval=1.0) as watcher:
+        await run_levels(stack.url, [5, 10], 60, 30.0)
+        served = stack.counts.requests
+    names = [row["name"] for row in watcher.rows]
+    assert {"requests c=5", "load c=5", "requests c=10", "load c=10"} <= set(names)
+    # The service runs in this process too, and each of its fan-outs awaits three first(get_json)
+    # calls; the load test adds no stage per request (it used to add a first() terminal each).
+    assert served == 120
+    assert sum(name.startswith("first#") for name in names) == 3 * served
+
+
+def test_web_command_line_builds_the_backends_and_the_policy() -> None:
+    args = parse_args(
+        ["serve", "--slow", "stock", "--down", "reviews", "--timeout", "0.2", "--attempts", "5"]
+    )
+    built = backend_settings(args)
+    assert built["stock"].delay == pytest.approx(0.8)
+    assert built["reviews"].down
+    assert not built["prices"].down
+    assert built["prices"].delay == 0.02
+    assert policy_of(args) == Policy(timeout=0.2, attempt_timeout=0.25, attempts=5, backoff=0.02)
+    again = parse_args(["load", *stack_argv(args)])
+    assert (backend_settings(again), policy_of(again)) == (built, policy_of(args))
