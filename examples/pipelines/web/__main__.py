@@ -153,7 +153,8 @@ def run_load(args: argparse.Namespace) -> list[LevelResult]:
     if args.json is not None:
         args.json.write_text(json.dumps([r.as_dict() for r in results], indent=1) + "\n")
     if args.png is not None:
-        print(f"chart: {draw({args.fanout: results}, args.png)}")
+        label = args.url or f"{args.fanout} fan-out"
+        print(f"chart: {draw({label: results}, args.png)}")
     finish(args, title="web load test")
     return results
 

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,7 @@ def child_service(options: Sequence[str] = ()) -> Iterator[str]:
         [*command, *options], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     assert proc.stdout is not None
+    drain: threading.Thread | None = None
     try:
         seen: list[str] = []
         while not (found := _URL.search(seen[-1] if seen else "")):
@@ -38,6 +40,9 @@ def child_service(options: Sequence[str] = ()) -> Iterator[str]:
             if not line or len(seen) > 20:
                 raise SystemExit(f"the service did not start: {''.join(seen)!r}")
             seen.append(line)
+        # keep reading what it prints (aiohttp's warnings...), so a full pipe never blocks it
+        drain = threading.Thread(target=proc.stdout.read, name="child-service-output", daemon=True)
+        drain.start()
         yield found.group(1)
     finally:
         proc.terminate()
@@ -46,4 +51,6 @@ def child_service(options: Sequence[str] = ()) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if drain is not None:
+            drain.join(5)  # the pipe is at its end once the child is gone
         proc.stdout.close()
