@@ -120,6 +120,21 @@ async def test_web_slow_backend_is_cut_at_its_timeout(kind: Kind) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
+async def test_web_each_backend_has_its_own_budget(kind: Kind) -> None:
+    policy = {
+        "prices": PATIENT,
+        "stock": Policy(timeout=10, attempt_timeout=10, attempts=1),  # slow, but within its budget
+        "reviews": Policy(timeout=0.3, attempt_timeout=10, attempts=1),  # past its budget
+    }
+    slow = settings(stock=BackendSettings(delay=1.0), reviews=BackendSettings(delay=30))
+    async with run_stack(slow, policy, kind) as stack:
+        status, answer, seconds = await get(f"{stack.url}/item/4")
+    assert (status, answer["stock"], answer["reviews"]) == (200, payload("stock", 4), None)
+    assert answer["degraded"] == ["reviews"]
+    assert 1.0 <= seconds < 1.0 + SLACK
+
+
+@pytest.mark.parametrize("kind", KINDS)
 async def test_web_client_disconnect_cancels_the_backend_calls(kind: Kind) -> None:
     hanging = BackendSettings(delay=30)
     policy = Policy(timeout=60, attempt_timeout=60, attempts=1)
@@ -249,6 +264,12 @@ def test_web_command_line_builds_the_backends_and_the_policy() -> None:
     assert built["reviews"].down
     assert not built["prices"].down
     assert built["prices"].delay == 0.02
-    assert policy_of(args) == Policy(timeout=0.2, attempt_timeout=0.25, attempts=5, backoff=0.02)
+    assert set(policy_of(args).values()) == {
+        Policy(timeout=0.2, attempt_timeout=0.2, attempts=5, backoff=0.02)
+    }
+    own = policy_of(parse_args(["serve", "--budget", "reviews=0.1", "--timeout", "2"]))
+    assert (own["reviews"].timeout, own["reviews"].attempt_timeout, own["stock"].timeout) == (0.1, 0.1, 2.0)
+    args = parse_args(["load", "--slow", "stock", "--budget", "prices=0.3", "--failure-rate", "0.1"])
+    built = backend_settings(args)
     again = parse_args(["load", *stack_argv(args)])
     assert (backend_settings(again), policy_of(again)) == (built, policy_of(args))

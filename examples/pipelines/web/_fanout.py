@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import reactivex
 
@@ -28,7 +28,7 @@ import rxasync
 from rxasync.http import Client, Retry, Timeout
 from rxasync.operators import map_async
 
-__all__ = ["FanOut", "Policy", "merge", "rxasync_fan_out"]
+__all__ = ["FanOut", "Policies", "Policy", "merge", "per_backend", "rxasync_fan_out"]
 
 #: ``await fan_out(item)`` → the merged answer for that item.
 FanOut = Callable[[int], Awaitable[dict[str, Any]]]
@@ -72,6 +72,25 @@ class Policy:
         return Timeout(total=limit, connect=limit, idle=limit)
 
 
+#: one policy for every backend, or one per backend (name → policy)
+Policies: TypeAlias = Policy | Mapping[str, Policy]
+
+
+def per_backend(names: Sequence[str], policy: Policies) -> dict[str, Policy]:
+    """Each backend's policy: ``policy`` for all, or its own from a mapping that names every one.
+
+    Example:
+        >>> per_backend(["a", "b"], {"a": Policy(timeout=1), "b": Policy()})["a"].timeout
+        1
+    """
+    if isinstance(policy, Policy):
+        return dict.fromkeys(names, policy)
+    missing = [name for name in names if name not in policy]
+    if missing:
+        raise ValueError(f"no policy for backend(s) {', '.join(missing)}")
+    return {name: policy[name] for name in names}
+
+
 def merge(item: int, parts: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
     """The service's answer: each backend's part (``None`` if missing) and the missing names.
 
@@ -86,13 +105,13 @@ def merge(item: int, parts: Mapping[str, Any], names: Sequence[str]) -> dict[str
     return answer
 
 
-def rxasync_fan_out(client: Client, backends: Mapping[str, str], policy: Policy) -> FanOut:
+def rxasync_fan_out(client: Client, backends: Mapping[str, str], policy: Policies) -> FanOut:
     """The fan-out written with rxasync: ``map_async`` over the backends' ``get_json`` calls.
 
     Args:
         client: the service's pool of connections (one for all requests).
         backends: name → base URL of each backend.
-        policy: the limits and retries of each call.
+        policy: the limits and retries of each call: one for all, or one per backend.
 
     Example:
         >>> import asyncio
@@ -108,11 +127,13 @@ def rxasync_fan_out(client: Client, backends: Mapping[str, str], policy: Policy)
         >>> asyncio.run(main())
         {'item': 1, 'up': {'ok': True}, 'down': None, 'degraded': ['down']}
     """
-    retry, attempt, names = policy.retry(), policy.attempt(), list(backends)
+    names = list(backends)
+    limits = {name: (p.timeout, p.attempt(), p.retry()) for name, p in per_backend(names, policy).items()}
 
     async def part(name: str, item: int) -> tuple[str, Any]:
+        budget, attempt, retry = limits[name]
         try:
-            async with asyncio.timeout(policy.timeout):
+            async with asyncio.timeout(budget):
                 url = f"{backends[name]}/item/{item}"
                 return name, await rxasync.first(client.get_json(url, timeout=attempt, retry=retry))
         except (rxasync.RxAsyncError, TimeoutError):  # down, failing, or slow past its budget

@@ -30,6 +30,14 @@ def add_stack_options(parser: argparse.ArgumentParser) -> None:
     policy.add_argument(
         "--timeout", type=float, default=0.5, help="a backend's budget, retries included (0.5)"
     )
+    policy.add_argument(
+        "--budget",
+        action="append",
+        type=_budget,
+        default=[],
+        metavar="NAME=SECONDS",
+        help="this backend's own --timeout (repeatable): --budget reviews=0.2",
+    )
     policy.add_argument("--attempt-timeout", type=float, default=0.25, help="one attempt's limit (0.25)")
     policy.add_argument("--attempts", type=int, default=3, help="tries in all, the first included (3)")
     policy.add_argument("--backoff", type=float, default=0.02, help="seconds before the first retry (0.02)")
@@ -50,9 +58,27 @@ def backend_settings(args: argparse.Namespace) -> dict[str, BackendSettings]:
     return out
 
 
-def policy_of(args: argparse.Namespace) -> Policy:
-    """The fan-out's policy from the command line."""
-    return Policy(args.timeout, args.attempt_timeout, args.attempts, args.backoff)
+def _budget(text: str) -> tuple[str, float]:
+    name, _, seconds = text.partition("=")
+    try:
+        value = float(seconds)
+    except ValueError:
+        value = -1.0
+    if name not in NAMES or not value > 0:
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=SECONDS with NAME one of {', '.join(NAMES)}: {text!r}"
+        )
+    return name, value
+
+
+def policy_of(args: argparse.Namespace) -> dict[str, Policy]:
+    """Each backend's policy from the command line: ``--timeout``, or its own ``--budget``."""
+    budgets = dict(args.budget)
+    out = {}
+    for name in NAMES:
+        timeout = budgets.get(name, args.timeout)
+        out[name] = Policy(timeout, min(args.attempt_timeout, timeout), args.attempts, args.backoff)
+    return out
 
 
 def stack_argv(args: argparse.Namespace) -> list[str]:
@@ -71,4 +97,6 @@ def stack_argv(args: argparse.Namespace) -> list[str]:
         argv += ["--down", name]
     for name in args.slow:
         argv += ["--slow", name]
+    for name, seconds in args.budget:
+        argv += ["--budget", f"{name}={seconds}"]
     return argv

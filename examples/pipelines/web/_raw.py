@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from ._fanout import RETRY_STATUSES, FanOut, Policy, merge
+from ._fanout import RETRY_STATUSES, FanOut, Policies, Policy, merge, per_backend
 
 __all__ = ["raw_fan_out"]
 
@@ -41,14 +41,16 @@ async def _get_json(session: aiohttp.ClientSession, url: str, policy: Policy) ->
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def raw_fan_out(session: aiohttp.ClientSession, backends: Mapping[str, str], policy: Policy) -> FanOut:
+def raw_fan_out(session: aiohttp.ClientSession, backends: Mapping[str, str], policy: Policies) -> FanOut:
     """The fan-out with ``asyncio.gather`` and aiohttp alone (same answers as rxasync's)."""
     names = list(backends)
+    policies = per_backend(names, policy)
 
     async def part(name: str, item: int) -> Any:
+        own = policies[name]
         try:
-            async with asyncio.timeout(policy.timeout):
-                return await _get_json(session, f"{backends[name]}/item/{item}", policy)
+            async with asyncio.timeout(own.timeout):
+                return await _get_json(session, f"{backends[name]}/item/{item}", own)
         except (_Retryable, aiohttp.ClientError, TimeoutError, ValueError):
             return None
 

@@ -21,7 +21,7 @@ from aiohttp import web
 from rxasync.http import Client
 
 from ._backends import Backend, BackendSettings, serve_app, start_backends
-from ._fanout import FanOut, Policy, rxasync_fan_out
+from ._fanout import FanOut, Policies, rxasync_fan_out
 from ._raw import raw_fan_out
 
 __all__ = ["POOL", "Kind", "ServiceCounts", "Stack", "create_app", "run_stack"]
@@ -63,12 +63,12 @@ async def _stats(request: web.Request) -> web.Response:
     return web.json_response({**asdict(request.app[COUNTS]), "cpu_s": time.process_time()})
 
 
-def create_app(backends: Mapping[str, str], policy: Policy, kind: Kind = "rxasync") -> web.Application:
+def create_app(backends: Mapping[str, str], policy: Policies, kind: Kind = "rxasync") -> web.Application:
     """The service's app: its fan-out (``kind``: rxasync's or the raw baseline) opens on start-up.
 
     Args:
         backends: name → base URL of each backend.
-        policy: each backend call's limits and retries.
+        policy: each backend call's limits and retries: one for all, or one per backend.
         kind: ``"rxasync"`` (``map_async`` + ``rxasync.http``) or ``"raw"`` (``asyncio.gather`` + aiohttp).
     """
     app = web.Application()
@@ -80,7 +80,7 @@ def create_app(backends: Mapping[str, str], policy: Policy, kind: Kind = "rxasyn
 
 
 def _pool(
-    backends: Mapping[str, str], policy: Policy, kind: Kind
+    backends: Mapping[str, str], policy: Policies, kind: Kind
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def pool(app: web.Application) -> AsyncIterator[None]:
         if kind == "rxasync":
@@ -107,13 +107,14 @@ class Stack:
 
 @asynccontextmanager
 async def run_stack(
-    settings: Mapping[str, BackendSettings], policy: Policy, kind: Kind = "rxasync", port: int = 0
+    settings: Mapping[str, BackendSettings], policy: Policies, kind: Kind = "rxasync", port: int = 0
 ) -> AsyncIterator[Stack]:
     """Start the backends, then the service on ``127.0.0.1:port``; stop all when the block ends.
 
     Example:
         >>> import asyncio, aiohttp
         >>> from examples.pipelines.web._backends import NAMES
+        >>> from examples.pipelines.web._fanout import Policy
         >>> async def main() -> object:
         ...     async with run_stack({n: BackendSettings(delay=0) for n in NAMES}, Policy()) as stack:
         ...         async with aiohttp.ClientSession() as s, s.get(stack.url + "/item/1") as r:
