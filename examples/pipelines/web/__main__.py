@@ -46,24 +46,15 @@ def _levels(text: str) -> list[int]:
     return levels
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """The command line: ``serve`` or ``load``."""
-    main = argparse.ArgumentParser(
-        prog="python -m examples.pipelines.web",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    commands = main.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the service and its backends until Ctrl+C")
+def _serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--port", type=int, default=8080, help="the service's port; 0 picks a free one (8080)")
     serve.add_argument(
         "--report", type=float, default=5.0, help="seconds between status lines; 0: none (default 5)"
     )
     add_stack_options(serve)
-    load = commands.add_parser(
-        "load", help="a bounded load test at several concurrency levels", parents=[parser(None)],
-        conflict_handler="resolve",
-    )  # fmt: skip
+
+
+def _load_options(load: argparse.ArgumentParser) -> None:
     load.add_argument("--url", default=None, help="a running service (default: start one in a child process)")
     load.add_argument("--levels", type=_levels, default=[10, 50, 200], help="concurrency levels (10,50,200)")
     load.add_argument("--requests", type=int, default=2000, help="most requests per level (2000)")
@@ -71,6 +62,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     load.add_argument("--png", type=Path, default=None, help="draw latency and throughput into this PNG")
     load.add_argument("--json", type=Path, default=None, help="write the figures to this JSON file")
     add_stack_options(load)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line: ``serve`` or ``load`` (which has the pipelines' shared options too)."""
+    main = argparse.ArgumentParser(
+        prog="python -m examples.pipelines.web",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = main.add_subparsers(dest="command", required=True)
+    _serve_options(commands.add_parser("serve", help="run the service and its backends until Ctrl+C"))
+    shared = parser(None)  # --no-progress, --no-view, --interval, --jsonl, --chart
+    help_ = "a bounded load test at several concurrency levels"
+    _load_options(commands.add_parser("load", help=help_, parents=[shared], conflict_handler="resolve"))
     args = main.parse_args(argv)
     if args.command == "serve" and not 0 <= args.port <= 65535:
         main.error("--port must be between 0 and 65535")
