@@ -32,7 +32,7 @@ NAMESPACES = {
     "rxasync.schedulers": "loop threads",
     "rxasync.testing": "LeakError PostgresServer RedisServer VirtualClock assert_marbles assert_run cold draw free_port "
     "hot no_leaks open_fds record run_in_virtual_time virtual_time",
-    "rxasync.stats": "BUSY_THRESHOLD StageRate StageSnapshot StageStats Watcher bottleneck chart live_stages load "
+    "rxasync.stats": "BUSY_THRESHOLD StageRate StageSnapshot StageStats Watcher bottleneck chart fold live_stages load "
     "rates render snapshot stage_stats watch",
     "rxasync.files": "glob read_chunks read_line_batches read_lines tail walk write write_lines",
     "rxasync.http": "BodyOptions Client InvalidUrlError LinesOptions NdjsonOptions RequestOptions Response Retry "

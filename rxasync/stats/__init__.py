@@ -23,7 +23,7 @@ from .._exports import export as _export
 from .._stats import StageSnapshot, StageStats, live_stages, snapshot, stage_stats
 from ._chart import chart, load
 from ._live import Watcher, render, watch
-from ._rates import BUSY_THRESHOLD, StageRate, bottleneck, rates
+from ._rates import BUSY_THRESHOLD, StageRate, bottleneck, fold, rates
 
 __all__ = [
     "BUSY_THRESHOLD",
@@ -33,6 +33,7 @@ __all__ = [
     "Watcher",
     "bottleneck",
     "chart",
+    "fold",
     "live_stages",
     "load",
     "rates",

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .._stats import StageSnapshot, StageStats, collect
-from ._rates import StageRate, rates
+from ._rates import StageRate, fold, group, merge, rates
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -104,7 +104,10 @@ class Watcher:
     def __init__(self, jsonl: IO[str] | None, title: str) -> None:
         self.rows: list[StageRate] = []  #: the latest sample, bottleneck marked
         self.title = title
-        self._seen: dict[int, StageStats] = {}  # finished stages stay in view until the end
+        self._seen: dict[int, StageStats] = {}  # the stages running at the last sample
+        # finished stages stay in view until the end, summed per name (or kind): a pipeline
+        # that builds a stage per item keeps one snapshot per group, not one per item
+        self._retired: dict[tuple[str, str], tuple[StageSnapshot, int]] = {}
         self._before: list[StageSnapshot] = []
         self._jsonl = jsonl
         self._start = time.perf_counter()
@@ -119,7 +122,20 @@ class Watcher:
         Rates are over the time since the last sample, or with ``summary=True``
         over each stage's whole life (the last frame of :func:`watch`).
         """
-        now = [stats.snapshot() for stats in self._seen.values()]
+        live: list[StageSnapshot] = []
+        for stats in list(self._seen.values()):
+            snap = stats.snapshot()
+            if snap["state"] == "running":
+                live.append(snap)
+                continue
+            del self._seen[stats.id]
+            key = group(snap)
+            summed, n = self._retired.get(key, (None, 0))
+            self._retired[key] = merge(summed, snap), n + 1
+        done = list(self._retired.values())
+        members = [s for s, _ in done] + live
+        counts = [n for _, n in done] + [1] * len(live)
+        now = fold(members, time.perf_counter() - self._start, counts)
         self.rows = rates([] if summary else self._before, now)
         self._before = now
         if self._jsonl is not None:

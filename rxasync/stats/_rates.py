@@ -19,7 +19,7 @@ from typing import TypedDict
 
 from .._stats import StageSnapshot, State
 
-__all__ = ["BUSY_THRESHOLD", "StageRate", "bottleneck", "rates"]
+__all__ = ["BUSY_THRESHOLD", "StageRate", "bottleneck", "fold", "rates"]
 
 #: The least busy share for a stage to be called the bottleneck.
 BUSY_THRESHOLD = 0.5
@@ -102,3 +102,74 @@ def bottleneck(rows: Sequence[StageRate]) -> StageRate | None:
         return None
     busiest = max(measured, key=lambda r: r["busy"])
     return busiest if busiest["busy"] >= BUSY_THRESHOLD else None
+
+
+def group(s: StageSnapshot) -> tuple[str, str]:
+    """The row ``s`` is shown in: its kind and its ``name=``, or its kind alone when unnamed."""
+    unnamed = s["name"] == f"{s['kind']}#{s['id']}"  # stage_stats' default name
+    return s["kind"], s["kind"] if unnamed else s["name"]
+
+
+_SUMMED = ("items_in", "items_out", "in_flight", "errors", "wait_demand_s", "wait_upstream_s", "age_s")
+
+
+def merge(into: StageSnapshot | None, s: StageSnapshot) -> StageSnapshot:
+    """``s`` added into ``into``: counters, waits and ages summed, the oldest stage's id and name."""
+    if into is None:
+        return {**s}
+    merged: StageSnapshot = {
+        **into,
+        "state": s["state"],
+        "dropped": into.get("dropped", 0) + s.get("dropped", 0),
+    }
+    if s["id"] < into["id"]:  # the group keeps the id (and so the row) of its oldest stage
+        merged["id"], merged["name"] = s["id"], s["name"]
+    for field in _SUMMED:
+        merged[field] = into[field] + s[field]  # type: ignore[literal-required]
+    return merged
+
+
+def fold(snapshots: Sequence[StageSnapshot], span: float, counts: Sequence[int] = ()) -> list[StageSnapshot]:
+    """Stages that share a name (or, unnamed, a kind) as one snapshot each.
+
+    A pipeline that builds stages per item (a ``first(get_json(url))`` per
+    request inside ``map_async``) would otherwise add a row per item to the
+    view and to every recorded line. A group of several stages becomes one
+    snapshot: the id of its oldest, the name followed by ``(N stages)``, the sums of
+    the counters, ``span`` (the seconds the watcher has run) as its age, so
+    its rate is per wall second, and its waits scaled to that age, so its
+    busy share is the members' mean. A stage alone in its group is unchanged.
+    ``counts[i]`` says how many stages ``snapshots[i]`` already sums (a
+    :func:`merge` of finished ones; default 1).
+
+    Example:
+        >>> from rxasync.stats import fold
+        >>> def snap(i, out, age):
+        ...     return {"id": i, "name": f"first#{i}", "kind": "first", "state": "completed",
+        ...             "items_in": out, "items_out": out, "in_flight": 0, "errors": 0,
+        ...             "wait_demand_s": 0.0, "wait_upstream_s": age / 2, "age_s": age, "passive": False}
+        >>> [(s["name"], s["items_out"], s["wait_upstream_s"]) for s in fold([snap(1, 1, 0.1), snap(2, 1, 0.1)], 2.0)]
+        [('first (2 stages)', 2, 1.0)]
+    """
+    groups: dict[tuple[str, str], tuple[StageSnapshot | None, int, bool]] = {}
+    for i, s in enumerate(snapshots):
+        summed, n, running = groups.get(group(s), (None, 0, False))
+        groups[group(s)] = (
+            merge(summed, s),
+            n + (counts[i] if i < len(counts) else 1),
+            running or s["state"] == "running",
+        )
+    folded: list[StageSnapshot] = []
+    for (_, name), (summed, n, running) in groups.items():
+        assert summed is not None
+        if n == 1:
+            folded.append(summed)
+            continue
+        scale = span / summed["age_s"] if summed["age_s"] > 0 else 0.0
+        summed["name"] = f"{name} ({n} stages)"
+        summed["state"] = "running" if running else summed["state"]
+        summed["wait_demand_s"] *= scale
+        summed["wait_upstream_s"] *= scale
+        summed["age_s"] = span
+        folded.append(summed)
+    return sorted(folded, key=lambda s: s["id"])

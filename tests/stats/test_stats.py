@@ -12,10 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
+import reactivex
 from PIL import Image
 from rich.console import Console
 
+import rxasync
 from examples.pipelines import observed
+from rxasync.operators import map_async
 from rxasync.stats import StageSnapshot, live_stages, load, rates, render, snapshot, stage_stats, watch
 
 
@@ -183,3 +186,23 @@ def test_stats_example_command_prints_the_bottleneck_and_records(tmp_path: Path)
     assert done.stdout.strip().endswith("bottleneck: score")
     assert "score ◀" in done.stdout  # the live table, drawn on stdout
     assert len(load(path)) >= 3
+
+
+async def test_stats_watch_folds_stages_built_per_item_into_one_row(tmp_path: Path) -> None:
+    # a first() per item inside map_async: 60 short-lived stages, one row (and one snapshot per line)
+    path = tmp_path / "run.jsonl"
+
+    async def one(i: int) -> int:
+        return await rxasync.first(reactivex.just(i))
+
+    async with watch(interval=0.01, view=False, jsonl=path) as watcher:
+        got = await rxasync.to_list(reactivex.range(60).pipe(map_async(one, concurrency=4, name="fan")))
+    assert sorted(got) == list(range(60))
+    firsts = [r for r in watcher.rows if r["kind"] == "first"]
+    assert len(firsts) == 1
+    assert firsts[0]["name"] == "first (60 stages)"
+    assert firsts[0]["items_out"] == 60
+    assert [r["items_out"] for r in watcher.rows if r["name"] == "fan"] == [60]
+    last = json.loads(path.read_text().splitlines()[-1])["stages"]
+    assert len([s for s in last if s["kind"] == "first"]) == 1
+    assert watcher._seen == {}  # finished stages are summed, not kept one by one
