@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import os
 import statistics
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -270,10 +271,16 @@ class Point:
     size: float  # in the case's unit (the size asked for, or what prepare made)
     rx: float
     base: float | None
+    rx_cpu: float  # CPU seconds of this process per rxasync run: steadier than wall time on a busy machine
 
 
-def _times(run: Run, env: Env, size: int, repeats: int) -> float:
-    return sum(run(env, size) for _ in range(repeats)) / repeats
+def _times(run: Run, env: Env, size: int, repeats: int, cpu: list[float] | None = None) -> float:
+    """Seconds per run (as measured inside), averaged over ``repeats``; appends CPU seconds per run to ``cpu``."""
+    start = time.process_time()
+    seconds = sum(run(env, size) for _ in range(repeats)) / repeats
+    if cpu is not None:  # all threads of this process (readers, writers), set-up included
+        cpu.append((time.process_time() - start) / repeats)
+    return seconds
 
 
 def measure(case: Case, env: Env, sizes: tuple[int, int, int], reps: tuple[int, int, int]) -> list[Point]:
@@ -288,13 +295,19 @@ def measure(case: Case, env: Env, sizes: tuple[int, int, int], reps: tuple[int, 
                 if base is not None:
                     base(env, size)
             rx_t: list[float] = []
+            rx_cpu: list[float] = []
             base_t: list[float] = []
             for _ in range(reps[i]):
-                rx_t.append(_times(case.rx, env, size, repeats))
+                rx_t.append(_times(case.rx, env, size, repeats, rx_cpu))
                 if base is not None:
                     base_t.append(_times(base, env, size, repeats))
         points.append(
-            Point(made or size, statistics.median(rx_t), statistics.median(base_t) if base_t else None)
+            Point(
+                made or size,
+                statistics.median(rx_t),
+                statistics.median(base_t) if base_t else None,
+                statistics.median(rx_cpu),
+            )
         )
     return points
 
@@ -317,8 +330,8 @@ def _per_s(size: float, seconds: float, case: Case) -> str:
     return f"{size / seconds:.4g} {case.unit}/s"
 
 
-def show(case: Case, points: list[Point]) -> tuple[float, float | None]:
-    """Print the curve of one case; return largest/smallest for rxasync and the baseline."""
+def show(case: Case, points: list[Point]) -> tuple[float, float, float | None]:
+    """Print the curve of one case; return largest/smallest for rxasync (wall, CPU) and the baseline."""
     print(f"-- {case.name}", flush=True)
     for p in points:
         line = f"   {_size(p.size, case.unit):>18}: rxasync {_per_s(p.size, p.rx, case)}"
@@ -330,14 +343,16 @@ def show(case: Case, points: list[Point]) -> tuple[float, float | None]:
     base_flat = None
     if first.base is not None and last.base is not None:
         base_flat = (last.size / last.base) / (first.size / first.base)
-    where = f"; baseline {base_flat:.3g}" if base_flat is not None else ""
+    cpu_flat = (last.size / last.rx_cpu) / (first.size / first.rx_cpu)
+    where = f" (per CPU second {cpu_flat:.3g})"
+    where += f"; baseline {base_flat:.3g}" if base_flat is not None else ""
     print(
         f"   largest/smallest rate: {flat:.3g}{where}; "
         f"flat within 20%: {'yes' if flat >= FLAT else 'NO'}"
         + (" (the small size pays a start-up cost)" if flat > 1 / FLAT else ""),
         flush=True,
     )
-    return flat, base_flat
+    return flat, cpu_flat, base_flat
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -371,14 +386,19 @@ def main(argv: list[str] | None = None) -> None:
         for case in cases:
             sizes = case.quick if args.quick else case.sizes
             points = measure(case, env, sizes, reps)
-            flat, base_flat = show(case, points)
-            rows.append((case, points, flat, base_flat))
-    print("\n| benchmark | rate at the three sizes | largest/smallest | baseline's |\n|---|---|---|---|")
-    for case, points, flat, base_flat in rows:
+            rows.append((case, points, *show(case, points)))
+    print(
+        "\n| benchmark | rxasync's rate at the three sizes | largest/smallest (per CPU s) | baseline's |"
+        "\n|---|---|---|---|"
+    )
+    for case, points, flat, cpu_flat, base_flat in rows:
         curve = " / ".join(_per_s(p.size, p.rx, case) for p in points)
         sizes_s = "/".join(_size(p.size, "").strip() for p in points)
         base_s = f"{base_flat:.2f}" if base_flat is not None else "-"
-        print(f"| {case.name} | {curve} at {sizes_s} {case.unit} | {flat:.2f} | {base_s} |", flush=True)
+        print(
+            f"| {case.name} | {curve} at {sizes_s} {case.unit} | {flat:.2f} ({cpu_flat:.2f}) | {base_s} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
