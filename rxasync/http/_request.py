@@ -38,13 +38,8 @@ async def fetch_body(call: Call, max_body_size: int) -> tuple[aiohttp.ClientResp
 
 
 async def _fetch_json(call: Call, max_body_size: int) -> Any:
-    """``get_json``'s subscription: the body decoded (as :func:`fetch_body`, one frame fewer)."""
-    session = borrowed_session(call)
-    if session is not None:
-        resp, body = await _whole(session, call, max_body_size)
-    else:
-        async with open_session(call) as own:
-            resp, body = await _whole(own, call, max_body_size)
+    """``get_json``'s subscription: the body decoded, with no :class:`Response` built."""
+    resp, body = await fetch_body(call, max_body_size)
     return decode_json(body, resp.url)
 
 
