@@ -2,35 +2,63 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Unpack
 
+import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
 from reactivex import Observable
 
 from .._bridge import from_awaitable
-from ._call import Call, SessionArg, borrowed_session, make_call, open_session
+from .._errors import HttpError, SourceTimeoutError
+from ._call import Call, SessionArg, borrowed_session, make_call, open_session, send
 from ._options import BodyOptions, check_options
 from ._response import Response, decode_json, response_of
 from ._transfer import DEFAULT_MAX_BODY_SIZE, Transfer, check_size
 
-__all__ = ["fetch", "get", "get_json", "request"]
+__all__ = ["fetch", "fetch_body", "get", "get_json", "request"]
+
+# get_json's headers when none are given: built once, read-only (aiohttp takes a multidict as it is)
+_ACCEPT_JSON: Mapping[str, str] = CIMultiDictProxy(CIMultiDict({"Accept": "application/json"}))
 
 
 async def fetch(call: Call, max_body_size: int) -> Response:
     """Send ``call`` and read its whole body (at most ``max_body_size`` bytes), with retries."""
+    resp, body = await fetch_body(call, max_body_size)
+    return response_of(resp, body, call.method)
+
+
+async def fetch_body(call: Call, max_body_size: int) -> tuple[aiohttp.ClientResponse, bytes]:
+    """The answer to ``call`` and its whole body, with retries, on the session given or one of its own."""
     session = borrowed_session(call)
     if session is not None:
-        return await _fetch_on(Transfer(session, call, replay=True), max_body_size)
+        return await _whole(session, call, max_body_size)
     async with open_session(call) as own:
-        return await _fetch_on(Transfer(own, call, replay=True), max_body_size)
+        return await _whole(own, call, max_body_size)
 
 
-async def _fetch_on(transfer: Transfer, max_body_size: int) -> Response:
+async def _fetch_json(call: Call, max_body_size: int) -> Any:
+    """``get_json``'s subscription: the body decoded, with no :class:`Response` built."""
+    resp, body = await fetch_body(call, max_body_size)
+    return decode_json(body, resp.url)
+
+
+async def _whole(
+    session: aiohttp.ClientSession, call: Call, max_body_size: int
+) -> tuple[aiohttp.ClientResponse, bytes]:
+    """Send ``call`` on ``session`` and read the whole body, the first attempt without the retry loop."""
+    transfer = Transfer(session, call, replay=True)
     try:
-        resp = await transfer.open()
+        try:
+            transfer.resp = await send(session, call)
+        except (HttpError, SourceTimeoutError) as exc:  # as in send_with_retries, whose loop this skips
+            await transfer.open_again(exc)
         body = await transfer.read_all(max_body_size)
     finally:
         transfer.close()  # after a whole read: released already, so the connection stays pooled
-    return response_of(resp, body, transfer.call.method)
+    resp = transfer.resp  # read_all replaced it if the body broke and was sent again
+    assert resp is not None
+    return resp, body
 
 
 def _body_call(
@@ -175,13 +203,12 @@ def get_json(url: str, *, session: SessionArg = None, **options: Unpack[BodyOpti
         >>> asyncio.run(main())
         {'q': 'rx', 'hits': [1, 2]}
     """
-    wanted = dict(options.get("headers") or {})
-    if not any(k.lower() == "accept" for k in wanted):
-        wanted["Accept"] = "application/json"
+    headers = options.get("headers")
+    if not headers:
+        wanted: Mapping[str, str] = _ACCEPT_JSON
+    elif any(k.lower() == "accept" for k in headers):
+        wanted = dict(headers)
+    else:
+        wanted = {**headers, "Accept": "application/json"}
     call, limit = _body_call("GET", url, session, {**options, "headers": wanted}, "get_json")
-
-    async def value() -> Any:
-        resp = await fetch(call, limit)
-        return decode_json(resp.body, resp.url)
-
-    return from_awaitable(value, name=options.get("name"))
+    return from_awaitable(lambda: _fetch_json(call, limit), name=options.get("name"))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import yarl
 from multidict import CIMultiDictProxy
 
 from .._errors import DecodeError
@@ -69,21 +70,26 @@ class Response:
         return decode_json(self.body, self.url)
 
 
-def decode_json(data: bytes | str, source: str, line: int = 0) -> Any:
-    """``json.loads`` (msgspec first, when installed) with errors translated to :class:`DecodeError`."""
+def decode_json(data: bytes | str, source: str | yarl.URL, line: int = 0) -> Any:
+    """``json.loads`` (msgspec first, when installed) with errors translated to :class:`DecodeError`.
+
+    ``source`` names the input in the error; a URL is made a ``str`` only then.
+    """
     try:
         return loads(data)
     except jsonlib.JSONDecodeError as exc:
         at_line = line or exc.lineno
         raise DecodeError(
             f"invalid JSON in {source} on line {at_line}, column {exc.colno}: {exc.msg}",
-            source=source,
+            source=str(source),
             line=at_line,
             offset=exc.pos,
         ) from exc
     except UnicodeDecodeError as exc:
         raise DecodeError(
-            f"invalid JSON in {source}: not UTF-8 at byte offset {exc.start}", source=source, offset=exc.start
+            f"invalid JSON in {source}: not UTF-8 at byte offset {exc.start}",
+            source=str(source),
+            offset=exc.start,
         ) from exc
 
 

@@ -27,6 +27,30 @@ async def test_get_json_returns_decoded_value(server, json_decoder: str) -> None
     await assert_run(lambda: get_json(url, params={"q": "rx"}), [{"q": "rx", "accept": "application/json"}])
 
 
+async def test_get_json_accept_header_added_merged_or_kept(server) -> None:
+    async def handler(req: web.Request) -> web.Response:
+        return web.json_response({"accept": req.headers.getall("Accept"), "x": req.headers.get("X-Y")})
+
+    url = server.route("/h", handler)
+    assert await rxasync.first(get_json(url)) == {"accept": ["application/json"], "x": None}
+    mine = {"X-Y": "1"}
+    assert await rxasync.first(get_json(url, headers=mine)) == {"accept": ["application/json"], "x": "1"}
+    assert mine == {"X-Y": "1"}  # the caller's mapping is not changed
+    kept = await rxasync.first(get_json(url, headers={"accept": "application/vnd.x+json"}))
+    assert kept == {"accept": ["application/vnd.x+json"], "x": None}
+
+
+async def test_get_json_503_gives_up_after_three_attempts_with_note(server) -> None:
+    async def failing(req: web.Request) -> web.Response:
+        return web.Response(status=503, text="busy")
+
+    with pytest.raises(HttpStatusError) as info:
+        await rxasync.first(get_json(server.route("/busy3", failing), retry=FAST))
+    assert info.value.status == 503
+    assert len(server.requests) == 3
+    assert any("gave up after 3 attempts" in n for n in info.value.__notes__)
+
+
 async def test_request_post_json_echoes_body(server) -> None:
     async def echo(req: web.Request) -> web.Response:
         return web.json_response({"method": req.method, "got": await req.json()})
