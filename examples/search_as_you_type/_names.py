@@ -73,11 +73,12 @@ class Trigrams:
         for i, (norm, entry) in enumerate(entries):
             self.names.append(norm)
             self.entry.append(entry)
-            for gram in {norm[k : k + 3] for k in range(len(norm) - 2)}:
+            for k in range(len(norm) - 2):
+                gram = norm[k : k + 3]
                 holders = postings.get(gram)
                 if holders is None:
                     postings[gram] = [i]
-                else:
+                elif holders[-1] != i:  # once per name: its own pieces come one after another
                     holders.append(i)
 
     def find(self, needle: str) -> Iterator[tuple[int, int]]:
