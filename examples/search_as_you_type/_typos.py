@@ -12,11 +12,12 @@ best few go on to the edit distance, which is the costly part.
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any
 
 from ._fuzzy import bigrams
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["TypoIndex"]
 
@@ -31,8 +32,13 @@ class TypoIndex:
     """
 
     def __init__(self, entries: Sequence[int], norms: Sequence[str], span: int) -> None:
+        import numpy as np  # the demo extra; imported here, so a missing extra is reported clearly first
+
+        self.np = np
         self.span = span
-        self.entries: npt.NDArray[np.int64] = np.asarray(entries, dtype=np.int64)  # slot -> entry
+        self.entries: np.ndarray[Any, np.dtype[np.int64]] = np.asarray(
+            entries, dtype=np.int64
+        )  # slot -> entry
         lists: dict[tuple[str, int], list[int]] = {}
         for slot, entry in enumerate(entries):
             for gram in bigrams(norms[entry][:span]):
@@ -50,6 +56,7 @@ class TypoIndex:
         typo spoils at most three pairs: a swap does); among those, the most
         shared first, and the bigger city (the smaller slot) on a tie.
         """
+        np = self.np
         grams = bigrams(q[: self.span])
         size = len(self.entries)
         counts = np.zeros(size, np.int16)
