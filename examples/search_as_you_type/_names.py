@@ -6,9 +6,11 @@ first). Each *entry* is one distinct normalised name of one city; its
 population, a tenth of it for an alternate name), so "the best entries
 whose name starts with q" is "the smallest ranks in one bisected range of
 the sorted names". Word starts are found the same way, in a sorted list
-of the later words of the names; substrings, the last tier before typos,
-by one ``str.find`` pass over the names joined in rank order, which stops
-as soon as it has enough.
+of the later words of the names; substrings, the last tier before typos, from an index of
+the three-letter pieces of those names (:class:`Trigrams`: only the names
+holding the query's rarest piece are looked at, in rank order), or for
+queries shorter than three letters by one ``str.find`` pass over the names
+joined in rank order (:class:`Text`); both stop as soon as they have enough.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import heapq
 from collections.abc import Iterable, Iterator, Sequence
 
 from ._cities import City
-from ._fuzzy import bigrams
 from ._text import normalise
+from ._typos import TypoIndex
 
-__all__ = ["ALTERNATE_WEIGHT", "TYPO_SPAN", "Names", "Sorted", "Text"]
+__all__ = ["ALTERNATE_WEIGHT", "TYPO_SPAN", "Names", "Sorted", "Text", "Trigrams", "find_inside"]
 
 #: A match through an alternate name counts this share of the city's population.
 ALTERNATE_WEIGHT = 0.1
@@ -53,6 +55,49 @@ class Text:
             i = bisect.bisect_right(starts, pos) - 1
             yield self.entry[i], pos - starts[i] - 1
             pos = text.find(needle, pos + 1)
+
+
+class Trigrams:
+    """Each three-letter piece of some names, to the names that hold it, in the order given.
+
+    Finds what :meth:`Text.find` finds, in the same order, for needles of
+    three letters or more, without reading every name: only the names that
+    hold the needle's rarest piece are checked.
+    """
+
+    def __init__(self, entries: Iterable[tuple[str, int]]) -> None:
+        self.names: list[str] = []
+        self.entry: list[int] = []
+        self.postings: dict[str, list[int]] = {}
+        postings = self.postings
+        for i, (norm, entry) in enumerate(entries):
+            self.names.append(norm)
+            self.entry.append(entry)
+            for k in range(len(norm) - 2):
+                gram = norm[k : k + 3]
+                holders = postings.get(gram)
+                if holders is None:
+                    postings[gram] = [i]
+                elif holders[-1] != i:  # once per name: its own pieces come one after another
+                    holders.append(i)
+
+    def find(self, needle: str) -> Iterator[tuple[int, int]]:
+        """Yield ``(entry, offset in the entry's name)`` of each occurrence of ``needle`` (3+ letters)."""
+        postings = self.postings
+        rarest: list[int] | None = None
+        for k in range(len(needle) - 2):
+            holders = postings.get(needle[k : k + 3])
+            if holders is None:
+                return  # a piece no name holds: no name holds the needle
+            if rarest is None or len(holders) < len(rarest):
+                rarest = holders
+        names, entry = self.names, self.entry
+        for i in rarest or ():
+            name = names[i]
+            pos = name.find(needle)
+            while pos >= 0:
+                yield entry[i], pos
+                pos = name.find(needle, pos + 1)
 
 
 class Sorted:
@@ -97,10 +142,9 @@ class Names:
         inside = list(_searched_inside(self))
         self.words = _word_starts(self, inside)
         self.text = Text((self.norms[e], e) for e in inside)  # in rank order: the first hits are the best
-        self.grams: dict[tuple[str, int], list[int]] = {}
-        for e in self.main:
-            for gram in bigrams(self.norms[e][:TYPO_SPAN]):
-                self.grams.setdefault(gram, []).append(e)
+        self.trigrams = Trigrams((self.norms[e], e) for e in inside)
+        self.wide = Text((self.norms[e], e) for e in inside if not self.norms[e].isascii())
+        self.typos = TypoIndex(self.main, self.norms, TYPO_SPAN)
         self.parent = _districts(cities, self)
 
     def _read(self, cities: Sequence[City]) -> None:
@@ -141,6 +185,14 @@ class Names:
         by_rank = self.by_rank
         for r in where.starting(q, wanted):
             yield by_rank[r]
+
+
+def find_inside(names: Names, needle: str) -> Iterator[tuple[int, int]]:
+    """Every occurrence of ``needle`` in the names searched inside, best rank first: ``(entry, offset)``."""
+    if len(needle) >= 3:
+        return names.trigrams.find(needle)
+    # shorter: one scan; a needle that is not ASCII can only be in a name that is not
+    return names.text.find(needle) if needle.isascii() else names.wide.find(needle)
 
 
 def _searched_inside(names: Names) -> Iterator[int]:

@@ -23,7 +23,8 @@ A search that fails becomes an ``{"type": "error"}`` message: the pipeline,
 and the connection, live on.
 
 The clock is a parameter (``scheduler``) and so is ``search``, so tests run
-the whole pipeline in virtual time with RxPY's ``TestScheduler``.
+the whole pipeline on ``rxasync.testing``'s virtual clock
+(``rxasync.schedulers.loop()`` for the debounce).
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ def search_pipeline(
         debounce: seconds of quiet before a query goes on.
         min_length: shorter queries get no results without a search.
         scheduler: the clock for the debounce (an ``AsyncIOScheduler`` in
-            the server, a ``TestScheduler`` in tests).
+            the server; ``rxasync.schedulers.loop()`` on the virtual clock in tests).
 
     Returns:
         An observable of JSON-ready messages for the page.

@@ -13,8 +13,10 @@ The ranking, best first (the guide's "Ranking" section says the same):
 
 The index is built once at start-up: exact names, prefixes and word starts
 are bisected ranges of sorted lists, typo candidates come from positioned
-letter pairs, and only the substring tier scans (one C-speed ``str.find``
-pass over the names in rank order, stopping when it has enough). Within a tier the larger population wins; a match through an alternate name
+letter pairs, substrings from three-letter pieces (only the names holding
+the query's rarest piece are read, in rank order; a query shorter than
+three letters is one C-speed ``str.find`` pass over the names), both
+stopping when they have enough. Within a tier the larger population wins; a match through an alternate name
 counts a tenth of the city's population (so East London, 478,676 people,
 comes before Londuimbali, 17,000, but not before London, Ontario). A
 district ("Paris 15 Vaugirard", "London Borough of Brent") is folded under
@@ -32,8 +34,8 @@ from functools import lru_cache
 from typing import Any
 
 from ._cities import City
-from ._fuzzy import bigrams, max_typos, prefix_distance
-from ._names import TYPO_SPAN, Names
+from ._fuzzy import max_typos, prefix_distance
+from ._names import Names, find_inside
 from ._text import normalise, normalise_with_map
 
 __all__ = ["RANKS", "TIERS", "CityIndex", "Hit"]
@@ -138,7 +140,7 @@ class CityIndex:
     def _inside(self, q: str) -> Iterator[Match]:
         """Names containing ``q`` not at a word start, best first (one lazy scan)."""
         norms, span = self._n.norms, len(q)
-        for entry, offset in self._n.text.find(q):
+        for entry, offset in find_inside(self._n, q):
             if offset > 0 and norms[entry][offset - 1] != " ":
                 yield entry, offset, offset + span
 
@@ -157,19 +159,9 @@ class CityIndex:
         if not allowed:
             return
         n = self._n
-        grams = bigrams(q[:TYPO_SPAN])
-        counts: Counter[int] = Counter()
-        for gram, pos in grams:
-            near: set[int] = set()
-            for shift in range(max(0, pos - allowed), pos + allowed + 1):
-                near.update(n.grams.get((gram, shift), ()))
-            counts.update(near)
-        need = len(grams) - 3 * allowed  # one typo spoils at most 3 pieces (a swap does)
-        # Check the names sharing the most pieces first, and only as many as can fill
-        # the list: the edit distance is the costly part.
-        # (those below ``need`` are dropped first: the same list as filtering most_common's, cheaper)
-        enough = Counter({e: shared for e, shared in counts.items() if shared >= need})
-        candidates = [e for e, _ in enough.most_common(_TYPO_CANDIDATES * limit)]
+        # Check the names sharing the most letter pairs first, and only as many as can
+        # fill the list: the edit distance is the costly part.
+        candidates = n.typos.candidates(q, allowed, _TYPO_CANDIDATES * limit)
         scored = []
         for e in candidates:
             distance, length = prefix_distance(q, n.norms[e], allowed)

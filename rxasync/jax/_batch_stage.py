@@ -81,6 +81,8 @@ class BatchStage(Stage):
             self.pump()
         elif n == 1 and self.max_latency is not None:
             self.timer = self.loop.call_later(self.max_latency, self.on_timer)
+        if not self.inflight:  # a partial batch, nothing on the device: waiting for upstream
+            self.stats.idle()
 
     def upstream_completed(self) -> None:
         self.pump()  # the partial last batch goes out now
@@ -141,6 +143,8 @@ class BatchStage(Stage):
         except Exception as exc:  # raised by the consumer's on_next
             self.fail(exc)
             return
+        if not self.inflight and self.emitter is None and not self.terminated:
+            self.stats.idle()  # nothing on the device nor to emit: waiting for upstream
         self.check_done()
 
     def emit_from(self, outputs: list[Any], at: int) -> int:

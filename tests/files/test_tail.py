@@ -96,6 +96,7 @@ async def test_tail_file_truncated_before_the_first_poll_is_read_from_its_start(
         c.dispose()
 
 
+@pytest.mark.virtual_time
 async def test_tail_never_emits_a_partial_line_before_its_newline(tmp_path: Path) -> None:
     path = tmp_path / "app.log"
     path.write_text("")

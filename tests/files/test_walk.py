@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from reactivex import operators as ops
+from support import recorded
 
 import rxasync
 from rxasync.files import glob, read_lines, walk
@@ -82,3 +83,14 @@ async def test_walk_a_file_is_not_a_directory(tree: Path) -> None:
     with pytest.raises(rxasync.FileSourceError) as info:
         await rxasync.to_list(walk(tree / "a.log"))
     assert info.value.errno == errno.ENOTDIR
+
+
+async def test_glob_and_walk_count_under_their_name(tree: Path) -> None:
+    with recorded() as stages:
+        globbed = await rxasync.to_list(glob(tree / "**" / "*.log", name="logs"))
+        walked = await rxasync.to_list(walk(tree, pattern="*.txt", name="texts"))
+    logs, texts = stages["logs"].snapshot(), stages["texts"].snapshot()
+    assert (logs["items_out"], logs["state"]) == (len(globbed), "completed")
+    assert (texts["items_out"], texts["state"]) == (len(walked), "completed")
+    assert len(globbed) == 3
+    assert len(walked) == 2

@@ -141,6 +141,7 @@ async def test_stream_through_async_for_break_aborts(server) -> None:
     await asyncio.wait_for(server.disconnected.wait(), 1.0)
 
 
+@pytest.mark.virtual_time
 async def test_stream_idle_timeout_between_chunks(server) -> None:
     async def stalls(req: web.Request) -> web.StreamResponse:
         resp = web.StreamResponse()
@@ -160,6 +161,7 @@ async def test_stream_idle_timeout_between_chunks(server) -> None:
     assert got == [b"first"]
 
 
+@pytest.mark.virtual_time
 async def test_request_timeout_total_server_never_answers(silent_server) -> None:
     url = f"http://127.0.0.1:{silent_server.port}/"
     with pytest.raises(SourceTimeoutError) as info:
@@ -168,6 +170,7 @@ async def test_request_timeout_total_server_never_answers(silent_server) -> None
     assert url in str(info.value)
 
 
+@pytest.mark.virtual_time
 async def test_request_timeout_idle_server_never_answers(silent_server) -> None:
     url = f"http://127.0.0.1:{silent_server.port}/"
     with pytest.raises(SourceTimeoutError) as info:
@@ -176,6 +179,7 @@ async def test_request_timeout_idle_server_never_answers(silent_server) -> None:
     assert len(silent_server.writers) == 2  # timeouts are retried
 
 
+@pytest.mark.virtual_time
 async def test_request_timeout_connect_when_backlog_full() -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -200,6 +204,7 @@ async def test_request_timeout_connect_when_backlog_full() -> None:
         listener.close()
 
 
+@pytest.mark.virtual_time
 async def test_stream_slow_consumer_pauses_download(server) -> None:
     written = 0
 
@@ -223,6 +228,7 @@ async def test_stream_slow_consumer_pauses_download(server) -> None:
     assert written < 48 << 20  # socket buffers, not the whole body
 
 
+@pytest.mark.virtual_time
 async def test_stream_idle_timeout_mid_body_resumes_with_range(server) -> None:
     seen: list[str | None] = []
     body = os.urandom(300_000)

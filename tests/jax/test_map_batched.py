@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import AsyncIterator
 
 import jax
 import jax.numpy as jnp
@@ -221,3 +222,26 @@ async def test_map_batched_counts_in_the_stage_statistics() -> None:
     stats = stages["plus_one"].snapshot()
     assert (stats["kind"], stats["items_in"], stats["items_out"]) == ("map_batched", 20, 20)
     assert (stats["state"], stats["in_flight"], stats["errors"]) == ("completed", 0, 0)
+
+
+async def test_map_batched_counts_its_waits_for_a_slow_source_after_the_first_item() -> None:
+    """Between items of a slow source the device has nothing: that is a wait for upstream.
+
+    Before the fix the stage counted only the wait before its first item, so
+    it looked busy all the time and the live view took it for the bottleneck.
+    """
+
+    async def slow() -> AsyncIterator[float]:
+        for i in range(8):
+            await asyncio.sleep(0.05)
+            yield float(i)
+
+    op = map_batched(lambda x: x * 2, batch_size=2, name="twice")
+    await rxasync.to_list(reactivex.from_iterable([1.0, 2.0]).pipe(op))  # compiled: not timed
+    with recorded() as stages:
+        await rxasync.to_list(rxasync.from_async_iterable(slow).pipe(op))
+    stats = stages["twice"].snapshot()
+    assert stats["items_out"] == 8
+    # 8 sleeps of 50 ms: 0.4 s, less the 4 batches' time on the device; the first item's was 0.05 s
+    assert stats["wait_upstream_s"] > 0.15, stats
+    assert stats["wait_upstream_s"] < stats["age_s"]

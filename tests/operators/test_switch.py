@@ -12,6 +12,7 @@ import rxasync
 from rxasync.operators import switch_map_async
 
 
+@pytest.mark.virtual_time
 async def test_switch_map_async_new_item_cancels_call_in_flight() -> None:
     cancelled: list[str] = []
     subject: Subject[str] = Subject()

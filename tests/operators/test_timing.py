@@ -129,6 +129,7 @@ async def test_retry_with_backoff_on_loop_resubscribes_async_source() -> None:
     assert attempts == 3
 
 
+@pytest.mark.virtual_time
 async def test_retry_with_backoff_dispose_cancels_pending_retry() -> None:
     attempts = 0
 

@@ -1,0 +1,58 @@
+"""The index's lookups agree with the plain scans they replace, over the real cities."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from examples.search_as_you_type import CityIndex, load_cities, normalise
+from examples.search_as_you_type._names import find_inside
+from examples.search_as_you_type._typos import TypoIndex
+
+
+def needles(index: CityIndex, n: int, seed: int) -> list[str]:
+    """Pieces of real names (every length, every script), and some that are in no name."""
+    rng = random.Random(seed)
+    names = index._n.text.text.split("\x00")[1:]
+    out = ["zzqx", "qqq", "京", "xq", "ing", "burg", "an", "a"]
+    for _ in range(n):
+        name = rng.choice(names)
+        start = rng.randrange(len(name))
+        out.append(name[start : start + rng.randint(1, 6)])
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_index_substrings_are_the_scan_s_in_the_same_order(city_index: CityIndex, seed: int) -> None:
+    names = city_index._n
+    for needle in needles(city_index, 300, seed):
+        want = list(names.text.find(needle))
+        assert list(find_inside(names, needle)) == want, needle
+
+
+def test_index_typo_candidates_share_the_most_pairs_bigger_city_first() -> None:
+    norms = [normalise(n) for n in ("London", "Londrina", "Lyon", "Paris", "Londonderry")]
+    index = TypoIndex(range(len(norms)), norms, span=12)
+    # "lodnon": one swap from "london"; Londonderry shares as many pairs and is a smaller city
+    assert index.candidates("lodnon", allowed=1, wanted=2) == [0, 4]
+    assert index.candidates("lodnon", allowed=1, wanted=10)[:2] == [0, 4]
+    assert index.candidates("xyzzy", allowed=1, wanted=10) == []
+
+
+def test_index_finds_the_city_behind_a_swap_in_its_first_letters(city_index: CityIndex) -> None:
+    rng = random.Random(3)
+    tried = found = 0
+    for city in load_cities()[:300]:
+        q = normalise(city.name)[:8]
+        if len(q) < 5 or " " in q:
+            continue
+        i = rng.randrange(1, len(q) - 1)
+        typo = q[:i] + q[i + 1] + q[i] + q[i + 2 :]  # two letters swapped
+        hits = city_index.search(typo, limit=10)
+        if typo == q or not hits or hits[0].tier != "typo":
+            continue  # the swap made another name's prefix or substring: no typo search
+        tried += 1
+        found += normalise(city.name) in {normalise(hit.city.name) for hit in hits}
+    assert tried > 50
+    assert found / tried > 0.9, (found, tried)
