@@ -68,7 +68,7 @@ async def _run(opts: Options, args: argparse.Namespace, total: int | None) -> Re
         os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # workers share a GPU
         address = None if args.cluster == LOCAL else args.cluster
         async with connect(address, n_workers=args.workers, threads_per_worker=1) as client:
-            stage = map_on_cluster(edges_on_worker, client, args=(size,), name="jax")
+            stage = map_on_cluster(edges_on_worker, client, args=(size,), concurrency=32, name="jax")
             return await run(opts, stage, args, total)
 
 
