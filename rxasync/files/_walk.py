@@ -25,7 +25,7 @@ __all__ = ["glob", "walk"]
 _BATCH = 256
 
 
-def glob(pattern: PathArg, *, recursive: bool = True) -> Observable[Path]:
+def glob(pattern: PathArg, *, recursive: bool = True, name: str | None = None) -> Observable[Path]:
     """The paths matching a shell pattern: ``*``, ``?``, ``[ab]``, and ``**`` for any depth.
 
     Patterns are those of :func:`glob.glob`; with ``recursive=True``, ``**``
@@ -44,6 +44,7 @@ def glob(pattern: PathArg, *, recursive: bool = True) -> Observable[Path]:
     Args:
         pattern: a path with wildcards, relative to the current folder or absolute.
         recursive: let ``**`` match any depth.
+        name: the name of its counters in :mod:`rxasync.stats` (default ``from_async_iterable#<id>``).
 
     Returns:
         An ``Observable[pathlib.Path]``.
@@ -59,10 +60,14 @@ def glob(pattern: PathArg, *, recursive: bool = True) -> Observable[Path]:
         ['a.log', 'c.log']
     """
     text = check_path(pattern)
-    return from_async_iterable(lambda: _paths(lambda: _glob.iglob(text, recursive=recursive), text))
+    return from_async_iterable(
+        lambda: _paths(lambda: _glob.iglob(text, recursive=recursive), text), name=name
+    )
 
 
-def walk(folder: PathArg, *, pattern: str | None = None, follow_symlinks: bool = False) -> Observable[Path]:
+def walk(
+    folder: PathArg, *, pattern: str | None = None, follow_symlinks: bool = False, name: str | None = None
+) -> Observable[Path]:
     """Every file under ``folder``, at any depth, optionally those whose name matches ``pattern``.
 
     Files only (not folders), each folder's entries in name order, a folder's
@@ -81,6 +86,7 @@ def walk(folder: PathArg, *, pattern: str | None = None, follow_symlinks: bool =
         pattern: a shell pattern matched against each file's *name*
             (``"*.log"``); ``None`` lists every file.
         follow_symlinks: descend into symbolic links to folders.
+        name: the name of its counters in :mod:`rxasync.stats` (default ``from_async_iterable#<id>``).
 
     Returns:
         An ``Observable[pathlib.Path]``.
@@ -102,7 +108,7 @@ def walk(folder: PathArg, *, pattern: str | None = None, follow_symlinks: bool =
         ['b.log', 'sub/c.log']
     """
     root = check_path(folder)
-    return from_async_iterable(lambda: _paths(lambda: _walk(root, pattern, follow_symlinks), root))
+    return from_async_iterable(lambda: _paths(lambda: _walk(root, pattern, follow_symlinks), root), name=name)
 
 
 async def _paths(make: Callable[[], Iterator[str]], where: str) -> AsyncIterator[Path]:

@@ -82,3 +82,14 @@ async def test_walk_a_file_is_not_a_directory(tree: Path) -> None:
     with pytest.raises(rxasync.FileSourceError) as info:
         await rxasync.to_list(walk(tree / "a.log"))
     assert info.value.errno == errno.ENOTDIR
+
+
+async def test_walk_and_glob_count_under_their_name(tree: Path) -> None:
+    from rxasync.stats import watch
+
+    async with watch(view=False) as watcher:
+        await rxasync.to_list(walk(tree, pattern="*.log", name="list"))
+        await rxasync.to_list(glob(tree / "**" / "*.txt", name="globbed"))
+    rows = {row["name"]: row["items_out"] for row in watcher.rows}
+    assert rows["list"] == 4  # a, .hidden, sub/c, sub/deeper/d
+    assert rows["globbed"] == 2

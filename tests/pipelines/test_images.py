@@ -129,7 +129,7 @@ def test_images_cli_generates_runs_and_records_every_named_stage(tmp_path: Path)
     assert "wrote 40 edge maps" in done.stdout
     assert len(os.listdir(tmp_path / "out")) == 40
     names = {s["name"] for line in jsonl.read_text().splitlines() for s in json.loads(line)["stages"]}
-    assert {"decode", "jax", "write", "images"} <= names
+    assert {"list", "decode", "jax", "write", "images"} <= names
     assert chart.stat().st_size > 1000
 
 

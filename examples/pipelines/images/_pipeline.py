@@ -64,7 +64,7 @@ def pipeline(
         assert isinstance(item, Decoded)  # the Skipped are filtered out
         return item.path, item.element
 
-    return walk(opts.source, pattern=opts.pattern).pipe(
+    return walk(opts.source, pattern=opts.pattern, name="list").pipe(
         map_on(decoder(opts.canvas), pool, name="decode"),
         ops.filter(readable),
         ops.map(pair),
