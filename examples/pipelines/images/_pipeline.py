@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -12,7 +13,6 @@ from typing import Any
 from reactivex import Observable
 from reactivex import operators as ops
 
-import rxasync
 from rxasync.files import walk
 from rxasync.operators import map_on
 
@@ -75,9 +75,22 @@ def pipeline(
 
 
 async def run(opts: Options, stage: Stage, args: argparse.Namespace, total: int | None = None) -> Report:
-    """Run the pipeline to the end; what it wrote and skipped."""
+    """Run the pipeline to the end; what it wrote and skipped.
+
+    It subscribes with plain callbacks (no ``rxasync.to_list``), so the
+    stages in the live view and the chart are the pipeline's own.
+    """
     report = Report()
     opts.output.mkdir(parents=True, exist_ok=True)
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     with ThreadPoolExecutor(opts.threads, thread_name_prefix="images") as pool:
-        report.written = await rxasync.to_list(pipeline(opts, stage, pool, report, args, total))
+        subscription = pipeline(opts, stage, pool, report, args, total).subscribe(
+            on_next=report.written.append,
+            on_error=done.set_exception,
+            on_completed=lambda: done.set_result(None),
+        )
+        try:
+            await done
+        finally:
+            subscription.dispose()
     return report
