@@ -110,6 +110,16 @@ def writer(source: Path, output: Path) -> Callable[[tuple[Path, NDArray[np.float
 
     Subfolders are kept, the name gets the suffix ``.png``; the write is
     :func:`save_atomic`. Returns the written path.
+
+    Example:
+        >>> import tempfile
+        >>> import numpy as np
+        >>> from pathlib import Path
+        >>> from examples.pipelines.images._stages import writer
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     write = writer(Path(d, "in"), Path(d, "out"))
+        ...     write((Path(d, "in", "sub", "a.jpg"), np.ones((4, 4), np.float32))).relative_to(d).as_posix()
+        'out/sub/a.png'
     """
 
     def write(item: tuple[Path, NDArray[np.float32]]) -> Path:
