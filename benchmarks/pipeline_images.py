@@ -132,9 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     report("rxasync vs sequential loop", count, med["rxasync"], med["sequential"], baseline="sequential")
     report("rxasync vs hand-written asyncio+threads+jax", count, med["rxasync"], med["hand"], baseline="hand")
     if "cluster" in med:
-        report(
-            "cluster (2 workers) vs local rxasync", count, med["cluster"], med["rxasync"], baseline="local"
-        )
+        report("cluster vs local", count, med["cluster"], med["rxasync"], baseline="local", subject="cluster")
 
 
 if __name__ == "__main__":
