@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -47,3 +49,27 @@ async def test_dask_images_pipeline_on_the_cluster_writes_what_the_local_run_wri
         with Image.open(source / name) as image:
             expected = levels(reference(np.asarray(image.convert("RGB")), 16)).astype(int)
         assert np.abs(there - expected).max() <= 1, name
+
+
+def test_dask_images_command_line_runs_on_the_cluster_at_an_address(
+    cluster_address: str, tmp_path: Path
+) -> None:
+    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-m", "examples.pipelines.images", "--cluster", cluster_address]
+    options = [
+        "--count",
+        "20",
+        "--size",
+        "16",
+        "--no-view",
+        "--no-progress",
+        "--output",
+        str(tmp_path / "out"),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(root), "JAX_PLATFORMS": "cpu"}
+    done = subprocess.run(
+        [*command, *options], cwd=root, env=env, capture_output=True, text=True, timeout=100, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "wrote 20 edge maps" in done.stdout
+    assert len(os.listdir(tmp_path / "out")) == 20
