@@ -196,7 +196,14 @@ class _ToList(_Terminal[_T]):
 
 async def _await(kind: type[_Terminal[Any]], source: Observable[Any]) -> Any:
     check_observable(kind.name, source)
-    return await kind(resolve_loop(None, kind.name)).run(source)
+    loop = resolve_loop(None, kind.name)
+    path = direct(source)
+    if path is not None and path.single is not None and path.name is None and path.usable(loop):
+        # an unnamed from_awaitable: awaited as it is, no endpoint or counters (the common
+        # ``first(get_json(url))`` per request; errors and cancellation are the await's own)
+        value = await path.single()
+        return [value] if kind is _ToList else value
+    return await kind(loop).run(source)
 
 
 async def first(source: Observable[_T]) -> _T:

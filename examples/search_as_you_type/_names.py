@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 
 from ._cities import City
@@ -142,10 +143,33 @@ class Names:
         inside = list(_searched_inside(self))
         self.words = _word_starts(self, inside)
         self.text = Text((self.norms[e], e) for e in inside)  # in rank order: the first hits are the best
-        self.trigrams = Trigrams((self.norms[e], e) for e in inside)
         self.wide = Text((self.norms[e], e) for e in inside if not self.norms[e].isascii())
-        self.typos = TypoIndex(self.main, self.norms, TYPO_SPAN)
         self.parent = _districts(cities, self)
+        # The typo index and the index of pieces are built on a thread, so start-up does not
+        # wait for them (about a second of the build). Until the pieces are there, the scan
+        # answers substrings (the same hits in the same order, only slower); a typo search
+        # in that second waits for its index.
+        self.trigrams: Trigrams | None = None
+        self.trigrams_ready, self._typos_ready = threading.Event(), threading.Event()
+        self._typos: TypoIndex | None = None
+        pieces = [(self.norms[e], e) for e in inside]
+        threading.Thread(target=self._index_later, args=(pieces,), name="index", daemon=True).start()
+
+    @property
+    def typos(self) -> TypoIndex:
+        """The typo index (waits for the start-up thread that builds it, in the first second)."""
+        self._typos_ready.wait()
+        if self._typos is None:
+            raise RuntimeError("the typo index could not be built (see the index thread's error)")
+        return self._typos
+
+    def _index_later(self, pieces: list[tuple[str, int]]) -> None:
+        try:
+            self._typos = TypoIndex(self.main, self.norms, TYPO_SPAN)
+        finally:
+            self._typos_ready.set()
+        self.trigrams = Trigrams(pieces)
+        self.trigrams_ready.set()
 
     def _read(self, cities: Sequence[City]) -> None:
         """One entry per distinct normalised name of each city; the first is its main name."""
@@ -189,8 +213,9 @@ class Names:
 
 def find_inside(names: Names, needle: str) -> Iterator[tuple[int, int]]:
     """Every occurrence of ``needle`` in the names searched inside, best rank first: ``(entry, offset)``."""
-    if len(needle) >= 3:
-        return names.trigrams.find(needle)
+    trigrams = names.trigrams
+    if len(needle) >= 3 and trigrams is not None:
+        return trigrams.find(needle)
     # shorter: one scan; a needle that is not ASCII can only be in a name that is not
     return names.text.find(needle) if needle.isascii() else names.wide.find(needle)
 

@@ -26,6 +26,7 @@ def needles(index: CityIndex, n: int, seed: int) -> list[str]:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_index_substrings_are_the_scan_s_in_the_same_order(city_index: CityIndex, seed: int) -> None:
     names = city_index._n
+    assert names.trigrams_ready.wait(60)  # the index of pieces, built on a thread at start
     for needle in needles(city_index, 300, seed):
         want = list(names.text.find(needle))
         assert list(find_inside(names, needle)) == want, needle
