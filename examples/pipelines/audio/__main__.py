@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--temp-db", action="store_true", help="start a private PostgreSQL for the run")
     where.add_argument("--no-db", action="store_true", help="no database: print the peaks")
     result.add_argument("--table", default="tones", help="table for the peaks (default tones)")
+    result.add_argument("--no-png", dest="png", action="store_false", help="peaks only: draw no spectrograms")
     result.add_argument("--threads", type=int, default=4, help="decode and drawing threads (default 4)")
     result.add_argument(
         "--segments", type=int, default=64, help="most STFT segments (32 frames) per JAX call"

@@ -11,6 +11,7 @@ and ``copy`` (``copy_records``: the peaks, one binary ``COPY`` per batch).
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -26,7 +27,7 @@ from reactivex import Observable
 from reactivex import operators as ops
 
 import rxasync
-from rxasync.jax import map_batched
+from rxasync.jax import JaxOperator, map_batched
 from rxasync.operators import map_on
 
 from .._cli import bar
@@ -46,7 +47,7 @@ class Analysed:
     name: str
     seconds: float
     peaks: list[Peak]
-    png: Path
+    png: Path | None  # None with --no-png
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,8 @@ def _analyse(args: argparse.Namespace, item: tuple[Clip, np.ndarray]) -> Analyse
     """Thread work: the peaks of one spectrogram, and its PNG."""
     clip, spectrogram = item
     found = peaks(spectrogram, clip.rate, most=args.peaks, threshold=args.threshold)
+    if not args.png:
+        return Analysed(clip.name, clip.seconds, found, None)
     target = args.output / Path(clip.name).with_suffix(".png")
     draw_spectrogram(spectrogram, clip.rate, target, clip.name, found)
     return Analysed(clip.name, clip.seconds, found, target)
@@ -121,14 +124,20 @@ async def _paths(paths: Sequence[Path]) -> AsyncIterator[Path]:
         yield path
 
 
+@functools.cache
+def stft_operator(segments: int) -> JaxOperator[Any]:
+    """The STFT stage: one operator per batch size, kept, so every run after the first reuses its
+    compiled programs (one per bucket of segment counts) instead of compiling again."""
+    return map_batched(segment_spectrum, batch_size=segments, chunked=True, name="stft")
+
+
 def analysed(
     args: argparse.Namespace, paths: Sequence[Path], pool: ThreadPoolExecutor
 ) -> Observable[Analysed]:
     """Every file of ``paths`` decoded, transformed, its peaks found and its PNG drawn, in order."""
-    stft = map_batched(segment_spectrum, batch_size=args.segments, chunked=True, name="stft")
     return rxasync.from_async_iterable(lambda: _paths(paths), name="list").pipe(
         map_on(partial(decode, root=args.input), pool, name="decode"),
-        spectra(stft),
+        spectra(stft_operator(args.segments)),
         map_on(partial(_analyse, args), pool, name="png"),
         bar(args, "files", total=len(paths), unit="file"),
     )
