@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -137,6 +138,39 @@ async def test_audio_decode_error_is_a_decode_error(tmp_path: Path) -> None:
         _wav.decode(bad, tmp_path)
     assert caught.value.source == str(bad)
     assert isinstance(caught.value.__cause__, soundfile.LibsndfileError)
+
+
+_FULL_DISK = """
+import resource, signal, sys
+from pathlib import Path
+import numpy as np
+from examples.pipelines.audio._draw import draw_spectrogram
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)      # a write past the limit fails with EFBIG instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+try:
+    draw_spectrogram(np.random.default_rng(0).random((64, 513)), 16000, Path(sys.argv[1]), "a", [])
+except OSError as exc:
+    print("failed:", exc.errno)
+"""
+
+
+def test_audio_png_is_written_atomically(tmp_path: Path) -> None:
+    target = tmp_path / "a.png"
+    target.write_bytes(b"the old picture")
+    done = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK, str(target)], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "failed: 27", done.stderr  # EFBIG: the file system said no mid-write
+    assert target.read_bytes() == b"the old picture"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.png"]  # the temporary is gone
+
+
+@pytest.mark.allow_leaks  # draws (fonts)
+def test_audio_png_has_a_plain_files_permissions(tmp_path: Path) -> None:
+    target = _draw.draw_spectrogram(np.zeros((4, 513)), 16000, tmp_path / "a.png", "a", [])
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # not a temporary file's 0600
 
 
 def test_audio_help_runs() -> None:

@@ -10,7 +10,7 @@ never half of one.
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -66,14 +66,14 @@ def draw_spectrogram(spectrogram: np.ndarray, rate: int, target: Path, title: st
         b'\\x89PNG'
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")  # unique per call and thread
     try:
-        with os.fdopen(handle, "wb") as out:
+        with open(temporary, "xb") as out:  # the umask's permissions, as a plain open would give
             _figure(spectrogram, rate, title, found).savefig(
                 out, format="png", pil_kwargs={"compress_level": 1}
             )
         os.replace(temporary, target)
     except BaseException:
-        os.unlink(temporary)
+        temporary.unlink(missing_ok=True)
         raise
     return target
