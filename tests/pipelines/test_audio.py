@@ -192,6 +192,11 @@ def test_audio_without_a_database_says_one_is_needed() -> None:
         parse([])
 
 
+def test_audio_missing_input_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="no such folder"):
+        parse(["--input", str(tmp_path / "nothing"), "--no-db"])
+
+
 @pytest.mark.allow_leaks  # _draw's example draws a figure (fonts)
 def test_audio_module_examples_run() -> None:
     for module in (_stft, _wav, _draw):

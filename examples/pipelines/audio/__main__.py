@@ -68,6 +68,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
             "audio: the peaks go into PostgreSQL: give --dsn postgresql://..., or --temp-db to start a "
             "private server for this run, or --no-db to print them instead"
         )
+    if args.input is not None and not args.input.is_dir():
+        raise SystemExit(f"audio: --input {args.input}: no such folder")
     return args
 
 
@@ -96,6 +98,9 @@ def _summary(args: argparse.Namespace, report: Report) -> None:
     from ._wav import load_manifest
 
     n, s = len(report.files), report.seconds
+    if n == 0:
+        print(f"audio: no .wav files under {args.input}")
+        return
     print(
         f"audio: {n} files, {report.audio_seconds:.1f} s of audio in {s:.2f} s "
         f"({n / s:.1f} files/s, {report.audio_seconds / s:.1f} audio s/s); PNGs in {args.output}"

@@ -11,6 +11,7 @@ and ``copy`` (``copy_records``: the peaks, one binary ``COPY`` per batch).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import functools
 import time
 from collections import deque
@@ -147,8 +148,8 @@ async def run(args: argparse.Namespace) -> Report:
     """Run the pipeline as ``args`` say (``input``, ``output``, ``threads``, ``dsn`` or ``no_db``...)."""
     from . import _db
 
-    paths = list_wavs(args.input)
     started = time.perf_counter()
+    paths = await asyncio.to_thread(list_wavs, args.input)
     done: list[Analysed] = []
     with ThreadPoolExecutor(args.threads, thread_name_prefix="audio") as pool:
         stream = analysed(args, paths, pool).pipe(ops.do_action(done.append))
