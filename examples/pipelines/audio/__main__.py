@@ -1,5 +1,5 @@
 """Audio through JAX into PostgreSQL: WAV files → decode on threads (soundfile) → a JAX short-time
-Fourier transform (frames, Hann window, rfft, magnitude; jitted, one call per file) → per file a
+Fourier transform (frames, Hann window, rfft, magnitude; jitted, one call per file of up to 33 s) → per file a
 spectrogram PNG (matplotlib on threads, written atomically) and its dominant frequencies into a
 PostgreSQL table ``tones(file, rank, hz, magnitude)`` through ``rxasync.postgres.copy_records``.
 
