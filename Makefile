@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,docs,jax,dask,demo,progress,redis,postgres,json,images]'
+	$(PY) -m pip install -q -e '.[dev,docs,jax,dask,demo,progress,redis,postgres,json,images,audio]'
 	touch $(STAMP)
 
 system-deps:
