@@ -38,6 +38,9 @@ class _Terminal(Endpoint, Generic[_T]):
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(None, loop)  # holds no credit: its source runs free
+        # it does no work of its own (it keeps items): never the bottleneck, which it would
+        # look like, since it does not time its waits for the next item
+        self.stats.passive = True
         self.future: asyncio.Future[Any] = loop.create_future()
 
     async def run(self, source: Observable[Any]) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import io
 import itertools
@@ -9,6 +10,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -206,3 +208,23 @@ async def test_stats_watch_folds_stages_built_per_item_into_one_row(tmp_path: Pa
     last = json.loads(path.read_text().splitlines()[-1])["stages"]
     assert len([s for s in last if s["kind"] == "first"]) == 1
     assert watcher._seen == {}  # finished stages are summed, not kept one by one
+
+
+async def test_stats_a_terminal_is_passive_never_the_bottleneck() -> None:
+    # to_list does not time its waits for the next item: counted as work it looked 100% busy
+    async def slow() -> AsyncIterator[int]:
+        for i in range(20):
+            await asyncio.sleep(0.005)
+            yield i
+
+    async def fast(i: int) -> int:
+        return i
+
+    async with watch(interval=0.02, view=False) as watcher:
+        got = await rxasync.to_list(
+            rxasync.from_async_iterable(slow, name="slow").pipe(map_async(fast, name="work"))
+        )
+    assert got == list(range(20))
+    (terminal,) = [r for r in watcher.rows if r["kind"] == "to_list"]
+    assert terminal["passive"]
+    assert not terminal["bottleneck"]
