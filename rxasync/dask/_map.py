@@ -192,13 +192,12 @@ class _ClusterStage(Stage):
         batch = [self.queue.popleft() for _ in range(min(room, len(self.queue)))]
         indices = [index for index, _ in batch]
         extra = [[arg] * len(batch) for arg in self.shared]
-        futures = self.client.map(
-            self.fn,
-            [item for _, item in batch],
-            *extra,
-            key=[f"{self.prefix}-{index}" for index in indices],
-            pure=False,
-        )
+        keys = [f"{self.prefix}-{index}" for index in indices]
+        try:
+            futures = self.client.map(self.fn, [item for _, item in batch], *extra, key=keys, pure=False)
+        except Exception as exc:  # ClosedClientError: the client was closed while we waited for items
+            self.fail(cluster_error(exc, keys[0], indices[0], self.client_closed()))
+            return
         for index, future in zip(indices, futures, strict=True):
             self.futures[index] = future
             self.index_of[future.key] = index
@@ -212,7 +211,7 @@ class _ClusterStage(Stage):
         try:
             self.owned = list(await self.client.scatter(plain, broadcast=True, hash=False)) if plain else []
         except Exception as exc:
-            self.fail(cluster_error(exc, f"{self.prefix}-scatter", None))
+            self.fail(cluster_error(exc, f"{self.prefix}-scatter", None, self.client_closed()))
             return
         if self.terminated:  # disposed while scattering
             _release(self.owned)
@@ -240,7 +239,7 @@ class _ClusterStage(Stage):
             values = await self.client.gather(batch)
         except Exception as exc:
             key = next((f.key for f in batch if f.status != "finished"), batch[0].key)
-            self.fail(cluster_error(exc, str(key), self.index_of.get(key)))
+            self.fail(cluster_error(exc, str(key), self.index_of.get(key), self.client_closed()))
             return
         if self.terminated:
             return
@@ -255,6 +254,9 @@ class _ClusterStage(Stage):
         else:
             for value in values:
                 await self.emit(value)
+
+    def client_closed(self) -> bool:
+        return self.client.status in ("closing", "closed")
 
     def spawn(self, coro: Any) -> None:
         task = self.loop.create_task(coro, context=self.context)
