@@ -2,8 +2,9 @@
 
 One :class:`_ClusterStage` per subscription. It talks to Dask through an
 *asynchronous* ``distributed.Client`` on the stage's own event loop: a task is
-submitted with ``client.map`` (one message per batch of items that arrived in
-one loop iteration) and its result awaited as a Dask future, so no thread is
+submitted with ``client.map`` (one message per batch: the items that arrived
+in one loop iteration, and while others run, at least a quarter of
+``concurrency``) and its result awaited as a Dask future, so no thread is
 started or borrowed per call. At most ``concurrency`` of the stream's tasks
 exist on the cluster at once; the stage holds at most ``2 * concurrency``
 items (queued, on the cluster, or done and waiting for an earlier one) and
@@ -148,6 +149,7 @@ class _ClusterStage(Stage):
         self.owned: list[Future[Any]] = []  # the futures we scattered (released at the end)
         self.scattering = False
         self.concurrency = concurrency
+        self.chunk = max(1, concurrency // 4)  # fewest tasks per client.map while others run (see submit)
         self.ordered = ordered
         self.prefix = f"{prefix}-{uuid.uuid4().hex[:12]}"
         self.queue: deque[tuple[int, Any]] = deque()  # taken, not yet submitted
@@ -187,7 +189,9 @@ class _ClusterStage(Stage):
                 self.loop.create_task(self.scatter(), context=self.context)
             return
         room = self.concurrency - len(self.futures)
-        if room <= 0:
+        # While tasks of ours run, wait until a quarter of ``concurrency`` is free (or the whole queue
+        # fits): each client.map costs the scheduler one update-graph, so few big ones, not one per result.
+        if room <= 0 or (self.futures and room < min(self.chunk, len(self.queue))):
             return
         batch = [self.queue.popleft() for _ in range(min(room, len(self.queue)))]
         indices = [index for index, _ in batch]
