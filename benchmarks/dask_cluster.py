@@ -22,11 +22,12 @@ With ~1 ms tasks the default concurrency of 4 is bound by the round trip
 (client -> scheduler -> worker -> scheduler -> client), not by the workers;
 its ratio is reported, no target.
 
-    .venv/bin/python -m benchmarks.dask_cluster [--quick] [--reps N]
+    .venv/bin/python -m benchmarks.dask_cluster [--quick] [--tasks N] [--reps N]
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 from functools import partial
 
@@ -80,12 +81,16 @@ def _trials(address: str, n: int, loops: int) -> dict[str, Trial]:
     }
 
 
+def _extra(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tasks", type=int, default=None, help="tasks per run (default 20,000; quick 1,000)")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the comparison and print tasks/s, the ratios and whether the target is met."""
-    args = parse_args(argv, __doc__ or "")
+    args = parse_args(argv, __doc__ or "", _extra)
     if args.reps == 5 and args.quick:
         args.reps = 3
-    n = 1_000 if args.quick else 20_000
+    n = args.tasks or (1_000 if args.quick else 20_000)
     loops = calibrate(0.001)
     header(f"dask_cluster: map_on_cluster vs client.map + as_completed, {n:,} tasks of ~1 ms", args)
     with local_cluster() as address:
