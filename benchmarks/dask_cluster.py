@@ -72,17 +72,20 @@ async def _rxasync(client: Client, n: int, loops: int, concurrency: int | None) 
     return elapsed
 
 
-def _trials(address: str, n: int, loops: int) -> dict[str, Trial]:
+def _trials(address: str, n: int, loops: int, wide: int) -> dict[str, Trial]:
     return {
         "baseline": lambda: on_client(address, lambda c: _baseline(c, n, loops)),
         "released": lambda: on_client(address, lambda c: _baseline_released(c, n, loops)),
-        "wide": lambda: on_client(address, lambda c: _rxasync(c, n, loops, WIDE)),
+        "wide": lambda: on_client(address, lambda c: _rxasync(c, n, loops, wide)),
         "default": lambda: on_client(address, lambda c: _rxasync(c, n, loops, None)),
     }
 
 
 def _extra(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tasks", type=int, default=None, help="tasks per run (default 20,000; quick 1,000)")
+    parser.add_argument(
+        "--concurrency", type=int, default=WIDE, help=f"map_on_cluster's wide concurrency (default {WIDE:,})"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -94,14 +97,19 @@ def main(argv: list[str] | None = None) -> None:
     loops = calibrate(0.001)
     header(f"dask_cluster: map_on_cluster vs client.map + as_completed, {n:,} tasks of ~1 ms", args)
     with local_cluster() as address:
-        med = alternate(_trials(address, n, loops), args.reps, warmup=True)
+        med = alternate(_trials(address, n, loops, args.concurrency), args.reps, warmup=True)
     base = "client.map+as_completed"
     report(
-        f"map_on_cluster concurrency={WIDE}", n, med["wide"], med["baseline"], target=TARGET, baseline=base
+        f"map_on_cluster concurrency={args.concurrency}",
+        n,
+        med["wide"],
+        med["baseline"],
+        target=TARGET,
+        baseline=base,
     )
     report("map_on_cluster default concurrency (4)", n, med["default"], med["baseline"], baseline=base)
     report(
-        f"map_on_cluster concurrency={WIDE} vs the baseline releasing as it goes",
+        f"map_on_cluster concurrency={args.concurrency} vs the baseline releasing as it goes",
         n,
         med["wide"],
         med["released"],
