@@ -9,9 +9,11 @@ alternating, and collect every result:
   ``as_completed(futures, with_results=True)``: every task submitted at once
   (``burn``'s ``loops`` passed as a keyword, in each task, as the partial is);
 * rxasync: ``from_iterable(xs).pipe(map_on_cluster(partial(burn, loops=L), client, concurrency=C))``
-  with the default concurrency (2 x threads = 4) and with C = 1,000.
+  with the default concurrency (2 x threads = 4) and with C = 1,000
+  (``--concurrency``; a stream of several times C is what exercises the
+  stage's chunked submission).
 
-Target (issue 15): >= 0.8x the baseline's throughput, with C = 1,000.
+Target (issue 15): >= 0.8x the baseline's throughput, with the wide C.
 ``map_on_cluster`` releases each task once its result is taken (that is what
 bounds the scheduler's memory), and the scheduler's work of forgetting it
 falls inside the timing; the plain baseline holds every future to the end
@@ -22,7 +24,7 @@ With ~1 ms tasks the default concurrency of 4 is bound by the round trip
 (client -> scheduler -> worker -> scheduler -> client), not by the workers;
 its ratio is reported, no target.
 
-    .venv/bin/python -m benchmarks.dask_cluster [--quick] [--tasks N] [--reps N]
+    .venv/bin/python -m benchmarks.dask_cluster [--quick] [--tasks N] [--concurrency C] [--reps N]
 """
 
 from __future__ import annotations
