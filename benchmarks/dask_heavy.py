@@ -14,11 +14,12 @@ next to the work, so both pools of two processes should approach 2x the
 loop on an idle two-core machine; ``docs/guides/scaling.md`` works out what
 N machines give.
 
-    .venv/bin/python -m benchmarks.dask_heavy [--quick] [--reps N]
+    .venv/bin/python -m benchmarks.dask_heavy [--quick] [--tasks N] [--reps N]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import multiprocessing
 import time
@@ -59,12 +60,16 @@ def _trials(address: str, pool: ProcessPoolExecutor, n: int, loops: int) -> dict
     }
 
 
+def _extra(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tasks", type=int, default=None, help="tasks per run (default 2,000; quick 200)")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the three ways and print tasks/s and the ratios (no target)."""
-    args = parse_args(argv, __doc__ or "")
+    args = parse_args(argv, __doc__ or "", _extra)
     if args.reps == 5 and args.quick:
         args.reps = 3
-    n = 200 if args.quick else 2_000
+    n = args.tasks or (200 if args.quick else 2_000)
     loops = calibrate(0.020)
     header(
         f"dask_heavy: map_on_cluster vs map_on(ProcessPoolExecutor(2)) vs a loop, {n:,} tasks of ~20 ms", args

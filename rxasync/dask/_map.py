@@ -2,8 +2,9 @@
 
 One :class:`_ClusterStage` per subscription. It talks to Dask through an
 *asynchronous* ``distributed.Client`` on the stage's own event loop: a task is
-submitted with ``client.map`` (one message per batch of items that arrived in
-one loop iteration) and its result awaited as a Dask future, so no thread is
+submitted with ``client.map`` (one message per batch: the items that arrived
+in one loop iteration, and while others run, at least a quarter of
+``concurrency``) and its result awaited as a Dask future, so no thread is
 started or borrowed per call. At most ``concurrency`` of the stream's tasks
 exist on the cluster at once; the stage holds at most ``2 * concurrency``
 items (queued, on the cluster, or done and waiting for an earlier one) and
@@ -148,6 +149,7 @@ class _ClusterStage(Stage):
         self.owned: list[Future[Any]] = []  # the futures we scattered (released at the end)
         self.scattering = False
         self.concurrency = concurrency
+        self.chunk = max(1, concurrency // 4)  # fewest tasks per client.map while others run (see submit)
         self.ordered = ordered
         self.prefix = f"{prefix}-{uuid.uuid4().hex[:12]}"
         self.queue: deque[tuple[int, Any]] = deque()  # taken, not yet submitted
@@ -187,18 +189,19 @@ class _ClusterStage(Stage):
                 self.loop.create_task(self.scatter(), context=self.context)
             return
         room = self.concurrency - len(self.futures)
-        if room <= 0:
+        # While tasks of ours run, wait until a quarter of ``concurrency`` is free (or the whole queue
+        # fits): each client.map costs the scheduler one update-graph, so few big ones, not one per result.
+        if room <= 0 or (self.futures and room < min(self.chunk, len(self.queue))):
             return
         batch = [self.queue.popleft() for _ in range(min(room, len(self.queue)))]
         indices = [index for index, _ in batch]
         extra = [[arg] * len(batch) for arg in self.shared]
-        futures = self.client.map(
-            self.fn,
-            [item for _, item in batch],
-            *extra,
-            key=[f"{self.prefix}-{index}" for index in indices],
-            pure=False,
-        )
+        keys = [f"{self.prefix}-{index}" for index in indices]
+        try:
+            futures = self.client.map(self.fn, [item for _, item in batch], *extra, key=keys, pure=False)
+        except Exception as exc:  # ClosedClientError: the client was closed while we waited for items
+            self.fail(cluster_error(exc, keys[0], indices[0], self.client_closed()))
+            return
         for index, future in zip(indices, futures, strict=True):
             self.futures[index] = future
             self.index_of[future.key] = index
@@ -212,7 +215,7 @@ class _ClusterStage(Stage):
         try:
             self.owned = list(await self.client.scatter(plain, broadcast=True, hash=False)) if plain else []
         except Exception as exc:
-            self.fail(cluster_error(exc, f"{self.prefix}-scatter", None))
+            self.fail(cluster_error(exc, f"{self.prefix}-scatter", None, self.client_closed()))
             return
         if self.terminated:  # disposed while scattering
             _release(self.owned)
@@ -240,7 +243,7 @@ class _ClusterStage(Stage):
             values = await self.client.gather(batch)
         except Exception as exc:
             key = next((f.key for f in batch if f.status != "finished"), batch[0].key)
-            self.fail(cluster_error(exc, str(key), self.index_of.get(key)))
+            self.fail(cluster_error(exc, str(key), self.index_of.get(key), self.client_closed()))
             return
         if self.terminated:
             return
@@ -255,6 +258,9 @@ class _ClusterStage(Stage):
         else:
             for value in values:
                 await self.emit(value)
+
+    def client_closed(self) -> bool:
+        return self.client.status in ("closing", "closed")
 
     def spawn(self, coro: Any) -> None:
         task = self.loop.create_task(coro, context=self.context)

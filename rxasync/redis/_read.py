@@ -150,6 +150,13 @@ class _Reader:
     ) -> list[StreamEntry]:
         """Append ``raw`` (ID, fields) pairs to ``out`` as entries; deleted ones (no fields) are skipped."""
         stream, group, decode, errors = self.stream, self.group, self.decode, self.errors
+        if decode is None:  # the hot path: one comprehension, no call per entry but the constructor's
+            out += [
+                StreamEntry(stream, i if isinstance(i, str) else i.decode(), fields, client, group)
+                for i, fields in raw
+                if fields is not None
+            ]
+            return out
         for raw_id, fields in raw:
             if fields is None:
                 continue

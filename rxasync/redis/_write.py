@@ -33,8 +33,10 @@ def write_stream(
     """An operator: each mapping in becomes an entry of ``stream`` (``XADD``); the new IDs out.
 
     Items are sent in pipelines of up to ``batch_size`` (one round trip per
-    batch); the stage holds at most ``2 * batch_size`` items and pauses an
-    rxasync source upstream while the server is behind. IDs are emitted in
+    batch); the stage takes up to ``2 * batch_size`` items ahead of the
+    pipeline in flight (at most ``3 * batch_size`` in memory) and pauses an
+    rxasync source upstream while the server is behind; the source refills
+    it while Redis answers, so their costs overlap. IDs are emitted in
     input order. If a batch fails, the error is delivered and the batch may
     have been written in part (Redis pipelines are not transactions).
     rxasync retries nothing here; a client opened from a URL has redis-py's
@@ -66,10 +68,11 @@ def write_stream(
     check_redis(redis)
     check_batch_size(batch_size)
 
-    async def send(client: aioredis.Redis, batch: list[Fields], _handed: Callable[[], None]) -> list[str]:
+    async def send(client: aioredis.Redis, batch: list[Fields], handed: Callable[[], None]) -> list[str]:
         pipe = client.pipeline(transaction=False)
         for fields in batch:
             pipe.xadd(stream, dict(fields), maxlen=maxlen, approximate=True)
+        handed()  # the pipeline holds the batch: upstream refills while it is sent and answered
         with translate_errors("XADD", stream):
             ids = await pipe.execute()
         return [text(i) for i in ids]
@@ -87,7 +90,10 @@ def ack(
     Place it *after* your sink: an entry is acknowledged only once
     everything before it handled it, so a crash in between delivers it
     again to its group (at least once). Entries waiting together are
-    acknowledged in one ``XACK`` per stream and group. Entries read without
+    acknowledged in one ``XACK`` per stream and group; the stage takes up to
+    ``2 * batch_size`` entries while one batch's ``XACK`` is on its way (at
+    most ``3 * batch_size`` held), and each passes on only once its
+    ``XACK`` was confirmed. Entries read without
     a group pass through. ``XACK`` is idempotent, so after a lost
     connection it is sent again (``reconnect`` policy) until it goes through.
 
@@ -117,11 +123,12 @@ def ack(
     check_batch_size(batch_size)
     Reconnect(reconnect)  # TypeError now for a wrong policy
 
-    async def send(_: object, batch: list[StreamEntry], _handed: Callable[[], None]) -> list[StreamEntry]:
+    async def send(_: object, batch: list[StreamEntry], handed: Callable[[], None]) -> list[StreamEntry]:
         groups: dict[tuple[int, str, str], list[StreamEntry]] = {}
         for entry in batch:
             if entry._client is not None and entry._group is not None:
                 groups.setdefault((id(entry._client), entry.stream, entry._group), []).append(entry)
+        handed()  # upstream refills while the XACKs travel; these entries pass on only once confirmed
         for (_key, stream, group), entries in groups.items():
             await _xack(entries, stream, group, Reconnect(reconnect))
         return batch

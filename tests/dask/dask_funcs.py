@@ -61,3 +61,13 @@ def late_zero(x: int) -> int:
     if x == 0:
         time.sleep(0.5)
     return x
+
+
+def client_keys(client_id: str, dask_scheduler: Any = None) -> int:
+    """How many keys the scheduler keeps for the client ``client_id`` (run with ``run_on_scheduler``)."""
+    state = dask_scheduler.clients.get(client_id)
+    return 0 if state is None else len(state.wants_what)
+
+
+def total_bytes(x: int, table: Any) -> int:
+    return x + len(table)

@@ -149,6 +149,27 @@ async def test_dask_map_default_concurrency_is_twice_the_threads(client: Client)
     assert await until_no_tasks(client, name) == 0
 
 
+async def test_dask_map_submits_in_chunks_not_one_map_per_result(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each client.map is one update-graph on the scheduler, its main cost per call: with tasks running,
+    # the stage waits for a quarter of its concurrency to be free before it submits again.
+    sizes: list[int] = []
+    real_map = client.map
+
+    def counted(fn: object, *iterables: list[object], **kwargs: object) -> object:
+        sizes.append(len(iterables[0]))
+        return real_map(fn, *iterables, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(client, "map", counted)
+    stage = map_on_cluster(dask_funcs.square, client, concurrency=200)
+    out = await rxasync.to_list(reactivex.from_iterable(INPUTS).pipe(stage))
+    assert out == [dask_funcs.square(x) for x in INPUTS]
+    assert sum(sizes) == len(INPUTS)
+    assert len(sizes) <= len(INPUTS) // 50 + 1, sizes  # every call but the last carries >= 200 / 4
+    assert min(sizes[:-1]) >= 50, sizes
+
+
 async def test_dask_map_no_thread_per_call(client: Client) -> None:
     before = threading.active_count()
     peak = [before]

@@ -1,9 +1,11 @@
-"""query against a real PostgreSQL: rows, errors with SQLSTATE, dispose, restart mid-query, cycles."""
+"""query against a real PostgreSQL: rows, errors with SQLSTATE, dispose, restart and SIGKILL mid-query, cycles."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import signal
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
@@ -141,6 +143,51 @@ async def test_query_server_restart_mid_query_is_a_connection_error(own_server: 
             assert not conn.is_in_transaction()
     finally:
         await pool.close()
+
+
+async def test_query_backend_sigkilled_mid_query_is_a_connection_error_and_not_pooled_again(
+    own_server: PostgresServer,
+) -> None:
+    # The hardest way to lose the server mid-result: the backend process serving the query dies at
+    # once (SIGKILL, no goodbye on the socket), and the postmaster resets every session while it recovers.
+    pool = await asyncpg.create_pool(own_server.dsn, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:  # the pool's one connection: the one the query will get
+            victim = conn.get_server_pid()
+        seen = 0
+
+        async def slow(row: asyncpg.Record) -> None:
+            nonlocal seen
+            seen += 1
+            if seen == 500:
+                os.kill(victim, signal.SIGKILL)  # that backend of our own server, by its pid
+            await asyncio.sleep(0)
+
+        with pytest.raises(rxasync.DatabaseConnectionError) as info:
+            await rxasync.to_list(query(pool, SERIES, 1_000_000, prefetch=100).pipe(map_async(slow)))
+        assert info.value.__cause__ is not None  # chained to asyncpg's own error
+        assert info.value.statement == SERIES
+        assert 500 <= seen < 1_000_000
+        conn = await acquire_when_recovered(pool)
+        try:  # not the half-read connection: a new session that works, outside any transaction
+            assert conn.get_server_pid() != victim
+            assert not conn.is_in_transaction()
+            assert await conn.fetchval("SELECT count(*) FROM generate_series(1, 10)") == 10
+        finally:
+            await pool.release(conn)
+    finally:
+        await pool.close()
+
+
+async def acquire_when_recovered(pool: asyncpg.Pool) -> asyncpg.Connection:
+    """A connection from ``pool`` once the server has finished its crash recovery (at most 20 s)."""
+    for _ in range(200):
+        try:
+            conn: asyncpg.Connection = await pool.acquire()
+            return conn
+        except (asyncpg.CannotConnectNowError, OSError):  # "the database system is in recovery mode"
+            await asyncio.sleep(0.1)
+    raise AssertionError("the server did not recover")
 
 
 async def test_query_1000_subscribe_dispose_cycles_leave_nothing(

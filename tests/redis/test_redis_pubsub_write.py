@@ -96,8 +96,34 @@ async def test_write_stream_honours_demand_and_maxlen(redis_client: aioredis.Red
         write_stream(redis_client, "w", batch_size=10, maxlen=50), ops.do_action(on_written), map_async(slow)
     )
     assert len(await rxasync.to_list(src)) == 400
-    assert most_held <= 2 * 10  # what the sink holds: its demand (the slow stage's credits hold IDs)
+    # What the sink holds: its demand (2 batches not yet in a pipeline) and the batch whose IDs wait for
+    # the slow stage's credits.
+    assert most_held <= 3 * 10
     assert await redis_client.xlen("w") <= 150  # trimmed (approximately) to 50
+
+
+async def test_write_stream_refills_while_a_batch_is_sent_and_holds_at_most_three_batches(
+    redis_client: aioredis.Redis,
+) -> None:
+    # A batch's credits come back once it is in the pipeline, so the source refills the stage while
+    # Redis answers (its cost overlaps the server's), and no further: 2 * batch_size items not yet in a
+    # pipeline plus the one batch in flight.
+    ahead: list[int] = []
+    written = [0]
+
+    async def produce():  # type: ignore[no-untyped-def]
+        for i in range(5000):
+            ahead.append(i - written[0])  # items taken by the sink whose IDs are not out yet
+            yield {"n": i}
+
+    def on_id(_: str) -> None:
+        written[0] += 1
+
+    src = rxasync.from_async_iterable(produce).pipe(
+        write_stream(redis_client, "w", batch_size=100), ops.do_action(on_id)
+    )
+    assert len(await rxasync.to_list(src)) == 5000 == await redis_client.xlen("w")
+    assert 2 * 100 < max(ahead) <= 3 * 100
 
 
 async def test_write_stream_error_is_a_query_error(redis_client: aioredis.Redis) -> None:

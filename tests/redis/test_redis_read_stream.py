@@ -85,6 +85,36 @@ async def test_read_stream_group_rereads_pending_after_dispose_then_new(
     assert (await redis_client.xpending("s", "g"))["pending"] <= 10 - len(set(ids)) + 4
 
 
+async def test_ack_refills_while_xack_travels_and_holds_at_most_three_batches(
+    redis_client: aioredis.Redis, redis_server: RedisServer
+) -> None:
+    # As write_stream: a batch's credits come back once its XACK is on its way, so read_stream refills
+    # the stage meanwhile; an entry still passes on only once Redis confirmed it.
+    await fill(redis_client, "s", 5000)
+    ahead: list[int] = []  # per entry taken by ack: the entries it holds, unconfirmed
+    taken = acked = 0
+
+    def on_taken(_: StreamEntry) -> None:
+        nonlocal taken
+        taken += 1
+        ahead.append(taken - acked)
+
+    def on_acked(_: StreamEntry) -> None:
+        nonlocal acked
+        acked += 1
+
+    src = read_stream(redis_server.url, "s", group="g", consumer="c", start="0", count=100).pipe(
+        ops.do_action(on_taken),
+        ack(batch_size=100),
+        ops.do_action(on_acked),
+        ops.take(5000),
+    )
+    got = await rxasync.to_list(src)
+    assert [e.id for e in got] == [f"{i}-0" for i in range(1, 5001)]
+    assert (await redis_client.xpending("s", "g"))["pending"] == 0
+    assert 2 * 100 < max(ahead) <= 3 * 100
+
+
 async def test_read_stream_claim_idle_takes_a_dead_consumers_entries(
     redis_client: aioredis.Redis, redis_server: RedisServer
 ) -> None:
