@@ -30,15 +30,11 @@ from reactivex import Observable
 
 import rxasync
 from benchmarks._util import alternate, header, parse_args, report
+from benchmarks.core_bridge import _raw, numbers  # the same raw baseline
 from rxasync.operators import map_async
 
 TARGET_ITER = 0.5
 TARGET_MAP = 0.6
-
-
-async def numbers(n: int) -> AsyncIterator[int]:
-    for i in range(n):
-        yield i
 
 
 async def noop(x: int) -> int:
@@ -51,16 +47,6 @@ async def _iterate(source: Observable[int], n: int) -> float:
     async with rxasync.to_async_iterable(source) as items:
         async for _ in items:
             count += 1
-    elapsed = time.perf_counter() - start
-    assert count == n
-    return elapsed
-
-
-async def _raw(n: int) -> float:
-    start = time.perf_counter()
-    count = 0
-    async for _ in numbers(n):
-        count += 1
     elapsed = time.perf_counter() - start
     assert count == n
     return elapsed
