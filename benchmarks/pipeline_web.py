@@ -7,8 +7,8 @@ same three backends (in the service's process: 20 ms + up to 10 ms jitter
 each) and the same policy: 3 attempts, and limits (30 s) long enough that
 no answer is degraded even when the machine is saturated, so both do the
 same work (the figures say how many were degraded: 0 expected). The load
-generator, here, is the same rxasync pipeline for both (``map_async`` over
-``get_json``); runs alternate rxasync, raw, rxasync... and each figure is
+generator, here, is the same for both (``map_async`` over plain aiohttp
+calls); runs alternate rxasync, raw, rxasync... and each figure is
 the median over the runs. The ratio is rxasync's requests/s over raw's (no
 target: reported). On a shared machine wall-clock rates are noisy, so the
 service's own CPU time per request (from its ``/stats``, backends included)

@@ -79,6 +79,8 @@ async def observing(args: argparse.Namespace, *, title: str) -> AsyncIterator[Wa
         options["jsonl"] = args.jsonl
     async with watch(**options) as watcher:
         yield watcher
+    if args.view:
+        print(flush=True)  # the view's last frame ends without a newline: what follows starts a line
 
 
 def finish(args: argparse.Namespace, *, title: str | None = None) -> Path | None:

@@ -78,6 +78,7 @@ def retry_with_backoff(
     jitter: float = 0.1,
     retry_on: RetryOn = Exception,
     scheduler: abc.SchedulerBase | None = None,
+    transient: bool = False,
 ) -> Callable[[Observable[_T]], Observable[_T]]:
     """Resubscribe to the source when it fails, waiting longer each time.
 
@@ -106,6 +107,11 @@ def retry_with_backoff(
         jitter: fraction of each wait drawn at random, 0 to 1.
         retry_on: an exception type, a tuple of types, or a predicate.
         scheduler: the clock; default the subscription's or the running loop.
+        transient: an item delivered starts the count of attempts and the
+            backoff again (Reactor's ``transientErrors``): for a long-lived
+            source (a followed stream, a sink behind a queue) whose failures
+            are separate outages, ``max_attempts`` then bounds one outage,
+            not the whole run.
 
     Example:
         >>> import asyncio, reactivex, rxasync
@@ -162,8 +168,16 @@ def retry_with_backoff(
                 inner = SingleAssignmentDisposable()
                 serial.disposable = inner
                 inner.disposable = source.subscribe(
-                    observer.on_next, on_error, observer.on_completed, scheduler=sub_scheduler
+                    on_next if transient else observer.on_next,
+                    on_error,
+                    observer.on_completed,
+                    scheduler=sub_scheduler,
                 )
+
+            def on_next(value: _T) -> None:
+                nonlocal attempt
+                attempt = 0  # an item: the outage, if there was one, is over
+                observer.on_next(value)
 
             attempt_once()
             return serial

@@ -65,6 +65,33 @@ def test_retry_with_backoff_caps_delay_and_gives_up_with_note() -> None:
     assert any("gave up after 4 attempts" in n for n in error.__notes__)
 
 
+def test_retry_with_backoff_transient_an_item_starts_the_count_and_backoff_again() -> None:
+    # every attempt delivers an item before it fails: ten separate outages, none past the budget
+    scheduler = TestScheduler()
+    log: list[float] = []
+    source = flaky(10, ConnectionError("down"), log, scheduler).pipe(
+        retry_with_backoff(
+            max_attempts=4, initial_delay=10, max_delay=1000, multiplier=3, jitter=0, scheduler=scheduler,
+            transient=True,
+        )
+    )  # fmt: skip
+    result = scheduler.start(lambda: source, created=0, subscribed=100, disposed=10_000)
+    assert log == [100 + 10 * i for i in range(11)]  # the first retry's wait each time
+    assert result.messages[-1] == on_completed(200)
+
+
+def test_retry_with_backoff_without_transient_counts_attempts_over_the_whole_run() -> None:
+    scheduler = TestScheduler()
+    log: list[float] = []
+    error = ConnectionError("down")
+    source = flaky(10, error, log, scheduler).pipe(
+        retry_with_backoff(max_attempts=4, initial_delay=10, multiplier=1, jitter=0, scheduler=scheduler)
+    )
+    result = scheduler.start(lambda: source, created=0, subscribed=100, disposed=10_000)
+    assert len(log) == 4
+    assert result.messages[-1] == on_error(130, error)
+
+
 def test_retry_with_backoff_does_not_retry_unselected_errors() -> None:
     scheduler = TestScheduler()
     log: list[float] = []

@@ -14,9 +14,12 @@ from types import ModuleType
 
 import asyncpg
 import pytest
+import reactivex
 import redis.asyncio as aioredis
+from reactivex import Observable, abc
 from reactivex import operators as ops
 
+import rxasync
 from examples.pipelines.logs import _counts, _generate, _outbox, _parse, _pipeline
 from examples.pipelines.logs._counts import AlertRule, Counts
 from examples.pipelines.logs._generate import Log, make_log, write_log
@@ -267,3 +270,40 @@ def test_the_command_line_runs_on_its_own_log(
     assert f"consumer: {len(alerts)} alerts handled" in done.stdout
     assert done.stdout.count("ALERT ") == len(alerts)
     assert asyncio.run(table_sums(postgres_server.dsn, "logs_cli")) == reference_counts(log)
+
+
+async def test_logs_outbox_retry_budget_is_per_outage_not_per_run() -> None:
+    # the sink loses its connection after every two confirmed items: six outages, each followed
+    # by deliveries; a budget of 3 attempts counted over the run gave up at the third
+    box: _outbox.Outbox[int] = _outbox.Outbox()
+    subscriptions = 0
+
+    def sink(source: Observable[int]) -> Observable[int]:
+        def subscribe(
+            observer: abc.ObserverBase[int], scheduler: abc.SchedulerBase | None = None
+        ) -> abc.DisposableBase:
+            nonlocal subscriptions
+            subscriptions += 1
+            taken = 0
+
+            def on_next(item: int) -> None:
+                nonlocal taken
+                taken += 1
+                if taken == 3:
+                    observer.on_error(rxasync.DatabaseConnectionError("the server restarted"))
+                else:
+                    observer.on_next(1)
+
+            return source.subscribe(on_next, observer.on_error, observer.on_completed, scheduler=scheduler)
+
+        return reactivex.create(subscribe)
+
+    for i in range(12):
+        box.put([i])
+    box.close()
+    out = await rxasync.to_list(
+        _outbox.delivered(box, sink, lambda n: n, name="box", attempts=3, max_delay=0.01)
+    )
+    assert sum(out) == 12
+    assert box.unconfirmed == 0
+    assert subscriptions >= 6

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 def build_parser() -> argparse.ArgumentParser:
     """The command line: the shared options plus this pipeline's."""
     result = parser(__doc__)
+    result.prog = "python -m examples.pipelines.audio"
     result.add_argument("--input", type=Path, default=None, help="folder of .wav files (default: generate)")
     result.add_argument(
         "--output", type=Path, default=Path("audio_out"), help="PNG folder (default audio_out)"

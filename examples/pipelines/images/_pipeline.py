@@ -43,6 +43,7 @@ class Report:
 
     written: list[Path] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0  #: the run's, set by the caller (compiling and starting a cluster excluded)
 
 
 def pipeline(

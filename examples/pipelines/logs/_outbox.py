@@ -123,7 +123,8 @@ def delivered(
         sink: the sink operator, e.g. ``write_stream(url, "alerts")``.
         confirmed: how many items one result of the sink confirms (1 per ID, the count per ``COPY``).
         name: the name of the outbox's source in :mod:`rxasync.stats`.
-        attempts: subscriptions in all before the error is delivered (counted over the whole run).
+        attempts: subscriptions in a row without a confirmed result before the error is delivered
+            (one outage's budget: a result starts the count again).
         max_delay: longest wait between two attempts, in seconds.
 
     Example:
@@ -141,6 +142,10 @@ def delivered(
     attempt = sent.pipe(ops.do_action(confirm))
     return attempt.pipe(
         retry_with_backoff(
-            max_attempts=attempts, initial_delay=0.05, max_delay=max_delay, retry_on=_worth_retrying
+            max_attempts=attempts,
+            initial_delay=0.05,
+            max_delay=max_delay,
+            retry_on=_worth_retrying,
+            transient=True,
         )
     )
