@@ -14,22 +14,19 @@ import asyncio
 import inspect
 import os
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
-from types import CoroutineType
 from typing import Any, TypeVar
 
 from reactivex import Observable, abc
 
 from .._checks import check_int
 from .._stage import Stage, stage_observable
-from ._eager import Resumed, first_step
 
 __all__ = ["map_async", "map_on"]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
-_IDLE_EVERY = 8  # run_now times one wait for upstream in this many (each stands for all of them)
 
 
 def map_async(
@@ -158,102 +155,25 @@ class _MapStage(Stage):
         self.flushing = False
         self.workers: set[asyncio.Task[None]] = set()
         self.waiting: list[asyncio.Future[None]] = []  # idle workers
-        # concurrency=1: an item that comes while the worker is parked starts at once (run_now)
-        self.eager = concurrency == 1
-        self.worker: asyncio.Task[None]  # the last worker started: with concurrency=1, the one
-        self.idle_left = 1  # run_now's emits until the next timed wait for upstream
-        self.handoff: Coroutine[Any, Any, None] | None = None  # what run_now left to the worker
-        self.suspended: Coroutine[Any, Any, Any] | None = None  # the call run_now left suspended
 
     # -- upstream notifications ------------------------------------------------
     def on_item(self, item: Any) -> None:
-        if self.eager and self.waiting and self.demand.pending == 1 and self.handoff is None:
-            self.run_now(item)  # the one worker is parked and nothing else is in flight
-            return
         self.queue.append((self.next_in, item))
         self.next_in += 1
-        if self.waiting:
-            self.wake()
-        elif len(self.workers) < self.concurrency:
-            self.worker = task = self.loop.create_task(self.work(), context=self.context)
-            self.workers.add(task)
-            task.add_done_callback(self.workers.discard)
-
-    def wake(self) -> None:
-        """Wake a parked worker (none left: one was woken already and will look for work)."""
         if self.waiting:
             fut = self.waiting.pop()
             if not fut.done():
                 fut.set_result(None)
-
-    def run_now(self, item: Any) -> None:
-        """``concurrency=1``: start ``fn(item)`` here, as the parked worker; emit now if it did not suspend."""
-        index, pending = self.next_in, self.fn(item)
-        self.next_in += 1
-        if type(pending) is not CoroutineType:  # a future (map_on) or another awaitable: the worker awaits it
-            self.handoff = self.settle(index, pending)
-            return self.wake()
-        done, value = first_step(pending, self.worker, self.loop, self.context)
-        if not done:  # it waits on something: the worker goes on with it
-            self.suspended = pending
-            self.handoff = self.settle(index, Resumed(pending, value))
-            return self.wake()
-        self.next_out += 1  # nothing was in flight: it is next in line, in either order
-        self.next_done += 1
-        self.emit_now(value)
-
-    def record(self, index: int, result: Any) -> None:
-        """Keep the result of input ``index`` until it is next in line (unordered: numbered as done)."""
-        if not self.ordered:
-            index = self.next_done
-            self.next_done += 1
-        self.results[index] = result
-
-    def emit_now(self, result: Any) -> None:
-        """Emit ``result`` (the next in line) at once; if the consumer below is then full, the worker waits."""
-        down = self.down
-        self.observer.on_next(result)
-        if down is not None and down.full:
-            self.handoff = self.finish_later()
-            return self.wake()
-        self.finish()
-        if not self.demand.pending and not self.upstream_done:  # nothing in flight: waiting for upstream
-            self.idle_left -= 1
-            if not self.idle_left:  # idle after every item here: time one wait in _IDLE_EVERY, scaled
-                self.idle_left = _IDLE_EVERY
-                self.stats.idle(_IDLE_EVERY)
-        self.check_done()
-
-    async def settle(self, index: int, pending: Awaitable[Any]) -> None:
-        """The worker's part of :meth:`run_now`: await the call, then emit as a worker does."""
-        try:
-            result = await pending
-        except TypeError:
-            _check_awaitable(pending, self.fn)
-            raise
-        finally:
-            self.suspended = None
-        self.record(index, result)
-        await self.flush()
-
-    async def finish_later(self) -> None:
-        """The worker's part of :meth:`emit_now` when the consumer below is full."""
-        assert self.down is not None
-        self.stats.blocked()
-        await self.down.wait()
-        self.stats.unblocked()
-        self.finish()
-        self.check_done()
+        elif len(self.workers) < self.concurrency:
+            task = self.loop.create_task(self.work(), context=self.context)
+            self.workers.add(task)
+            task.add_done_callback(self.workers.discard)
 
     # -- workers -----------------------------------------------------------------
     async def work(self) -> None:
         queue = self.queue
         try:
             while not self.terminated:
-                if self.handoff is not None:  # work run_now began here
-                    job, self.handoff = self.handoff, None
-                    await job
-                    continue
                 if not queue:
                     fut = self.loop.create_future()
                     self.waiting.append(fut)
@@ -266,7 +186,10 @@ class _MapStage(Stage):
                 except TypeError:
                     _check_awaitable(pending, self.fn)
                     raise
-                self.record(index, result)
+                if not self.ordered:  # emitted in completion order: numbered as they finish
+                    index = self.next_done
+                    self.next_done += 1
+                self.results[index] = result
                 if not self.flushing:  # else the worker flushing emits ours too
                     await self.flush()
         except Exception as exc:
@@ -304,10 +227,6 @@ class _MapStage(Stage):
         self.queue.clear()
         self.results.clear()
         self.waiting.clear()
-        for coro in (self.handoff, self.suspended):  # left to a worker that will not run it now
-            if coro is not None:
-                coro.close()
-        self.handoff = self.suspended = None
 
 
 def _check_awaitable(value: object, fn: Callable[..., object]) -> None:
