@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .._stats import StageSnapshot, StageStats, collect
-from ._rates import StageRate, fold, group, merge, rates
+from ._rates import FOLD_AT, StageRate, fold, group, merge, rates
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -122,14 +123,16 @@ class Watcher:
         Rates are over the time since the last sample, or with ``summary=True``
         over each stage's whole life (the last frame of :func:`watch`).
         """
+        snaps = {stats.id: stats.snapshot() for stats in self._seen.values()}
+        sizes = Counter(group(snap) for snap in snaps.values())
         live: list[StageSnapshot] = []
-        for stats in list(self._seen.values()):
-            snap = stats.snapshot()
-            if snap["state"] == "running":
+        for id_, snap in snaps.items():
+            key = group(snap)
+            size = sizes[key] + self._retired.get(key, (None, 0))[1]
+            if snap["state"] == "running" or size < FOLD_AT:  # a small group keeps its stages
                 live.append(snap)
                 continue
-            del self._seen[stats.id]
-            key = group(snap)
+            del self._seen[id_]
             summed, n = self._retired.get(key, (None, 0))
             self._retired[key] = merge(summed, snap), n + 1
         done = list(self._retired.values())

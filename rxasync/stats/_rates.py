@@ -104,6 +104,10 @@ def bottleneck(rows: Sequence[StageRate]) -> StageRate | None:
     return busiest if busiest["busy"] >= BUSY_THRESHOLD else None
 
 
+#: A group of at least this many stages (stages built per item or request) is one row.
+FOLD_AT = 8
+
+
 def group(s: StageSnapshot) -> tuple[str, str]:
     """The row ``s`` is shown in: its kind and its ``name=``, or its kind alone when unnamed."""
     unnamed = s["name"] == f"{s['kind']}#{s['id']}"  # stage_stats' default name
@@ -135,10 +139,12 @@ def fold(snapshots: Sequence[StageSnapshot], span: float, counts: Sequence[int] 
     A pipeline that builds stages per item (a ``first(get_json(url))`` per
     request inside ``map_async``) would otherwise add a row per item to the
     view and to every recorded line. A group of several stages becomes one
-    snapshot: the id of its oldest, the name followed by ``(N stages)``, the sums of
-    the counters, ``span`` (the seconds the watcher has run) as its age, so
-    its rate is per wall second, and its waits scaled to that age, so its
-    busy share is the members' mean. A stage alone in its group is unchanged.
+    snapshot once it has :data:`FOLD_AT` members or more: the id of its
+    oldest, the name followed by ``(N stages)``, the sums of the counters,
+    ``span`` (the seconds the watcher has run) as its age, so its rate is per
+    wall second, and its waits scaled to that age, so its busy share is the
+    members' mean. Smaller groups (two unnamed ``map_async`` in one chain)
+    keep a row per stage, so the bottleneck among them still shows.
     ``counts[i]`` says how many stages ``snapshots[i]`` already sums (a
     :func:`merge` of finished ones; default 1).
 
@@ -148,10 +154,13 @@ def fold(snapshots: Sequence[StageSnapshot], span: float, counts: Sequence[int] 
         ...     return {"id": i, "name": f"first#{i}", "kind": "first", "state": "completed",
         ...             "items_in": out, "items_out": out, "in_flight": 0, "errors": 0,
         ...             "wait_demand_s": 0.0, "wait_upstream_s": age / 2, "age_s": age, "passive": False}
-        >>> [(s["name"], s["items_out"], s["wait_upstream_s"]) for s in fold([snap(1, 1, 0.1), snap(2, 1, 0.1)], 2.0)]
-        [('first (2 stages)', 2, 1.0)]
+        >>> [(s["name"], s["items_out"], round(s["wait_upstream_s"], 3)) for s in fold([snap(i, 1, 0.1) for i in range(8)], 2.0)]
+        [('first (8 stages)', 8, 1.0)]
+        >>> [s["name"] for s in fold([snap(1, 1, 0.1), snap(2, 1, 0.1)], 2.0)]
+        ['first#1', 'first#2']
     """
     groups: dict[tuple[str, str], tuple[StageSnapshot | None, int, bool]] = {}
+    members: dict[tuple[str, str], list[StageSnapshot]] = {}
     for i, s in enumerate(snapshots):
         summed, n, running = groups.get(group(s), (None, 0, False))
         groups[group(s)] = (
@@ -159,12 +168,14 @@ def fold(snapshots: Sequence[StageSnapshot], span: float, counts: Sequence[int] 
             n + (counts[i] if i < len(counts) else 1),
             running or s["state"] == "running",
         )
+        members.setdefault(group(s), []).append(s)
     folded: list[StageSnapshot] = []
-    for (_, name), (summed, n, running) in groups.items():
+    for key, (summed, n, running) in groups.items():
         assert summed is not None
-        if n == 1:
-            folded.append(summed)
+        if n < FOLD_AT:  # a few stages of one kind: a chain's own stages, each its row
+            folded.extend(members[key])
             continue
+        name = key[1]
         scale = span / summed["age_s"] if summed["age_s"] > 0 else 0.0
         summed["name"] = f"{name} ({n} stages)"
         summed["state"] = "running" if running else summed["state"]

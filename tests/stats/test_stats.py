@@ -207,7 +207,7 @@ async def test_stats_watch_folds_stages_built_per_item_into_one_row(tmp_path: Pa
     assert [r["items_out"] for r in watcher.rows if r["name"] == "fan"] == [60]
     last = json.loads(path.read_text().splitlines()[-1])["stages"]
     assert len([s for s in last if s["kind"] == "first"]) == 1
-    assert watcher._seen == {}  # finished stages are summed, not kept one by one
+    assert not any(s.kind == "first" for s in watcher._seen.values())  # summed, not kept one by one
 
 
 async def test_stats_a_terminal_is_passive_never_the_bottleneck() -> None:
@@ -228,3 +228,26 @@ async def test_stats_a_terminal_is_passive_never_the_bottleneck() -> None:
     (terminal,) = [r for r in watcher.rows if r["kind"] == "to_list"]
     assert terminal["passive"]
     assert not terminal["bottleneck"]
+
+
+async def test_stats_watch_keeps_a_row_per_stage_of_a_chain_even_unnamed() -> None:
+    # two unnamed map_async in one chain, a slow one and a fast one: two rows, the slow one marked
+    async def slow(i: int) -> int:
+        await asyncio.sleep(0.005)
+        return i
+
+    async def fast(i: int) -> int:
+        return i
+
+    async def numbers() -> AsyncIterator[int]:
+        for i in range(60):
+            yield i
+
+    async with watch(interval=0.05, view=False) as watcher:
+        await rxasync.to_list(rxasync.from_async_iterable(numbers).pipe(map_async(slow), map_async(fast)))
+    rows = [r for r in watcher.rows if r["kind"] == "map_async"]
+    assert [r["items_out"] for r in rows] == [60, 60]
+    (marked,) = [r for r in rows if r["bottleneck"]]
+    (other,) = [r for r in rows if not r["bottleneck"]]
+    assert other["wait_upstream"] > 0.5  # the fast one waits on the slow one
+    assert marked["wait_upstream"] < 0.2
