@@ -49,10 +49,13 @@ async def _whole(
     """Send ``call`` on ``session`` and read the whole body, the first attempt without the retry loop."""
     transfer = Transfer(session, call, replay=True)
     try:
+        failed: HttpError | SourceTimeoutError | None = None
         try:
             transfer.resp = await send(session, call)
         except (HttpError, SourceTimeoutError) as exc:  # as in send_with_retries, whose loop this skips
-            await transfer.open_again(exc)
+            failed = exc
+        if failed is not None:  # retried outside the except: a later error is not chained to this one
+            await transfer.open_again(failed)
         body = await transfer.read_all(max_body_size)
     finally:
         transfer.close()  # after a whole read: released already, so the connection stays pooled

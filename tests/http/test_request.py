@@ -48,6 +48,7 @@ async def test_get_json_503_gives_up_after_three_attempts_with_note(server) -> N
     assert info.value.status == 503
     assert len(server.requests) == 3
     assert any("gave up after 3 attempts" in n for n in info.value.__notes__)
+    assert info.value.__context__ is None  # the last attempt's error, not chained to the first's
 
 
 async def test_request_post_json_echoes_body(server) -> None:
