@@ -203,3 +203,17 @@ def test_audio_module_examples_run() -> None:
         result = doctest.testmod(module)
         assert result.failed == 0, module.__name__
         assert result.attempted > 0, module.__name__
+
+
+def test_audio_command_makes_its_own_tones_and_finds_them(
+    postgres_server: PostgresServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # no --input: the program writes WAVs of known tones, and says whether it found them all
+    report = main(
+        ["--dsn", postgres_server.dsn, "--table", "tones_cli", "--files", "3", "--seconds", "0.5",
+         "--output", str(tmp_path), "--no-png", "--no-progress", "--no-view"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert "wrote 3 WAV files of known tones" in out
+    assert "detected = generated tones in 3 of 3 files" in out
+    assert report.rows > 0

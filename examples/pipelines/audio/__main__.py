@@ -94,14 +94,15 @@ async def _observed(args: argparse.Namespace) -> Report:
         return await run(args)
 
 
-def _summary(args: argparse.Namespace, report: Report) -> None:
+def _summary(args: argparse.Namespace, report: Report) -> int:
+    """Print what the run did; the number of files whose tones differ from those generated."""
     from ._pipeline import mismatches
     from ._wav import load_manifest
 
     n, s = len(report.files), report.seconds
     if n == 0:
         print(f"audio: no .wav files under {args.input}")
-        return
+        return 0
     print(
         f"audio: {n} files, {report.audio_seconds:.1f} s of audio in {s:.2f} s "
         f"({n / s:.1f} files/s, {report.audio_seconds / s:.1f} audio s/s); PNGs in {args.output}"
@@ -120,6 +121,8 @@ def _summary(args: argparse.Namespace, report: Report) -> None:
         print(f"audio: detected = generated tones in {n - len(wrong)} of {n} files")
         for line in wrong:
             print(f"  {line}")
+        return len(wrong)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> Report:
@@ -138,8 +141,10 @@ def main(argv: list[str] | None = None) -> Report:
             report = asyncio.run(_observed(args))
         except rxasync.RxAsyncError as exc:
             raise SystemExit(f"audio: {exc}") from exc
-        _summary(args, report)
+        mismatched = _summary(args, report)
     finish(args, title="audio")
+    if mismatched:
+        raise SystemExit(f"audio: the tones detected differ from those generated in {mismatched} files")
     return report
 
 
