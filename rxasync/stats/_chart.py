@@ -74,13 +74,18 @@ def chart(path: str | Path, out: str | Path, *, title: str | None = None) -> Pat
         ) from exc
     series, marked = _series(load(path))
     worst = max(marked, key=lambda i: marked[i]) if marked and max(marked.values()) > 0 else None
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), sharex=True, height_ratios=(3, 2))
-    for stage_id, points in series.items():
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True, height_ratios=(3, 2))
+    # red is the bottleneck's alone; the others take the rest of the palette in turn
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    palette = [c for c in cycle if matplotlib.colors.to_hex(c) != "#d62728"] or cycle
+    for n, (stage_id, points) in enumerate(series.items()):
         ts = [t for t, _ in points]
         name = points[-1][1]["name"]
         hot = stage_id == worst
         style: dict[str, Any] = (
-            {"linewidth": 3.5, "color": "tab:red"} if hot else {"linewidth": 1.5, "alpha": 0.8}
+            {"linewidth": 3.5, "color": "tab:red"}
+            if hot
+            else {"linewidth": 1.5, "alpha": 0.8, "color": palette[n % len(palette)]}
         )
         label = f"{name}  ◀ bottleneck" if hot else name
         top.plot(ts, [r["rate"] for _, r in points], label=label, **style)
@@ -89,9 +94,15 @@ def chart(path: str | Path, out: str | Path, *, title: str | None = None) -> Pat
     worst_name = series[worst][-1][1]["name"] if worst is not None else None
     heading = title or (f"bottleneck: {worst_name}" if worst_name else "no bottleneck")
     top.set_title(heading, loc="left", fontsize=13, fontweight="bold")
-    top.set_ylabel("items / s")
+    peaks = [max(r["rate"] for _, r in points) for points in series.values()]
+    moving = [p for p in peaks if p > 0]
+    if moving and max(moving) > 100 * min(moving):  # a fast stage would flatten the others at 0
+        top.set_yscale("symlog", linthresh=1.0)
+        top.set_ylabel("items / s (log scale)")
+    else:
+        top.set_ylabel("items / s")
     top.set_ylim(bottom=0)
-    top.legend(loc="lower right", fontsize=9)
+    top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
     top.grid(alpha=0.3)
     bottom.set_title(
         "busy: share of each interval not spent waiting (the bottleneck never waits)", loc="left", fontsize=10
