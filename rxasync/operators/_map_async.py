@@ -20,8 +20,11 @@ from typing import Any, TypeVar
 
 from reactivex import Observable, abc
 
+from .._bridge import direct
 from .._checks import check_int
+from .._errors import RxAsyncError
 from .._stage import Stage, stage_observable
+from ._fused import Fused, fusable
 
 __all__ = ["map_async", "map_on"]
 
@@ -170,11 +173,32 @@ class _MapStage(Stage):
             task.add_done_callback(self.workers.discard)
 
     # -- workers -----------------------------------------------------------------
-    async def work(self) -> None:
+    def attach(self, source: Observable[Any], scheduler: abc.SchedulerBase | None = None) -> None:
+        """Subscribe upstream; one worker straight on a bridge source pulls its iterator itself (fused)."""
+        path = direct(source)
+        if self.concurrency == 1 and path is not None and fusable(path, self.loop) and self.on_loop():
+            fused = Fused(path, self.demand)
+            self.upstream = fused
+            task = self.loop.create_task(self.work(fused), context=self.context)
+            self.workers.add(task)
+            task.add_done_callback(self.workers.discard)
+        else:
+            super().attach(source, scheduler)
+
+    async def work(self, fused: Fused | None = None) -> None:
+        """Take queued items, call ``fn``, emit in order; a fused worker pulls the next item itself.
+
+        A call runs in this task, so a cancellation it schedules (``asyncio.timeout``,
+        cancelling its own task) lands on it; one that escapes while the stage
+        still runs fails the stage rather than leave its item unfinished.
+        """
         queue = self.queue
         try:
             while not self.terminated:
                 if not queue:
+                    if fused is not None:
+                        await fused.pull(self)  # the next item (queued by on_next), or the end
+                        continue
                     fut = self.loop.create_future()
                     self.waiting.append(fut)
                     await fut
@@ -192,8 +216,17 @@ class _MapStage(Stage):
                 self.results[index] = result
                 if not self.flushing:  # else the worker flushing emits ours too
                     await self.flush()
+        except asyncio.CancelledError as exc:
+            if self.terminated:  # disposed or failed: the stage cancelled us
+                raise
+            error = RxAsyncError(f"{self.kind}: a call of {_name(self.fn)} was cancelled, not by dispose")
+            error.__cause__ = exc
+            self.fail(error)
         except Exception as exc:
             self.fail(exc)
+        finally:
+            if fused is not None:
+                await fused.close()
 
     async def flush(self) -> None:
         """Emit the results that are next in line, waiting while the consumer below is full."""
@@ -232,9 +265,13 @@ class _MapStage(Stage):
 def _check_awaitable(value: object, fn: Callable[..., object]) -> None:
     """A plain function given to ``map_async``: say so, rather than "can't be used in 'await'"."""
     if not inspect.isawaitable(value):
-        name = getattr(fn, "__qualname__", repr(fn))
+        name = _name(fn)
         raise TypeError(
             f"map_async needs a coroutine function (async def) or a function returning an awaitable; "
             f"{name} returned {type(value).__name__} {value!r:.60}. For a plain function use "
             "reactivex.operators.map(fn), or map_on(fn, executor) to run blocking work on a pool."
         )
+
+
+def _name(fn: Callable[..., object]) -> str:
+    return getattr(fn, "__qualname__", None) or repr(fn)
