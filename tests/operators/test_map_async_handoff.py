@@ -325,3 +325,65 @@ async def test_map_async_one_waits_for_a_slow_consumer_below(shape: Shape) -> No
             await asyncio.sleep(0.001)
             assert len(pulled) - len(got) <= 2 + 2 + 1  # the buffer, the stage's two credits, one pulled
     assert got == list(range(40))
+
+
+# -- the fused path itself -------------------------------------------------------------------
+@pytest.mark.parametrize(("shape", "tasks"), [(SHAPES["fused"], 2), (SHAPES["pumped"], 3)], ids=list(SHAPES))
+async def test_map_async_one_straight_on_a_bridge_source_is_one_task(shape: Shape, tasks: int) -> None:
+    seen: set[int] = set()
+    workers: set[asyncio.Task[Any] | None] = set()
+
+    async def where(x: int) -> int:
+        seen.add(len(asyncio.all_tasks()))
+        workers.add(asyncio.current_task())
+        return x
+
+    assert await rxasync.to_list(shape(numbers(20)).pipe(map_async(where))) == list(range(20))
+    assert seen == {tasks}  # this test's task and the worker (and the pump, when it hands over)
+    assert len(workers) == 1
+    assert asyncio.current_task() not in workers
+
+
+async def test_map_async_one_fused_source_keeps_exact_counters() -> None:
+    from support import recorded
+
+    async def gen() -> AsyncIterator[int]:
+        for i in range(500):
+            yield i
+
+    async def echo(x: int) -> int:
+        return x
+
+    with recorded() as stages:
+        source = rxasync.from_async_iterable(gen, name="read").pipe(map_async(echo, name="score"))
+        assert await rxasync.to_list(source) == list(range(500))
+        sub = rxasync.from_async_iterable(gen, name="cut").pipe(map_async(echo, name="cut:score"))
+        got: list[int] = []
+        subscription = sub.pipe(ops.take(3)).subscribe(got.append)
+        await wait_until(lambda: stages["cut"].snapshot()["state"] != "running")
+        subscription.dispose()
+    read, score, cut = (stages[n].snapshot() for n in ("read", "score", "cut"))
+    assert (read["kind"], read["items_out"], read["state"]) == ("from_async_iterable", 500, "completed")
+    assert (score["items_in"], score["items_out"], score["state"]) == (500, 500, "completed")
+    assert got == [0, 1, 2]
+    assert (cut["state"], cut["items_out"]) == ("disposed", 3)
+
+
+async def test_map_async_one_fused_generator_sees_the_stages_demand_and_fn_does_not() -> None:
+    from rxasync._flow import current_demand, demand_room
+
+    rooms: list[int] = []
+    inside: list[object] = []
+
+    async def gen() -> AsyncIterator[int]:
+        for i in range(5):
+            rooms.append(demand_room(100))
+            yield i
+
+    async def probe(x: int) -> int:
+        inside.append(current_demand())
+        return x
+
+    assert await rxasync.to_list(rxasync.from_async_iterable(gen).pipe(map_async(probe))) == list(range(5))
+    assert set(rooms) <= {1, 2}  # the stage's two credits, as with the pump
+    assert inside == [None] * 5  # fn runs with what is published below (to_list: nothing)
