@@ -18,11 +18,12 @@ Targets:
   (held by demand to the stage's two credits, the memory bound of
   ``tests/core/test_demand.py``), a future and a loop turn an item.
 
-    .venv/bin/python -m benchmarks.core_async_iter [--quick]
+    .venv/bin/python -m benchmarks.core_async_iter [--quick] [--part iter|map]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import time
 from collections import deque
@@ -91,9 +92,22 @@ async def _mapped(source: Observable[int], n: int, pumped: bool = False) -> floa
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run both comparisons and print the medians, ratios and verdicts."""
-    args = parse_args(argv, __doc__ or "")
+    """Run both comparisons (or the one ``--part`` names) and print the medians, ratios and verdicts."""
+    args = parse_args(argv, __doc__ or "", _part_option)
     n = 200_000 if args.quick else 1_000_000
+    if args.part in ("all", "iter"):
+        _iter_part(n, args)
+    if args.part in ("all", "map"):
+        _map_part(n // 10, args)
+
+
+def _part_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--part", choices=("all", "iter", "map"), default="all", help="which comparison to run"
+    )
+
+
+def _iter_part(n: int, args: argparse.Namespace) -> None:
     header(f"core_async_iter: to_async_iterable -> async for, {n:,} items", args)
     med = alternate(
         {
@@ -127,7 +141,9 @@ def main(argv: list[str] | None = None) -> None:
         med["raw"],
         baseline="raw async for over an async generator",
     )
-    m = n // 10
+
+
+def _map_part(m: int, args: argparse.Namespace) -> None:
     header(f"core_async_iter: from_async_iterable -> map_async(concurrency=1) -> to_list, {m:,} items", args)
     med = alternate(
         {

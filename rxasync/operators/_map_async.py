@@ -36,6 +36,7 @@ __all__ = ["map_async", "map_on"]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+_EVERY = 8  # a stage idle between items times its first _EVERY waits for upstream, then one in _EVERY, scaled
 
 
 def map_async(
@@ -171,6 +172,7 @@ class _MapStage(Stage):
         self.flushing = False
         self.workers: set[asyncio.Task[None]] = set()
         self.waiting: list[asyncio.Future[None]] = []  # idle workers
+        self.waits = 0  # waits for upstream begun (see flush)
 
     # -- upstream notifications ------------------------------------------------
     def on_item(self, item: Any) -> None:
@@ -255,8 +257,10 @@ class _MapStage(Stage):
                     await down.wait()
                     self.stats.unblocked()
                 self.finish()
-                if not self.demand.pending and not self.upstream_done:
-                    self.stats.idle()  # nothing in flight: waiting for upstream
+                if not self.demand.pending and not self.upstream_done:  # nothing in flight: waiting upstream
+                    self.waits += 1  # after every item, with one worker: the first few timed, then one in _EVERY
+                    if self.waits <= _EVERY or not self.waits % _EVERY:
+                        self.stats.idle(1 if self.waits <= _EVERY else _EVERY)
                 self.check_done()
         finally:
             self.flushing = False
