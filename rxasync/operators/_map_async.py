@@ -258,7 +258,7 @@ class _MapStage(Stage):
                     self.stats.unblocked()
                 self.finish()
                 if not self.demand.pending and not self.upstream_done:  # nothing in flight: waiting upstream
-                    self.waits += 1  # after every item, with one worker: the first few timed, then one in _EVERY
+                    self.waits += 1  # (after every item, with one worker: sampled past the first few)
                     if self.waits <= _EVERY or not self.waits % _EVERY:
                         self.stats.idle(1 if self.waits <= _EVERY else _EVERY)
                 self.check_done()
