@@ -36,7 +36,7 @@ __all__ = ["map_async", "map_on"]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
-_EVERY = 8  # a stage idle between items times its first _EVERY waits for upstream, then one in _EVERY, scaled
+_EVERY = 8  # one worker times its first _EVERY waits for upstream, then one in _EVERY, scaled
 
 
 def map_async(
@@ -172,7 +172,8 @@ class _MapStage(Stage):
         self.flushing = False
         self.workers: set[asyncio.Task[None]] = set()
         self.waiting: list[asyncio.Future[None]] = []  # idle workers
-        self.waits = 0  # waits for upstream begun (see flush)
+        self.waits = 0  # waits for upstream begun (see flush); counted with one worker only
+        self.sampled = int(concurrency == 1)
 
     # -- upstream notifications ------------------------------------------------
     def on_item(self, item: Any) -> None:
@@ -258,7 +259,8 @@ class _MapStage(Stage):
                     self.stats.unblocked()
                 self.finish()
                 if not self.demand.pending and not self.upstream_done:  # nothing in flight: waiting upstream
-                    self.waits += 1  # (after every item, with one worker: sampled past the first few)
+                    # one worker waits after every item: its waits are sampled past the first few
+                    self.waits += self.sampled
                     if self.waits <= _EVERY or not self.waits % _EVERY:
                         self.stats.idle(1 if self.waits <= _EVERY else _EVERY)
                 self.check_done()
