@@ -182,7 +182,7 @@ async def test_map_async_one_dispose_from_inside_the_running_call_lets_it_finish
     await wait_until(lambda: closed == [True] and len(log) >= 2)
     await asyncio.sleep(0.01)
     assert got == [0]  # nothing delivered after dispose
-    assert log[:2] == [None, asyncio.CancelledError] or log[:2] == [None, None]
+    assert log == [None, None]  # the running call was not closed under itself: it ran to its end
     assert errors == []
 
 
