@@ -10,16 +10,20 @@ Targets:
   drained by an async generator, the least any such bridge can cost.
 * ``from_async_iterable(gen)`` → ``map_async(no-op, concurrency=1)`` →
   ``to_list`` >= 0.6x the same pipeline from a synchronous source
-  (``reactivex.from_iterable``), N = 100,000. The bridge source is held by
-  demand to the stage's two credits all along (the memory bound of
-  ``tests/core/test_demand.py``); the synchronous one emits everything at
-  subscribe.
+  (``reactivex.from_iterable``), N = 100,000. Straight on the bridge source
+  the stage's one worker pulls the generator itself (fused: one task, no
+  hand-over); the synchronous source emits everything at subscribe. For
+  context, the same two with an identity ``ops.map`` in between on both
+  sides: that keeps the pump task, which hands each item to the worker
+  (held by demand to the stage's two credits, the memory bound of
+  ``tests/core/test_demand.py``), a future and a loop turn an item.
 
-    .venv/bin/python -m benchmarks.core_async_iter [--quick]
+    .venv/bin/python -m benchmarks.core_async_iter [--quick] [--part iter|map]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import time
 from collections import deque
@@ -27,6 +31,7 @@ from collections.abc import AsyncIterator
 
 import reactivex
 from reactivex import Observable
+from reactivex import operators as ops
 
 import rxasync
 from benchmarks._util import alternate, header, parse_args, report
@@ -38,6 +43,10 @@ TARGET_MAP = 0.6
 
 
 async def noop(x: int) -> int:
+    return x
+
+
+def _same(x: int) -> int:
     return x
 
 
@@ -71,8 +80,10 @@ async def _floor(n: int) -> float:
     return elapsed
 
 
-async def _mapped(source: Observable[int], n: int) -> float:
+async def _mapped(source: Observable[int], n: int, pumped: bool = False) -> float:
     start = time.perf_counter()
+    if pumped:  # an RxPY operator between the source and the stage: no fusion, the pump hands over
+        source = source.pipe(ops.map(_same))
     results = await rxasync.to_list(source.pipe(map_async(noop, concurrency=1)))
     elapsed = time.perf_counter() - start
     assert len(results) == n
@@ -81,9 +92,22 @@ async def _mapped(source: Observable[int], n: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run both comparisons and print the medians, ratios and verdicts."""
-    args = parse_args(argv, __doc__ or "")
+    """Run both comparisons (or the one ``--part`` names) and print the medians, ratios and verdicts."""
+    args = parse_args(argv, __doc__ or "", _part_option)
     n = 200_000 if args.quick else 1_000_000
+    if args.part in ("all", "iter"):
+        _iter_part(n, args)
+    if args.part in ("all", "map"):
+        _map_part(n // 10, args)
+
+
+def _part_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--part", choices=("all", "iter", "map"), default="all", help="which comparison to run"
+    )
+
+
+def _iter_part(n: int, args: argparse.Namespace) -> None:
     header(f"core_async_iter: to_async_iterable -> async for, {n:,} items", args)
     med = alternate(
         {
@@ -117,21 +141,34 @@ def main(argv: list[str] | None = None) -> None:
         med["raw"],
         baseline="raw async for over an async generator",
     )
-    m = n // 10
+
+
+def _map_part(m: int, args: argparse.Namespace) -> None:
     header(f"core_async_iter: from_async_iterable -> map_async(concurrency=1) -> to_list, {m:,} items", args)
     med = alternate(
         {
             "bridge": lambda: asyncio.run(_mapped(rxasync.from_async_iterable(lambda: numbers(m)), m)),
             "sync": lambda: asyncio.run(_mapped(reactivex.from_iterable(range(m)), m)),
+            "bridge_pumped": lambda: asyncio.run(
+                _mapped(rxasync.from_async_iterable(lambda: numbers(m)), m, pumped=True)
+            ),
+            "sync_pumped": lambda: asyncio.run(_mapped(reactivex.from_iterable(range(m)), m, pumped=True)),
         },
         args.reps,
     )
     report(
-        "from_async_iterable -> map_async(1) -> to_list",
+        "from_async_iterable -> map_async(1) -> to_list (fused)",
         m,
         med["bridge"],
         med["sync"],
         target=TARGET_MAP,
+        baseline="the same from reactivex.from_iterable",
+    )
+    report(
+        "from_async_iterable -> ops.map -> map_async(1) -> to_list (pump hands over; context)",
+        m,
+        med["bridge_pumped"],
+        med["sync_pumped"],
         baseline="the same from reactivex.from_iterable",
     )
 

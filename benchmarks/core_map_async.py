@@ -7,7 +7,9 @@ ordering, emission. Two rxasync sources are reported:
 * ``reactivex.from_iterable(range(n))``, which cannot pause: every item is
   queued in the stage at subscribe, like ``gather`` creating every task;
 * ``from_async_iterable`` over an async generator, where demand holds the
-  source to ``2 * concurrency`` items in the stage (the realistic case).
+  source to ``2 * concurrency`` items in the stage (the realistic case); at
+  concurrency 1 the stage's one worker pulls the generator itself (fused,
+  ``rxasync/operators/_fused.py``), at 64 the pump hands items over.
 
 The baseline is ``await asyncio.gather(*(guarded(x) for x in range(n)))``
 where ``guarded`` awaits the same coroutine under ``asyncio.Semaphore(c)``.

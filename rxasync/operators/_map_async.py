@@ -6,6 +6,12 @@ emits results (in input order when ``ordered``). The stage holds at most
 ``2 * concurrency`` items (running, queued, or done and waiting for an
 earlier one) and publishes that as its :class:`~rxasync._flow.Demand`, so a
 bridge source upstream pauses instead of filling the queue.
+
+One worker straight on a bridge source (``from_async_iterable(gen).pipe(map_async(fn))``,
+an HTTP or file source, nothing in between) is fused with it
+(:mod:`._fused`): the worker pulls the generator itself, so an item costs no
+hand-over between two tasks. Every call runs in a worker task, never in the
+source's: a cancellation a call schedules lands on the task running it.
 """
 
 from __future__ import annotations
@@ -20,13 +26,17 @@ from typing import Any, TypeVar
 
 from reactivex import Observable, abc
 
+from .._bridge import direct
 from .._checks import check_int
+from .._errors import RxAsyncError
 from .._stage import Stage, stage_observable
+from ._fused import Fused, fusable
 
 __all__ = ["map_async", "map_on"]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+_EVERY = 8  # one worker times its first _EVERY waits for upstream, then one in _EVERY, scaled
 
 
 def map_async(
@@ -41,8 +51,15 @@ def map_async(
     rxasync sources upstream wait for it (demand), so memory stays bounded.
 
     If ``fn`` raises, the calls in flight are cancelled, upstream is disposed,
-    and the error is delivered once, unchanged. Disposing cancels the calls
-    in flight. Completion waits for every call to finish.
+    and the error is delivered once, unchanged; a call that lets out a
+    cancellation it did not get from dispose (it cancelled its own task) ends
+    the stage with :class:`~rxasync.RxAsyncError`. Disposing cancels the
+    calls in flight. Completion waits for every call to finish.
+
+    With ``concurrency=1`` straight on an rxasync source (nothing between
+    them), the one worker pulls the source itself instead of being handed
+    each item by the source's task: the same items, demand, errors and
+    cleanup, at about twice the speed for cheap calls.
 
     Marble::
 
@@ -155,6 +172,8 @@ class _MapStage(Stage):
         self.flushing = False
         self.workers: set[asyncio.Task[None]] = set()
         self.waiting: list[asyncio.Future[None]] = []  # idle workers
+        self.waits = 0  # waits for upstream begun (see flush); counted with one worker only
+        self.sampled = int(concurrency == 1)
 
     # -- upstream notifications ------------------------------------------------
     def on_item(self, item: Any) -> None:
@@ -170,11 +189,32 @@ class _MapStage(Stage):
             task.add_done_callback(self.workers.discard)
 
     # -- workers -----------------------------------------------------------------
-    async def work(self) -> None:
+    def attach(self, source: Observable[Any], scheduler: abc.SchedulerBase | None = None) -> None:
+        """Subscribe upstream; one worker straight on a bridge source pulls its iterator itself (fused)."""
+        path = direct(source)
+        if self.concurrency == 1 and path is not None and fusable(path, self.loop) and self.on_loop():
+            fused = Fused(path, self.demand)
+            self.upstream = fused
+            task = self.loop.create_task(self.work(fused), context=self.context)
+            self.workers.add(task)
+            task.add_done_callback(self.workers.discard)
+        else:
+            super().attach(source, scheduler)
+
+    async def work(self, fused: Fused | None = None) -> None:
+        """Take queued items, call ``fn``, emit in order; a fused worker pulls the next item itself.
+
+        A call runs in this task, so a cancellation it schedules (``asyncio.timeout``,
+        cancelling its own task) lands on it; one that escapes while the stage
+        still runs fails the stage rather than leave its item unfinished.
+        """
         queue = self.queue
         try:
             while not self.terminated:
                 if not queue:
+                    if fused is not None:
+                        await fused.pull(self)  # the next item (queued by on_next), or the end
+                        continue
                     fut = self.loop.create_future()
                     self.waiting.append(fut)
                     await fut
@@ -192,8 +232,17 @@ class _MapStage(Stage):
                 self.results[index] = result
                 if not self.flushing:  # else the worker flushing emits ours too
                     await self.flush()
+        except asyncio.CancelledError as exc:
+            if self.terminated:  # disposed or failed: the stage cancelled us
+                raise
+            error = RxAsyncError(f"{self.kind}: a call of {_name(self.fn)} was cancelled, not by dispose")
+            error.__cause__ = exc
+            self.fail(error)
         except Exception as exc:
             self.fail(exc)
+        finally:
+            if fused is not None:
+                await fused.close()
 
     async def flush(self) -> None:
         """Emit the results that are next in line, waiting while the consumer below is full."""
@@ -209,8 +258,11 @@ class _MapStage(Stage):
                     await down.wait()
                     self.stats.unblocked()
                 self.finish()
-                if not self.demand.pending and not self.upstream_done:
-                    self.stats.idle()  # nothing in flight: waiting for upstream
+                if not self.demand.pending and not self.upstream_done:  # nothing in flight: waiting upstream
+                    # one worker waits after every item: its waits are sampled past the first few
+                    self.waits += self.sampled
+                    if self.waits <= _EVERY or not self.waits % _EVERY:
+                        self.stats.idle(1 if self.waits <= _EVERY else _EVERY)
                 self.check_done()
         finally:
             self.flushing = False
@@ -232,9 +284,13 @@ class _MapStage(Stage):
 def _check_awaitable(value: object, fn: Callable[..., object]) -> None:
     """A plain function given to ``map_async``: say so, rather than "can't be used in 'await'"."""
     if not inspect.isawaitable(value):
-        name = getattr(fn, "__qualname__", repr(fn))
+        name = _name(fn)
         raise TypeError(
             f"map_async needs a coroutine function (async def) or a function returning an awaitable; "
             f"{name} returned {type(value).__name__} {value!r:.60}. For a plain function use "
             "reactivex.operators.map(fn), or map_on(fn, executor) to run blocking work on a pool."
         )
+
+
+def _name(fn: Callable[..., object]) -> str:
+    return getattr(fn, "__qualname__", None) or repr(fn)

@@ -1,0 +1,122 @@
+"""A bridge source pulled by the one worker of a stage, in the worker's own task (operator fusion).
+
+``from_async_iterable(gen).pipe(map_async(fn))`` with one worker would run
+two tasks: the pump, which pulls ``gen`` and waits on the stage's two
+credits, and the worker, which waits on the pump. Every item then costs a
+hand-over each way (a future and a loop turn). When nothing stands between
+the bridge and the stage, the worker pulls the iterator itself instead, as
+Reactor fuses a source into its subscriber: one task, one ``anext`` and one
+call an item, no hand-over. What the pump owns stays the same: the
+generator runs with the stage's demand published (``demand_room``), it is
+closed (``aclose``) before the end is delivered, an error from it is
+delivered as the stage's upstream error, dispose cancels the task (the
+generator's ``finally`` runs), and the source keeps its own counters in
+:mod:`rxasync.stats` as the pump counts them (:class:`~rxasync._pump.Meter`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from time import perf_counter
+from typing import Any
+
+from reactivex import abc
+
+from .._bridge import Direct
+from .._flow import _DEMAND, Demand
+from .._pump import Meter
+from .._stage import Endpoint
+from .._stats import State, stage_stats
+
+__all__ = ["Fused", "fusable"]
+
+
+def fusable(path: Direct, loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether a stage's one worker may pull ``path`` itself: an item iterator on the stage's loop.
+
+    Batches (the pump waits inside a batch) and ``from_awaitable`` (a
+    coroutine that must be closed if never started) keep the pump.
+    """
+    return path.usable(loop) and not path.batched and path.kind != "from_awaitable"
+
+
+class Fused(abc.DisposableBase):
+    """One subscription of a bridge source, pulled item by item by a stage's worker (:meth:`pull`)."""
+
+    __slots__ = ("began", "demand", "done", "iterator", "mark", "meter", "n", "path", "stats")
+
+    def __init__(self, path: Direct, demand: Demand) -> None:
+        self.path = path
+        self.demand = demand  # published while the generator runs, as the pump's task has it
+        self.stats = stage_stats(path.kind, path.name)  # the source's counters, as the pump keeps them
+        self.iterator: Any = None
+        self.meter: Meter | None = None
+        self.n = self.mark = 0  # items pulled; the next one to time
+        self.began = 0.0  # when the timed item was pulled (0: none is being timed)
+        self.done = False
+
+    async def pull(self, stage: Endpoint) -> None:
+        """Give ``stage`` the next item (``on_next``), or the end (``on_completed``/``on_error``).
+
+        The time from one timed item to the next pull, the stage's work on it,
+        is the source waiting for demand (the pump's wait on the stage's
+        credits), scaled as the pump scales its timed ``on_next``; the rest
+        is waiting upstream.
+        """
+        if self.began:  # the stage held the timed item until now: the source waited for its demand
+            meter = self.meter
+            assert meter is not None
+            self.mark = self.n + meter.sample(self.n, self.began) - 1
+            self.stats.wait_demand_s += meter.emit
+            meter.emit, self.began = 0.0, 0.0
+        token = _DEMAND.set(self.demand)
+        try:
+            if self.iterator is None:
+                self.meter = Meter(self.stats)
+                self.iterator = self.path.open()
+            item = await anext(self.iterator)
+        except StopAsyncIteration:
+            self.end(stage, await self.close("completed"))
+            return
+        except Exception as exc:  # the source failed: closed first, then delivered, as the pump does
+            await self.close("error")
+            self.end(stage, exc)
+            return
+        finally:
+            _DEMAND.reset(token)
+        self.n += 1
+        if self.n > self.mark:
+            self.began = perf_counter()
+        stage.on_next(item)
+
+    @staticmethod
+    def end(stage: Endpoint, error: Exception | None) -> None:
+        if error is None:
+            stage.on_completed()
+        else:
+            stage.on_error(error)
+
+    async def close(self, state: State = "disposed") -> Exception | None:
+        """Close the iterator (once) and end the source's counters; the error its cleanup raised, if any."""
+        if self.done:
+            return None
+        self.done = True
+        if self.meter is not None:
+            self.meter.sync(self.n)
+        error: Exception | None = None
+        aclose = getattr(self.iterator, "aclose", None)
+        try:
+            if aclose is not None:
+                await aclose()
+        except Exception as exc:  # the generator's cleanup failed: that is the error
+            error = exc
+        finally:
+            if state == "error" or (error is not None and state == "completed"):
+                self.stats.errors += 1
+                state = "error"
+            self.stats.finished(state)
+        return error
+
+    def dispose(self) -> None:
+        """The stage is done with its source (failed, disposed): counted; the worker closes the iterator."""
+        self.stats.finished("disposed")
