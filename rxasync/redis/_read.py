@@ -66,7 +66,9 @@ def read_stream(
         redis: a ``redis.asyncio.Redis`` or ``ConnectionPool`` you own
             (never closed here; make it with ``decode_responses=False`` to get
             bytes for ``decode=None``), or a URL: a connection of its own per
-            subscription, closed on dispose.
+            subscription, closed on dispose. The reads take connections from
+            the client's pool (also for a ``single_connection_client``) and
+            leave the client's own settings as they are.
         stream: the stream's key.
         group: consumer group name, or ``None`` for a plain reader.
         consumer: this consumer's name in ``group`` (required with it).
