@@ -95,10 +95,11 @@ def stream_entries(
     ``raw`` is the reply's list of ``[id, [field, value, field, value...]]``
     as the server sent it (redis-py's reshaping into ``(id, dict)`` pairs is
     skipped: see ``_client.unparsed_reads``); an entry deleted since it was
-    delivered (``[id, None]``, in a pending list) is skipped. Built lazily,
-    an entry the consumer has dropped is freed before the next is made (no
-    reply-sized list of them for the garbage collector to walk), and an
-    entry that does not decode raises only after those before it went out.
+    delivered (``[id, None]``, in a pending list) is skipped. Taken one by
+    one, an entry the consumer has dropped is freed before the next is made
+    (no reply-sized list of them for the garbage collector to walk). With
+    ``decode``, an entry that does not decode raises
+    :class:`~rxasync.EntryDecodeError` when it is reached.
     """
     if not raw:
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -12,7 +12,7 @@ from reactivex import Observable
 
 from .._bridge import from_async_batches
 from .._checks import check_int
-from .._errors import DatabaseConnectionError, DatabaseQueryError
+from .._errors import DatabaseConnectionError, DatabaseQueryError, EntryDecodeError
 from .._flow import demand_room
 from .._reconnect import Reconnect
 from ..http._policy import Retry
@@ -147,14 +147,21 @@ class _Reader:
         self.start, self.count, self.block_ms = start, count, max(1, round(block * 1000))
         self.claim_idle, self.decode, self.errors, self.reconnect = claim_idle, decode, errors, reconnect
 
-    async def batches(self) -> AsyncIterator[Iterator[StreamEntry]]:
+    async def batches(self) -> AsyncIterator[Iterable[StreamEntry]]:
         async with open_client(self.redis) as client:
             reader = unparsed_reads(client)  # the same pool; XREAD replies as they came
             origin = None if self.group is None else Origin(client, self.group)
             steps = self.plain(reader) if self.group is None else self.grouped(reader)
-            stream, decode, errors = self.stream, self.decode, self.errors
-            async for raw in steps:  # each reply's entries, built as the pump takes them
-                yield stream_entries(raw, stream, origin, decode, errors)
+            async for raw in steps:
+                entries = stream_entries(raw, self.stream, origin, self.decode, self.errors)
+                if self.decode is None:
+                    yield entries  # nothing in it can fail: built one by one as the pump takes them
+                    continue
+                good, error = _until_error(entries)
+                if good:
+                    yield good  # the entries before a bad one are delivered first
+                if error is not None:
+                    raise error
 
     async def plain(self, client: aioredis.Redis) -> AsyncIterator[Sequence[Any]]:
         retry, last = Reconnect(self.reconnect), self.start
@@ -253,3 +260,14 @@ def _entries_of(reply: Any) -> Sequence[Any]:
     if isinstance(reply, dict):
         return next(iter(reply.values()))
     return reply[0][1]  # type: ignore[no-any-return]
+
+
+def _until_error(entries: Iterator[StreamEntry]) -> tuple[list[StreamEntry], EntryDecodeError | None]:
+    """The entries before the first that does not decode, and its error (or ``None``)."""
+    good: list[StreamEntry] = []
+    try:
+        for entry in entries:
+            good.append(entry)
+    except EntryDecodeError as exc:
+        return good, exc
+    return good, None

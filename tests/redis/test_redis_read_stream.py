@@ -247,3 +247,14 @@ async def test_read_stream_group_skips_entries_deleted_while_pending(
     await redis_client.xadd("s", {"n": "4"}, id="4-0")
     got = await rxasync.to_list(reader.pipe(ack(), ops.take(3)))
     assert [(e.id, e.group) for e in got] == [("1-0", "g"), ("3-0", "g"), ("4-0", "g")]
+
+
+async def test_read_stream_first_is_the_good_entry_before_a_bad_one(
+    redis_client: aioredis.Redis, redis_server: RedisServer
+) -> None:
+    # Also when a named source is pulled straight into a terminal, which takes a reply's batch whole.
+    await redis_client.xadd("s", {"ok": "fine"}, id="1-0")
+    await redis_client.xadd("s", {"bad": b"\xff"}, id="2-0")
+    for name in (None, "named"):
+        entry = await rxasync.first(read_stream(redis_server.url, "s", start="0", name=name))
+        assert entry == StreamEntry("s", "1-0", {"ok": "fine"})
