@@ -11,7 +11,14 @@ decoding: ``read_stream(..., decode=None)``), so what differs is rxasync's
 source (the bridge, demand, ``StreamEntry``) and its sink (the batch stage).
 The rxasync side subscribes with a plain callback that counts.
 
-    .venv/bin/python -m benchmarks.redis_streams [--quick] [--entries N] [--reps N]
+``read_stream`` reads the ``XREAD`` reply as hiredis parsed it and builds each
+``StreamEntry`` (``str`` ID, ``fields`` dict) in one pass, where the raw
+loop gets redis-py's reshaped reply (``(id, dict)`` pairs, built by a Python
+callback). So a third line, for context and with no target, times the
+fastest raw loop on this driver: the same ``XREAD`` with that callback
+skipped, building the same ``(id, dict)`` pairs inline.
+
+    .venv/bin/python -m benchmarks.redis_streams [--quick] [--entries N] [--reps N] [--only read|write]
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ def _extra(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--entries", type=int, default=None, help="entries per run (default 1,000,000; quick 100,000)"
     )
+    parser.add_argument("--only", choices=("read", "write"), default=None, help="run one of the two")
 
 
 async def _count(source: Observable[Any], n: int) -> float:
@@ -66,6 +74,24 @@ async def _raw_read(client: aioredis.Redis, n: int) -> float:
     while seen < n:
         reply: Any = await client.xread({"r": last}, count=COUNT, block=1000)
         entries = reply[0][1]
+        seen += len(entries)
+        last = entries[-1][0]
+    return time.perf_counter() - start
+
+
+def _as_received(response: Any, **_options: Any) -> Any:
+    return response
+
+
+async def _raw_unparsed_read(client: aioredis.Redis, n: int) -> float:
+    reader = aioredis.Redis(connection_pool=client.connection_pool)  # the reply as hiredis parsed it
+    reader.set_response_callback("XREAD", _as_received)
+    start = time.perf_counter()
+    last, seen = "0", 0
+    while seen < n:
+        reply: Any = await reader.xread({"r": last}, count=COUNT, block=1000)
+        raw = next(iter(reply.values())) if isinstance(reply, dict) else reply[0][1]
+        entries = [(i, dict(zip(it, it))) for i, fields in raw for it in (iter(fields),)]  # noqa: B905
         seen += len(entries)
         last = entries[-1][0]
     return time.perf_counter() - start
@@ -114,20 +140,30 @@ async def _fill(url: str, n: int) -> None:
     await client.aclose()
 
 
+def _reads(url: str, n: int, reps: int) -> None:
+    asyncio.run(_fill(url, n))
+    reads = {
+        "rxasync": _trial(url, lambda c: _rx_read(c, n)),
+        "raw": _trial(url, lambda c: _raw_read(c, n)),
+        "unparsed": _trial(url, lambda c: _raw_unparsed_read(c, n)),
+    }
+    times = alternate(reads, reps)
+    report(f"read_stream, {n} entries, COUNT {COUNT}", n, times["rxasync"], times["raw"], target=0.8,
+           baseline="raw XREAD loop")  # fmt: skip
+    report(f"  context: the raw loop without redis-py's reply callback, {n} entries", n,
+           times["rxasync"], times["unparsed"], baseline="raw unparsed XREAD loop")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv, __doc__ or "", _extra)
     n = args.entries or (100_000 if args.quick else 1_000_000)
     header("redis streams: rxasync vs raw redis-py", args)
     with RedisServer() as server:
         url = server.url
-        asyncio.run(_fill(url, n))
-        reads = {
-            "rxasync": _trial(url, lambda c: _rx_read(c, n)),
-            "raw": _trial(url, lambda c: _raw_read(c, n)),
-        }
-        times = alternate(reads, args.reps)
-        report(f"read_stream, {n} entries, COUNT {COUNT}", n, times["rxasync"], times["raw"], target=0.8,
-               baseline="raw XREAD loop")  # fmt: skip
+        if args.only != "write":
+            _reads(url, n, args.reps)
+        if args.only == "read":
+            return
         items = [{"n": str(i), "pad": "x" * 32} for i in range(n)]
         writes = {
             "rxasync": _trial(url, lambda c: _rx_write(c, items)),

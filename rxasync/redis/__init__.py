@@ -4,7 +4,8 @@ Built on redis-py's ``redis.asyncio``; needs the ``redis`` extra
 (``pip install 'rxasync[redis]'``). ``import rxasync`` alone never imports
 redis. Delivery: ``read_stream`` without a group loses and repeats nothing
 across a lost connection; with a group, entries are delivered at least once
-(acknowledge after the sink with :func:`ack`); ``subscribe`` is at most once.
+(acknowledge after the sink with :func:`ack`); ``subscribe`` is at most once
+(after a lost connection it reconnects and calls ``on_gap``).
 See ``docs/guides/databases.md``.
 
 Example:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -9,34 +10,12 @@ import redis.asyncio as aioredis
 from .._errors import EntryDecodeError
 from ._translate import translate_errors
 
-__all__ = ["Message", "StreamEntry", "decode_fields", "text"]
+__all__ = ["Message", "Origin", "StreamEntry", "stream_entries", "text"]
 
 
 def text(value: bytes | str) -> str:
     """A key or ID as ``str`` (Redis IDs and stream names are ASCII)."""
     return value if isinstance(value, str) else value.decode("utf-8", "surrogateescape")
-
-
-def decode_fields(
-    fields: dict[Any, Any], decode: str | None, errors: str, stream: str, entry_id: str
-) -> dict[Any, Any]:
-    """``fields`` with keys and values decoded (``decode=None``: as they came)."""
-    if decode is None:
-        return fields
-    try:
-        return {
-            (k.decode(decode, errors) if isinstance(k, bytes) else k): (
-                v.decode(decode, errors) if isinstance(v, bytes) else v
-            )
-            for k, v in fields.items()
-        }
-    except UnicodeDecodeError as exc:
-        raise EntryDecodeError(
-            f"entry {entry_id} of {stream!r} has a field that is not valid {decode}: {exc} "
-            f"(read with decode=None for bytes, or errors='replace')",
-            target=stream,
-            entry_id=entry_id,
-        ) from exc
 
 
 class StreamEntry:
@@ -53,7 +32,7 @@ class StreamEntry:
         StreamEntry(stream='jobs', id='1-0', fields={'n': '1'})
     """
 
-    __slots__ = ("_client", "_group", "fields", "id", "stream")
+    __slots__ = ("_origin", "fields", "id", "stream")
 
     def __init__(
         self,
@@ -66,13 +45,13 @@ class StreamEntry:
         self.stream = stream
         self.id = id
         self.fields = fields
-        self._client = client
-        self._group = group
+        self._origin = None if client is None and group is None else Origin(client, group)
 
     @property
     def group(self) -> str | None:
         """The consumer group it was read with, or ``None``."""
-        return self._group
+        origin = self._origin
+        return None if origin is None else origin.group
 
     async def ack(self) -> None:
         """Acknowledge the entry in its group (``XACK``): it will not be delivered again.
@@ -81,10 +60,11 @@ class StreamEntry:
             DatabaseConnectionError: the server cannot be reached; the entry
                 stays pending and is delivered again.
         """
-        if self._client is None or self._group is None:
+        origin = self._origin
+        if origin is None or origin.client is None or origin.group is None:
             return
         with translate_errors("XACK", self.stream):
-            await self._client.xack(self.stream, self._group, self.id)
+            await origin.client.xack(self.stream, origin.group, self.id)
 
     def __repr__(self) -> str:
         return f"StreamEntry(stream={self.stream!r}, id={self.id!r}, fields={self.fields!r})"
@@ -95,6 +75,78 @@ class StreamEntry:
         return (self.stream, self.id, self.fields) == (other.stream, other.id, other.fields)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+class Origin:
+    """What all the entries of one group subscription share: the client and group ``ack`` uses."""
+
+    __slots__ = ("client", "group")
+
+    def __init__(self, client: aioredis.Redis | None, group: str | None) -> None:
+        self.client = client
+        self.group = group
+
+
+def stream_entries(
+    raw: Sequence[Any], stream: str, origin: Origin | None, decode: str | None, errors: str
+) -> Iterator[StreamEntry]:
+    """The entries of one reply, built one at a time as the pump takes them.
+
+    ``raw`` is the reply's list of ``[id, [field, value, field, value...]]``
+    as the server sent it (redis-py's reshaping into ``(id, dict)`` pairs is
+    skipped: see ``_client.unparsed_reads``); an entry deleted since it was
+    delivered (``[id, None]``, in a pending list) is skipped. Taken one by
+    one, an entry the consumer has dropped is freed before the next is made
+    (no reply-sized list of them for the garbage collector to walk). With
+    ``decode``, an entry that does not decode raises
+    :class:`~rxasync.EntryDecodeError` when it is reached.
+    """
+    if not raw:
+        return
+    if decode is not None and isinstance(raw[0][0], bytes):  # bytes from the driver: decode here
+        yield from _decoded(raw, stream, origin, decode, errors)
+        return
+    as_text = bytes.decode if isinstance(raw[0][0], bytes) else str  # a client with decode_responses
+    new, cls = object.__new__, StreamEntry
+    for entry_id, pairs in raw:  # the hot path: no call per entry but the C ones
+        if pairs is None:
+            continue
+        it = iter(pairs)
+        entry: StreamEntry = new(cls)
+        entry.stream = stream
+        entry.id = as_text(entry_id)
+        entry.fields = dict(zip(it, it))  # noqa: B905 (pairs of one iterator; strict= costs per entry)
+        entry._origin = origin
+        yield entry
+
+
+def _decoded(
+    raw: Sequence[Any], stream: str, origin: Origin | None, decode: str, errors: str
+) -> Iterator[StreamEntry]:
+    new, cls = object.__new__, StreamEntry
+    for entry_id, pairs in raw:
+        if pairs is None:
+            continue
+        it = iter(pairs)
+        try:
+            fields = {k.decode(decode, errors): v.decode(decode, errors) for k, v in zip(it, it)}  # noqa: B905
+        except UnicodeDecodeError as exc:
+            raise _decode_error(stream, text(entry_id), decode, exc) from exc
+        entry: StreamEntry = new(cls)
+        entry.stream = stream
+        entry.id = entry_id.decode()
+        entry.fields = fields
+        entry._origin = origin
+        yield entry
+
+
+def _decode_error(stream: str, entry_id: str, decode: str, exc: UnicodeDecodeError) -> EntryDecodeError:
+    return EntryDecodeError(
+        f"entry {entry_id} of {stream!r} has a field that is not valid {decode}: {exc} "
+        f"(read with decode=None for bytes, or errors='replace')",
+        target=stream,
+        entry_id=entry_id,
+    )
 
 
 class Message:

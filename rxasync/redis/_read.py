@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -12,12 +12,12 @@ from reactivex import Observable
 
 from .._bridge import from_async_batches
 from .._checks import check_int
-from .._errors import DatabaseConnectionError, DatabaseQueryError
+from .._errors import DatabaseConnectionError, DatabaseQueryError, EntryDecodeError
 from .._flow import demand_room
 from .._reconnect import Reconnect
 from ..http._policy import Retry
-from ._client import RedisArg, check_redis, open_client
-from ._entries import StreamEntry, decode_fields, text
+from ._client import RedisArg, check_redis, open_client, unparsed_reads
+from ._entries import Origin, StreamEntry, stream_entries, text
 from ._translate import translate_errors
 
 __all__ = ["read_stream"]
@@ -66,7 +66,9 @@ def read_stream(
         redis: a ``redis.asyncio.Redis`` or ``ConnectionPool`` you own
             (never closed here; make it with ``decode_responses=False`` to get
             bytes for ``decode=None``), or a URL: a connection of its own per
-            subscription, closed on dispose.
+            subscription, closed on dispose. The reads take connections from
+            the client's pool (also for a ``single_connection_client``) and
+            leave the client's own settings as they are.
         stream: the stream's key.
         group: consumer group name, or ``None`` for a plain reader.
         consumer: this consumer's name in ``group`` (required with it).
@@ -145,44 +147,23 @@ class _Reader:
         self.start, self.count, self.block_ms = start, count, max(1, round(block * 1000))
         self.claim_idle, self.decode, self.errors, self.reconnect = claim_idle, decode, errors, reconnect
 
-    def entries(
-        self, client: aioredis.Redis, raw: Sequence[tuple[Any, Any]], out: list[StreamEntry]
-    ) -> list[StreamEntry]:
-        """Append ``raw`` (ID, fields) pairs to ``out`` as entries; deleted ones (no fields) are skipped."""
-        stream, group, decode, errors = self.stream, self.group, self.decode, self.errors
-        if decode is None:  # the hot path: one comprehension, no call per entry but the constructor's
-            out += [
-                StreamEntry(stream, i if isinstance(i, str) else i.decode(), fields, client, group)
-                for i, fields in raw
-                if fields is not None
-            ]
-            return out
-        for raw_id, fields in raw:
-            if fields is None:
-                continue
-            entry_id = text(raw_id)
-            out.append(
-                StreamEntry(
-                    stream, entry_id, decode_fields(fields, decode, errors, stream, entry_id), client, group
-                )
-            )
-        return out
-
-    async def batches(self) -> AsyncIterator[list[StreamEntry]]:
+    async def batches(self) -> AsyncIterator[Iterable[StreamEntry]]:
         async with open_client(self.redis) as client:
-            steps = self.plain(client) if self.group is None else self.grouped(client)
+            reader = unparsed_reads(client)  # the same pool; XREAD replies as they came
+            origin = None if self.group is None else Origin(client, self.group)
+            steps = self.plain(reader) if self.group is None else self.grouped(reader)
             async for raw in steps:
-                out: list[StreamEntry] = []
-                try:
-                    self.entries(client, raw, out)
-                except Exception:
-                    if out:
-                        yield out  # the entries before the bad one are delivered first
-                    raise
-                if out:
-                    yield out
+                entries = stream_entries(raw, self.stream, origin, self.decode, self.errors)
+                if self.decode is None:
+                    yield entries  # nothing in it can fail: built one by one as the pump takes them
+                    continue
+                good, error = _until_error(entries)
+                if good:
+                    yield good  # the entries before a bad one are delivered first
+                if error is not None:
+                    raise error
 
-    async def plain(self, client: aioredis.Redis) -> AsyncIterator[Sequence[tuple[Any, Any]]]:
+    async def plain(self, client: aioredis.Redis) -> AsyncIterator[Sequence[Any]]:
         retry, last = Reconnect(self.reconnect), self.start
         while True:
             try:
@@ -196,8 +177,8 @@ class _Reader:
                 await retry.wait(exc)
                 continue
             retry.succeeded()
-            if reply and reply[0][1]:
-                raw = reply[0][1]
+            raw = _entries_of(reply)
+            if raw:
                 last = text(raw[-1][0])  # delivered next: the generator resumes only after they went
                 yield raw
 
@@ -207,7 +188,7 @@ class _Reader:
             newest: Any = await client.xrevrange(self.stream, count=1)
         return text(newest[0][0]) if newest else "0-0"
 
-    async def grouped(self, client: aioredis.Redis) -> AsyncIterator[Sequence[tuple[Any, Any]]]:
+    async def grouped(self, client: aioredis.Redis) -> AsyncIterator[Sequence[Any]]:
         retry, created = Reconnect(self.reconnect), False
         pending: str | None = "0"  # our own pending entries first, from the start of our list
         next_claim, claim_from = 0.0, "0-0"
@@ -249,7 +230,7 @@ class _Reader:
 
     async def read_group(
         self, client: aioredis.Redis, pending: str | None, n: int
-    ) -> tuple[Sequence[tuple[Any, Any]], str | None]:
+    ) -> tuple[Sequence[Any], str | None]:
         """Our own pending entries after ``pending`` (then ``None``: done), else new ones."""
         group, consumer = self.group or "", self.consumer or ""
         reply: Any
@@ -260,15 +241,33 @@ class _Reader:
                 reply = await client.xreadgroup(
                     group, consumer, {self.stream: ">"}, count=n, block=self.block_ms
                 )
-        raw: Sequence[tuple[Any, Any]] = reply[0][1] if reply else []
+        raw = _entries_of(reply)
         if pending is None:
             return raw, None
         return raw, (text(raw[-1][0]) if raw else None)
 
-    async def claim(
-        self, client: aioredis.Redis, cursor: str, n: int
-    ) -> tuple[str, Sequence[tuple[Any, Any]]]:
+    async def claim(self, client: aioredis.Redis, cursor: str, n: int) -> tuple[str, Sequence[Any]]:
         group, consumer, idle_ms = self.group or "", self.consumer or "", round((self.claim_idle or 0) * 1000)
         with translate_errors("XAUTOCLAIM", self.stream):
             reply: Any = await client.xautoclaim(self.stream, group, consumer, idle_ms, cursor, count=n)
         return text(reply[0]), reply[1]
+
+
+def _entries_of(reply: Any) -> Sequence[Any]:
+    """The entries in a one-stream ``XREAD``/``XREADGROUP`` reply as received (RESP3: a map; RESP2: a list)."""
+    if not reply:
+        return ()
+    if isinstance(reply, dict):
+        return next(iter(reply.values()))
+    return reply[0][1]  # type: ignore[no-any-return]
+
+
+def _until_error(entries: Iterator[StreamEntry]) -> tuple[list[StreamEntry], EntryDecodeError | None]:
+    """The entries before the first that does not decode, and its error (or ``None``)."""
+    good: list[StreamEntry] = []
+    try:
+        for entry in entries:
+            good.append(entry)
+    except EntryDecodeError as exc:
+        return good, exc
+    return good, None

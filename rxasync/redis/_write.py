@@ -126,8 +126,9 @@ def ack(
     async def send(_: object, batch: list[StreamEntry], handed: Callable[[], None]) -> list[StreamEntry]:
         groups: dict[tuple[int, str, str], list[StreamEntry]] = {}
         for entry in batch:
-            if entry._client is not None and entry._group is not None:
-                groups.setdefault((id(entry._client), entry.stream, entry._group), []).append(entry)
+            origin = entry._origin
+            if origin is not None and origin.client is not None and origin.group is not None:
+                groups.setdefault((id(origin.client), entry.stream, origin.group), []).append(entry)
         handed()  # upstream refills while the XACKs travel; these entries pass on only once confirmed
         for (_key, stream, group), entries in groups.items():
             await _xack(entries, stream, group, Reconnect(reconnect))
@@ -137,7 +138,8 @@ def ack(
 
 
 async def _xack(entries: list[StreamEntry], stream: str, group: str, retry: Reconnect) -> None:
-    client = entries[0]._client
+    origin = entries[0]._origin
+    client = origin.client if origin is not None else None
     assert client is not None
     ids = [e.id for e in entries]
     while True:

@@ -204,3 +204,57 @@ async def test_read_stream_wrong_key_type_is_a_query_error(
     await redis_client.set("s", "a string")
     with pytest.raises(rxasync.DatabaseQueryError, match="WRONGTYPE"):
         await rxasync.first(read_stream(redis_server.url, "s", start="0"))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"protocol": 2}, {"protocol": 3}, {"decode_responses": True}, {"protocol": 2, "decode_responses": True}],
+    ids=["resp2", "resp3", "resp3-str", "resp2-str"],
+)
+async def test_read_stream_user_client_of_any_protocol_and_decoding(
+    redis_server: RedisServer, options: dict[str, object]
+) -> None:
+    # read_stream takes XREAD/XREADGROUP replies as received (a list over RESP2, a map over RESP3,
+    # bytes or str) on a client of its own over the user's pool; the user's client keeps redis-py's shapes.
+    client = aioredis.Redis.from_url(redis_server.url, **options)  # type: ignore[arg-type]
+    try:
+        await client.flushall()
+        await client.xadd("s", {"a": "1", "b": "2"}, id="1-0")
+        await client.xadd("s", {"a": "3"}, id="2-0")
+        text = options.get("decode_responses", False)
+        for group in (None, "g"):
+            src = read_stream(client, "s", start="0", group=group, consumer=group and "c")
+            got = await rxasync.to_list(src.pipe(ops.take(2)))
+            assert got == [StreamEntry("s", "1-0", {"a": "1", "b": "2"}), StreamEntry("s", "2-0", {"a": "3"})]
+            raw = await rxasync.first(read_stream(client, "s", start="0", decode=None))
+            assert raw.fields == ({"a": "1", "b": "2"} if text else {b"a": b"1", b"b": b"2"})
+        untouched = aioredis.Redis.from_url(redis_server.url, **options)  # type: ignore[arg-type]
+        try:  # the user's client still shapes replies as redis-py does
+            assert await client.xread({"s": "1-0"}) == await untouched.xread({"s": "1-0"})
+        finally:
+            await untouched.aclose()
+    finally:
+        await client.aclose()
+
+
+async def test_read_stream_group_skips_entries_deleted_while_pending(
+    redis_client: aioredis.Redis, redis_server: RedisServer
+) -> None:
+    await fill(redis_client, "s", 3)
+    reader = read_stream(redis_server.url, "s", group="g", consumer="c", start="0")
+    assert [e.id for e in await rxasync.to_list(reader.pipe(ops.take(3)))] == ["1-0", "2-0", "3-0"]
+    await redis_client.xdel("s", "2-0")  # pending for c, gone from the stream: [id, nil] in its history
+    await redis_client.xadd("s", {"n": "4"}, id="4-0")
+    got = await rxasync.to_list(reader.pipe(ack(), ops.take(3)))
+    assert [(e.id, e.group) for e in got] == [("1-0", "g"), ("3-0", "g"), ("4-0", "g")]
+
+
+async def test_read_stream_first_is_the_good_entry_before_a_bad_one(
+    redis_client: aioredis.Redis, redis_server: RedisServer
+) -> None:
+    # Also when a named source is pulled straight into a terminal, which takes a reply's batch whole.
+    await redis_client.xadd("s", {"ok": "fine"}, id="1-0")
+    await redis_client.xadd("s", {"bad": b"\xff"}, id="2-0")
+    for name in (None, "named"):
+        entry = await rxasync.first(read_stream(redis_server.url, "s", start="0", name=name))
+        assert entry == StreamEntry("s", "1-0", {"ok": "fine"})
