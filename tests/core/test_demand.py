@@ -13,6 +13,7 @@ import asyncio
 import tracemalloc
 from collections.abc import AsyncIterator
 
+import pytest
 import reactivex
 from reactivex import operators as ops
 
@@ -46,6 +47,7 @@ class Counts:
         return True
 
 
+@pytest.mark.virtual_time  # the stages' sleeps pass at once; the bound is the same
 async def test_demand_map_async_bounds_memory_and_lead() -> None:
     counts = Counts()
 
@@ -74,6 +76,7 @@ async def test_demand_map_async_bounds_memory_and_lead() -> None:
     assert peak < 32 * MIB, f"peak {peak / MIB:.1f} MiB"
 
 
+@pytest.mark.virtual_time  # the stages' sleeps pass at once; the bound is the same
 async def test_demand_to_async_iterable_bounds_memory_and_lead() -> None:
     counts = Counts()
     tracemalloc.start()
@@ -131,6 +134,7 @@ async def test_demand_through_buffer_with_count_and_take() -> None:
     assert produced <= (5 + 2 + 1) * 10
 
 
+@pytest.mark.virtual_time  # the stages' sleeps pass at once; the bound is the same
 async def test_demand_chains_through_two_stages() -> None:
     produced = 0
     gate = asyncio.Event()

@@ -42,13 +42,17 @@ def settings(**special: BackendSettings) -> dict[str, BackendSettings]:
 
 
 async def get(url: str, seconds: float = 10.0) -> tuple[int, Any, float]:
-    """Status, JSON body and seconds of one GET with plain aiohttp (the test's own client)."""
-    started = time.perf_counter()
+    """Status, JSON body and seconds of one GET with plain aiohttp (the test's own client).
+
+    The seconds are the loop's: real ones, or virtual ones on the virtual clock.
+    """
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     async with (
         aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=seconds)) as session,
         session.get(url) as resp,
     ):
-        return resp.status, await resp.json(), time.perf_counter() - started
+        return resp.status, await resp.json(), loop.time() - started
 
 
 async def wait_for(condition: Any, seconds: float = 5.0) -> None:
@@ -71,6 +75,7 @@ async def test_web_merged_answer_equals_the_backends_answers(kind: Kind) -> None
             assert direct == {name: payload(name, item) for name in NAMES}  # the reference
 
 
+@pytest.mark.virtual_time  # in-loop servers and timers only: the waits pass at once, the timings stay
 @pytest.mark.parametrize("kind", KINDS)
 async def test_web_backend_down_degrades_within_its_timeout(kind: Kind) -> None:
     policy = Policy(timeout=1.5, attempt_timeout=1.5)
@@ -107,6 +112,7 @@ async def test_web_failure_past_the_attempts_degrades(kind: Kind) -> None:
     assert (counts.requests, counts.failed) == (2, 2)  # tried twice, never more
 
 
+@pytest.mark.virtual_time  # in-loop servers and timers only: the waits pass at once, the timings stay
 @pytest.mark.parametrize("kind", KINDS)
 async def test_web_slow_backend_is_cut_at_its_timeout(kind: Kind) -> None:
     policy = Policy(timeout=1.0, attempt_timeout=10.0, attempts=1)  # the budget cuts, not the attempt
@@ -119,6 +125,7 @@ async def test_web_slow_backend_is_cut_at_its_timeout(kind: Kind) -> None:
     assert slow.answered == 0
 
 
+@pytest.mark.virtual_time  # in-loop servers and timers only: the waits pass at once, the timings stay
 @pytest.mark.parametrize("kind", KINDS)
 async def test_web_each_backend_has_its_own_budget(kind: Kind) -> None:
     policy = {
@@ -134,6 +141,7 @@ async def test_web_each_backend_has_its_own_budget(kind: Kind) -> None:
     assert 1.0 <= seconds < 1.0 + SLACK
 
 
+@pytest.mark.virtual_time  # in-loop servers and timers only: the waits pass at once, the timings stay
 @pytest.mark.parametrize("kind", KINDS)
 async def test_web_client_disconnect_cancels_the_backend_calls(kind: Kind) -> None:
     hanging = BackendSettings(delay=30)

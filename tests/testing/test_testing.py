@@ -41,3 +41,19 @@ async def test_assert_run_detects_mismatch() -> None:
         await assert_run(lambda: reactivex.of(1), [2])
     with pytest.raises(AssertionError, match="expected KeyError"):
         await assert_run(lambda: reactivex.of(1), error=KeyError)
+
+
+@pytest.mark.allow_leaks
+async def test_no_leaks_reports_an_error_only_a_collection_finds() -> None:
+    # the suite freezes the heap from before each test (tests/conftest.py): what the test
+    # makes is still collected, so a failed task kept only by a reference cycle is reported
+    async def fail() -> None:
+        raise KeyError("never retrieved")
+
+    with pytest.raises(LeakError, match="exception was never retrieved"):
+        async with no_leaks(settle=0.05):
+            task = asyncio.ensure_future(fail())
+            await asyncio.sleep(0)
+            cycle: list[object] = [task]
+            cycle.append(cycle)
+            del task, cycle
