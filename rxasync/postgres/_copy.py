@@ -55,8 +55,10 @@ def copy_records(
     Raises:
         DatabaseQueryError: (as ``on_error``) the server refused a batch;
             carries ``sqlstate``, ``target`` (the table) and the first row in its message.
-        DatabaseConnectionError: (as ``on_error``) the connection was lost;
-            the batch in flight was rolled back.
+        DatabaseConnectionError: (as ``on_error``) the connection was lost (the
+            backend died, the server shut down), chained from asyncpg's error;
+            the batch in flight was rolled back. Never a hang: a ``COPY`` that
+            waits for the socket to drain when the connection goes is woken.
 
     Example:
         >>> import asyncio, asyncpg, reactivex, rxasync
