@@ -27,6 +27,7 @@ from typing import Any
 from reactivex import Observable, abc
 
 from ._checks import check_int
+from ._flow import thread_id
 from ._stage import Stage, stage_observable
 
 __all__ = ["BatchStage", "batch_stage", "check_batch_size", "then"]
@@ -96,13 +97,31 @@ class BatchStage(Stage):
         self.worker: asyncio.Task[None] | None = None
         self.sending = False  # a batch is in flight (sent, its results not all emitted)
         self.unhanded = 0  # credits of the batch in flight not yet given back (see handed)
+        # The worker runs and does not wait for items, the stage is not terminated: an item on the loop
+        # needs only its credit and the append (on_next's fast path). Set by on_item, cleared by the
+        # worker before it waits and by cleanup.
+        self.busy = False
 
-    def on_item(self, item: Any) -> None:  # the hot path: on the loop, already counted by the base class
+    def on_next(self, value: Any) -> None:
+        """The hot path: while :attr:`busy`, on the loop, a credit and a bare ``list.append``.
+
+        Anything else (another thread, the first item, the worker waiting for items, the stage
+        ended) takes the protocol's :meth:`Endpoint.on_next`. The credit is the item's count in
+        the stage's statistics too (items in = out + pending), as the protocol counts it.
+        """
+        if self.busy and thread_id() == self.thread:
+            self.demand.pending += 1
+            self.buffer.append(value)
+        else:
+            super().on_next(value)
+
+    def on_item(self, item: Any) -> None:  # on the loop, already counted by the base class
         self.buffer.append(item)
         if self.wakeup is not None:
             self.wake()
         elif self.worker is None:
             self.worker = self.loop.create_task(self.work(), context=self.context)
+        self.busy = True
 
     def wake(self) -> None:
         """Wake the worker waiting for items (``wakeup`` is set only while it waits)."""
@@ -119,6 +138,7 @@ class BatchStage(Stage):
             async with self.open_resource() as resource:
                 while not self.terminated:
                     if not self.buffer:
+                        self.busy = False  # the next item wakes the worker: on_next's full path
                         self.stats.idle()  # nothing buffered, nothing in flight: waiting for upstream
                         self.wakeup = self.loop.create_future()
                         await self.wakeup
@@ -163,6 +183,7 @@ class BatchStage(Stage):
         return self.demand.pending == 0 and not self.sending
 
     def cleanup(self) -> None:
+        self.busy = False
         self.buffer.clear()
         worker = self.worker
         # From inside the worker (its last batch completed the stage) the loop ends by itself.

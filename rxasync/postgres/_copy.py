@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import asyncpg
@@ -54,8 +55,10 @@ def copy_records(
     Raises:
         DatabaseQueryError: (as ``on_error``) the server refused a batch;
             carries ``sqlstate``, ``target`` (the table) and the first row in its message.
-        DatabaseConnectionError: (as ``on_error``) the connection was lost;
-            the batch in flight was rolled back.
+        DatabaseConnectionError: (as ``on_error``) the connection was lost (the
+            backend died, the server shut down), chained from asyncpg's error;
+            the batch in flight was rolled back. Never a hang: a ``COPY`` that
+            waits for the socket to drain when the connection goes is woken.
 
     Example:
         >>> import asyncio, asyncpg, reactivex, rxasync
@@ -79,13 +82,60 @@ def copy_records(
     statement = f"COPY {table} ({', '.join(cols)}) FROM STDIN"
 
     async def send(conn: asyncpg.Connection, batch: list[Row], handed: Callable[[], None]) -> list[int]:
-        context = f"COPY into {table!r}, batch of {len(batch)} starting with row {tuple(batch[0])!r}"
+        context = f"COPY into {table!r}, batch of {len(batch)} starting with row {_row_repr(batch[0])}"
         # asyncpg encodes and writes the rows without yielding, then awaits the server: handed() when the
         # last row is encoded lets the source refill the stage during that wait, not before the COPY.
         records = then(batch, handed)
-        with translate_errors(statement, table, context):
-            async with conn.transaction():
-                await conn.copy_records_to_table(table, records=records, columns=cols, schema_name=schema)
+        with translate_errors(statement, table, context, conn), _resumed_when_lost(conn):
+            await _copy_whole(conn, table, records, cols, schema)
         return [len(batch)]
 
     return lambda source: batch_stage(source, "copy_records", batch_size, lambda: acquire(pool), send, name)
+
+
+def _row_repr(row: Row, limit: int = 200) -> str:
+    """The row as the error shows it: its ``repr``, cut at ``limit`` characters (a row may hold megabytes)."""
+    text = repr(tuple(row))
+    return text if len(text) <= limit else text[: limit - 4] + "...)"
+
+
+async def _copy_whole(
+    conn: asyncpg.Connection, table: str, records: Iterable[Row], columns: list[str], schema: str | None
+) -> None:
+    """One ``COPY`` in a transaction of its own (a savepoint inside the caller's): all of it or nothing.
+
+    When the connection is lost, the ``COPY``'s own error goes up (``async with conn.transaction()``
+    would raise its rollback's "the underlying connection is closed" instead, the real one as context).
+    """
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        await conn.copy_records_to_table(table, records=records, columns=columns, schema_name=schema)
+    except BaseException:
+        if not conn.is_closed():
+            await transaction.rollback()
+        raise
+    await transaction.commit()
+
+
+@contextmanager
+def _resumed_when_lost(conn: asyncpg.Connection) -> Iterator[None]:
+    """Wake a ``COPY`` that waits to write when the connection is lost, so it fails instead of hanging.
+
+    asyncpg (0.32) waits for the socket to drain (``writing_allowed``) before each 512 KiB of
+    ``COPY`` data, and nothing sets it again when the connection is lost meanwhile (a backend
+    killed or shut down while the client is ahead of the server): the ``COPY`` would wait for
+    ever. A termination listener resumes writing (asyncio's ``Protocol.resume_writing``), and the
+    ``COPY`` goes on to the error asyncpg has set for it (``ConnectionDoesNotExistError``).
+    """
+
+    def lost(_: object) -> None:
+        resume = getattr(getattr(conn, "_protocol", None), "resume_writing", None)
+        if resume is not None:
+            resume()
+
+    conn.add_termination_listener(lost)
+    try:
+        yield
+    finally:
+        conn.remove_termination_listener(lost)

@@ -67,7 +67,7 @@ def query(
         async with acquire(pool) as conn:
             # A managed transaction: its exit rolls back after an error or a dispose (also
             # one that cancelled a fetch in flight: asyncpg waits for the cancel first).
-            with translate_errors(sql):
+            with translate_errors(sql, conn=conn):
                 async with conn.transaction(readonly=True):
                     cursor = await conn.cursor(sql, *args)
                     while True:

@@ -9,7 +9,10 @@ asyncpg / OS                                                    rxasync
 ``PostgresConnectionError`` (SQLSTATE class 08), a shutdown     ``DatabaseConnectionError``
 (``AdminShutdownError``, ``CrashShutdownError``,
 ``CannotConnectNowError``), ``ConnectionError``, ``OSError``,
-``TimeoutError``, ``InterfaceError`` on a closed connection
+``TimeoutError``; an ``InterfaceError`` or ``InternalClientError``
+on a closed connection (``conn`` given and closed, "closed" in
+its message, or a lost connection in its ``__cause__`` /
+``__context__`` chain)
 any other ``PostgresError`` (bad SQL, a constraint, a type)     ``DatabaseQueryError`` with ``sqlstate``
 any other ``InterfaceError``, ``InternalClientError``           ``DatabaseError``
 ``DataError``, ``TypeError``, ``ValueError`` (a Python value    ``DatabaseQueryError`` (no SQLSTATE)
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import asyncpg
 
@@ -38,16 +42,23 @@ _SHUTDOWN = (
 _LOST = (asyncpg.PostgresConnectionError, *_SHUTDOWN, ConnectionError, OSError, TimeoutError)
 
 
-def translate(exc: Exception, statement: str, target: str = "", context: str = "") -> Exception:
+_CLIENT = (asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError)
+
+
+def translate(
+    exc: Exception, statement: str, target: str = "", context: str = "", conn: Any = None
+) -> Exception:
     """The rxasync error for ``exc`` (see the module table), or ``exc`` if it maps to none.
 
-    ``context`` starts the message (``"COPY into 'items', batch starting with row (1, 'a')"``).
+    ``context`` starts the message (``"COPY into 'items', batch starting with row (1, 'a')"``);
+    ``conn``, the connection the statement ran on, tells a client-side error on a lost
+    connection (asyncpg's ``InternalClientError`` during a shutdown) from a plain one.
     """
     if isinstance(exc, RxAsyncError):
         return exc
     reason = str(exc) or type(exc).__name__
     where = context or f"postgres {_short(statement)}"
-    if isinstance(exc, _LOST) or (isinstance(exc, asyncpg.InterfaceError) and "closed" in reason):
+    if _lost(exc, reason, conn):
         return DatabaseConnectionError(f"{where}: {reason}", statement=statement, target=target)
     if isinstance(exc, asyncpg.PostgresError):
         sqlstate = str(getattr(exc, "sqlstate", "") or "")
@@ -60,13 +71,31 @@ def translate(exc: Exception, statement: str, target: str = "", context: str = "
     return exc
 
 
+def _lost(exc: Exception, reason: str, conn: Any) -> bool:
+    """Is ``exc`` a lost connection: a network or shutdown error, or a client-side one on a closed connection?"""
+    if isinstance(exc, _LOST):
+        return True
+    if not isinstance(exc, _CLIENT) or isinstance(exc, asyncpg.DataError):  # DataError: a value, not the link
+        return False
+    if "closed" in reason or (conn is not None and conn.is_closed()):
+        return True
+    seen: BaseException | None = exc.__cause__ or exc.__context__
+    for _ in range(8):  # the chain asyncpg and our own ``except`` blocks make is short
+        if seen is None:
+            return False
+        if isinstance(seen, _LOST):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 @contextmanager
-def translate_errors(statement: str, target: str = "", context: str = "") -> Iterator[None]:
+def translate_errors(statement: str, target: str = "", context: str = "", conn: Any = None) -> Iterator[None]:
     """Run the block with what it raises translated by :func:`translate`, chained."""
     try:
         yield
     except Exception as exc:
-        error = translate(exc, statement, target, context)
+        error = translate(exc, statement, target, context, conn)
         if error is exc:
             raise
         raise error from exc

@@ -180,13 +180,24 @@ async def test_query_backend_sigkilled_mid_query_is_a_connection_error_and_not_p
 
 
 async def acquire_when_recovered(pool: asyncpg.Pool) -> asyncpg.Connection:
-    """A connection from ``pool`` once the server has finished its crash recovery (at most 20 s)."""
+    """A working connection from ``pool`` once the server has finished its crash recovery (at most 20 s).
+
+    A session that started just before the postmaster noticed the crash is ended by its reset
+    (``ConnectionDoesNotExistError`` at its first statement): that one is given back and another taken.
+    """
     for _ in range(200):
         try:
             conn: asyncpg.Connection = await pool.acquire()
-            return conn
-        except (asyncpg.CannotConnectNowError, OSError):  # "the database system is in recovery mode"
+        except (asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError, OSError):
+            await asyncio.sleep(0.1)  # "the database system is in recovery mode"
+            continue
+        try:
+            await conn.fetchval("SELECT 1")
+        except (asyncpg.ConnectionDoesNotExistError, asyncpg.CannotConnectNowError, OSError):
+            await pool.release(conn)
             await asyncio.sleep(0.1)
+            continue
+        return conn
     raise AssertionError("the server did not recover")
 
 
