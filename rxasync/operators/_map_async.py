@@ -52,14 +52,18 @@ def map_async(
 
     If ``fn`` raises, the calls in flight are cancelled, upstream is disposed,
     and the error is delivered once, unchanged; a call that lets out a
-    cancellation it did not get from dispose (it cancelled its own task) ends
-    the stage with :class:`~rxasync.RxAsyncError`. Disposing cancels the
-    calls in flight. Completion waits for every call to finish.
+    cancellation it did not get from dispose (it cancelled its own task, or
+    the loop is shutting down while it runs) ends the stage with
+    :class:`~rxasync.RxAsyncError`. A worker cancelled while no call runs
+    (the loop shutting down while the source waits) delivers nothing.
+    Disposing cancels the calls in flight. Completion waits for every call
+    to finish.
 
     With ``concurrency=1`` straight on an rxasync source (nothing between
     them), the one worker pulls the source itself instead of being handed
     each item by the source's task: the same items, demand, errors and
-    cleanup, at about twice the speed for cheap calls.
+    cleanup, at about twice the speed for cheap calls. While a call is
+    suspended the source is still pulled one item ahead, as it would be.
 
     Marble::
 
@@ -174,6 +178,7 @@ class _MapStage(Stage):
         self.waiting: list[asyncio.Future[None]] = []  # idle workers
         self.waits = 0  # waits for upstream begun (see flush); counted with one worker only
         self.sampled = int(concurrency == 1)
+        self.ahead: asyncio.Task[None] | None = None  # fused: a pull begun while a call is suspended
 
     # -- upstream notifications ------------------------------------------------
     def on_item(self, item: Any) -> None:
@@ -205,27 +210,36 @@ class _MapStage(Stage):
         """Take queued items, call ``fn``, emit in order; a fused worker pulls the next item itself.
 
         A call runs in this task, so a cancellation it schedules (``asyncio.timeout``,
-        cancelling its own task) lands on it; one that escapes while the stage
-        still runs fails the stage rather than leave its item unfinished.
+        cancelling its own task) lands on it; one that escapes the call while
+        the stage still runs fails the stage rather than leave its item
+        unfinished. One that comes while no call runs (loop shutdown) ends the
+        task as it is.
         """
         queue = self.queue
+        calling = False  # a cancellation is the call's own only while the call runs
         try:
             while not self.terminated:
                 if not queue:
                     if fused is not None:
-                        await fused.pull(self)  # the next item (queued by on_next), or the end
+                        await self.next_fused(fused)
                         continue
                     fut = self.loop.create_future()
                     self.waiting.append(fut)
                     await fut
                     continue
                 index, item = queue.popleft()
+                # fused: if the call suspends, the source is pulled meanwhile, as the pump would
+                ahead = None if fused is None else self.loop.call_soon(self.pull_ahead, fused)
                 pending = self.fn(item)
+                calling = True
                 try:
                     result = await pending
                 except TypeError:
                     _check_awaitable(pending, self.fn)
                     raise
+                calling = False
+                if ahead is not None:
+                    ahead.cancel()  # the call did not suspend: no pull ahead
                 if not self.ordered:  # emitted in completion order: numbered as they finish
                     index = self.next_done
                     self.next_done += 1
@@ -233,7 +247,7 @@ class _MapStage(Stage):
                 if not self.flushing:  # else the worker flushing emits ours too
                     await self.flush()
         except asyncio.CancelledError as exc:
-            if self.terminated:  # disposed or failed: the stage cancelled us
+            if self.terminated or not calling:  # the stage cancelled us, or the loop did (shutdown)
                 raise
             error = RxAsyncError(f"{self.kind}: a call of {_name(self.fn)} was cancelled, not by dispose")
             error.__cause__ = exc
@@ -242,7 +256,32 @@ class _MapStage(Stage):
             self.fail(exc)
         finally:
             if fused is not None:
-                await fused.close()
+                await self.close_fused(fused)
+
+    async def next_fused(self, fused: Fused) -> None:
+        """The next item of a fused source (queued by ``on_next``), or its end: pulled, or awaited if pulled ahead."""
+        ahead = self.ahead
+        if ahead is None or ahead.done():
+            await fused.pull(self)
+        else:  # a pull begun while the last call was suspended: the generator is not pulled twice at once
+            await ahead
+
+    def pull_ahead(self, fused: Fused) -> None:
+        """The call suspended: pull the next item in a task of its own meanwhile (the pump's one item ahead)."""
+        if self.terminated or self.queue or fused.done or (self.ahead is not None and not self.ahead.done()):
+            return
+        task = self.ahead = self.loop.create_task(fused.pull(self), context=self.context)
+        self.workers.add(task)  # cancelled with the workers on dispose or failure
+        task.add_done_callback(self.workers.discard)
+
+    async def close_fused(self, fused: Fused) -> None:
+        """Close the fused source once no pull ahead is running (an async generator runs once at a time)."""
+        ahead = self.ahead
+        if ahead is not None and not ahead.done() and ahead is not asyncio.current_task():
+            if not ahead.cancelling():  # else its cleanup runs now: a second cancel would cut it
+                ahead.cancel()
+            await asyncio.wait((ahead,))
+        await fused.close()
 
     async def flush(self) -> None:
         """Emit the results that are next in line, waiting while the consumer below is full."""
