@@ -179,6 +179,8 @@ class _MapStage(Stage):
         self.waits = 0  # waits for upstream begun (see flush); counted with one worker only
         self.sampled = int(concurrency == 1)
         self.ahead: asyncio.Task[None] | None = None  # fused: a pull begun while a call is suspended
+        self.armed = False  # fused: pull_ahead is scheduled
+        self.calling = False  # fused: the worker is awaiting a call
 
     # -- upstream notifications ------------------------------------------------
     def on_item(self, item: Any) -> None:
@@ -228,18 +230,19 @@ class _MapStage(Stage):
                     await fut
                     continue
                 index, item = queue.popleft()
-                # fused: if the call suspends, the source is pulled meanwhile, as the pump would
-                ahead = None if fused is None else self.loop.call_soon(self.pull_ahead, fused)
+                if fused is not None and not self.armed:  # if a call suspends, pull the source meanwhile
+                    self.armed = (
+                        True  # one callback waits for the loop's next turn (none while nothing suspends)
+                    )
+                    self.loop.call_soon(self.pull_ahead, fused)
                 pending = self.fn(item)
-                calling = True
+                calling = self.calling = True  # (the attribute: for a fused stage's one worker)
                 try:
                     result = await pending
                 except TypeError:
                     _check_awaitable(pending, self.fn)
                     raise
-                calling = False
-                if ahead is not None:
-                    ahead.cancel()  # the call did not suspend: no pull ahead
+                calling = self.calling = False
                 if not self.ordered:  # emitted in completion order: numbered as they finish
                     index = self.next_done
                     self.next_done += 1
@@ -267,8 +270,11 @@ class _MapStage(Stage):
             await ahead
 
     def pull_ahead(self, fused: Fused) -> None:
-        """The call suspended: pull the next item in a task of its own meanwhile (the pump's one item ahead)."""
-        if self.terminated or self.queue or fused.done or (self.ahead is not None and not self.ahead.done()):
+        """The loop turned: if a call is suspended, pull the next item in a task meanwhile (the pump's one ahead)."""
+        self.armed = False
+        if not self.calling or self.terminated or self.queue or fused.done:
+            return
+        if self.ahead is not None and not self.ahead.done():
             return
         task = self.ahead = self.loop.create_task(fused.pull(self), context=self.context)
         self.workers.add(task)  # cancelled with the workers on dispose or failure
