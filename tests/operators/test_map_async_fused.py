@@ -7,6 +7,7 @@ RxPY operator in between (``pumped``), and must give the same outcome.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -114,3 +115,28 @@ async def test_map_async_one_dispose_while_pulled_ahead_closes_the_source_once(s
             break
         await asyncio.sleep(0.001)
     assert log == ["closed"]
+
+
+_VAR: contextvars.ContextVar[str] = contextvars.ContextVar("test_map_async_fused", default="unset")
+
+
+@shapes
+async def test_map_async_one_source_and_calls_do_not_share_context_variables(shape: Shape) -> None:
+    # The pump runs the generator in a task of its own: what it sets (a tracing span, a request id)
+    # is not seen by the calls, and what a call sets is not seen by the generator.
+    seen: list[tuple[str, str]] = []
+
+    async def gen() -> AsyncIterator[int]:
+        _VAR.set("gen")
+        for i in range(3):
+            seen.append(("gen", _VAR.get()))
+            yield i
+
+    async def sets(x: int) -> int:
+        seen.append(("fn", _VAR.get()))
+        _VAR.set("fn")
+        return x
+
+    assert await rxasync.to_list(shape(rxasync.from_async_iterable(gen)).pipe(map_async(sets))) == [0, 1, 2]
+    assert [v for who, v in seen if who == "gen"] == ["gen"] * 3
+    assert [v for who, v in seen if who == "fn"] == ["unset", "fn", "fn"]  # the worker's own context
