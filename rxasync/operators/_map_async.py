@@ -29,6 +29,7 @@ from reactivex import Observable, abc
 from .._bridge import direct
 from .._checks import check_int
 from .._errors import RxAsyncError
+from .._pump import SAMPLE_EVERY
 from .._stage import Stage, stage_observable
 from ._fused import Fused, fusable
 
@@ -177,7 +178,9 @@ class _MapStage(Stage):
         self.workers: set[asyncio.Task[None]] = set()
         self.waiting: list[asyncio.Future[None]] = []  # idle workers
         self.waits = 0  # waits for upstream begun (see flush); counted with one worker only
-        self.sampled = int(concurrency == 1)
+        self.sampled = concurrency == 1
+        self.slow = False  # the last timed wait for upstream was long: time every one (see waiting_upstream)
+        self.counted = 0.0  # wait_upstream_s when that wait began
         self.ahead: asyncio.Task[None] | None = None  # fused: a pull begun while a call is suspended
         self.armed = False  # fused: pull_ahead is scheduled
         self.calling = False  # fused: the worker is awaiting a call
@@ -304,13 +307,30 @@ class _MapStage(Stage):
                     self.stats.unblocked()
                 self.finish()
                 if not self.demand.pending and not self.upstream_done:  # nothing in flight: waiting upstream
-                    # one worker waits after every item: its waits are sampled past the first few
-                    self.waits += self.sampled
-                    if self.waits <= _EVERY or not self.waits % _EVERY:
-                        self.stats.idle(1 if self.waits <= _EVERY else _EVERY)
+                    self.waiting_upstream()
                 self.check_done()
         finally:
             self.flushing = False
+
+    def waiting_upstream(self) -> None:
+        """A wait for upstream begins; one worker waits after every item, so it times a sample of them.
+
+        Its first :data:`_EVERY` waits, then one in :data:`_EVERY` (counted
+        :data:`_EVERY` times) while they are short; once a timed one is long
+        (over :data:`~rxasync._pump.SAMPLE_EVERY`: a slow source, where a
+        clock read costs nothing), every wait until one is short again.
+        """
+        stats = self.stats
+        if not self.sampled:
+            stats.idle()
+            return
+        self.waits += 1
+        if self.waits > _EVERY and self.waits % _EVERY and not self.slow:
+            return
+        counted = stats.wait_upstream_s  # the last timed wait (and its scale) is in it by now
+        self.slow = counted - self.counted > SAMPLE_EVERY * stats.idle_scale
+        self.counted = counted
+        stats.idle(1 if self.waits <= _EVERY or self.slow else _EVERY)
 
     # -- termination -------------------------------------------------------------
     def idle(self) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -140,3 +141,27 @@ async def test_map_async_one_source_and_calls_do_not_share_context_variables(sha
     assert await rxasync.to_list(shape(rxasync.from_async_iterable(gen)).pipe(map_async(sets))) == [0, 1, 2]
     assert [v for who, v in seen if who == "gen"] == ["gen"] * 3
     assert [v for who, v in seen if who == "fn"] == ["unset", "fn", "fn"]  # the worker's own context
+
+
+@shapes
+async def test_map_async_one_counts_every_long_wait_for_a_slow_source(shape: Shape) -> None:
+    # A one-worker stage samples its waits for upstream (one in 8 past the first 8): cheap for a fast
+    # source, but the waits of a slow one must all be counted, also those past the last sample.
+    from support import recorded
+
+    slept: list[float] = []
+
+    async def slow_source() -> AsyncIterator[int]:
+        for i in range(14):
+            began = time.perf_counter()
+            await asyncio.sleep(0.01)
+            slept.append(time.perf_counter() - began)
+            yield i
+
+    async def echo(x: int) -> int:
+        return x
+
+    with recorded() as stages:
+        source = shape(rxasync.from_async_iterable(slow_source)).pipe(map_async(echo, name="stage"))
+        assert await rxasync.to_list(source) == list(range(14))
+    assert stages["stage"].snapshot()["wait_upstream_s"] >= 0.9 * sum(slept)
