@@ -17,6 +17,8 @@ generator's ``finally`` runs), and the source keeps its own counters in
 from __future__ import annotations
 
 import asyncio
+import contextvars
+from collections.abc import Awaitable, Generator
 from time import perf_counter
 from typing import Any
 
@@ -43,11 +45,15 @@ def fusable(path: Direct, loop: asyncio.AbstractEventLoop) -> bool:
 class Fused(abc.DisposableBase):
     """One subscription of a bridge source, pulled item by item by a stage's worker (:meth:`pull`)."""
 
-    __slots__ = ("began", "demand", "done", "iterator", "mark", "meter", "n", "path", "stats")
+    __slots__ = ("began", "context", "demand", "done", "iterator", "mark", "meter", "n", "path", "stats")
 
     def __init__(self, path: Direct, demand: Demand) -> None:
         self.path = path
-        self.demand = demand  # published while the generator runs, as the pump's task has it
+        self.demand = demand
+        # The generator runs in a context of its own, as in the pump's task (copied at subscribe, the
+        # stage's demand published): what it sets is not seen by the calls, nor theirs by it.
+        self.context = contextvars.copy_context()
+        self.context.run(_DEMAND.set, demand)
         self.stats = stage_stats(path.kind, path.name)  # the source's counters, as the pump keeps them
         self.iterator: Any = None
         self.meter: Meter | None = None
@@ -69,12 +75,11 @@ class Fused(abc.DisposableBase):
             self.mark = self.n + meter.sample(self.n, self.began) - 1
             self.stats.wait_demand_s += meter.emit
             meter.emit, self.began = 0.0, 0.0
-        token = _DEMAND.set(self.demand)
         try:
             if self.iterator is None:
                 self.meter = Meter(self.stats)
-                self.iterator = self.path.open()
-            item = await anext(self.iterator)
+                self.iterator = self.context.run(self.path.open)
+            item = await InContext(anext(self.iterator), self.context)
         except StopAsyncIteration:
             self.end(stage, await self.close("completed"))
             return
@@ -82,8 +87,6 @@ class Fused(abc.DisposableBase):
             await self.close("error")
             self.end(stage, exc)
             return
-        finally:
-            _DEMAND.reset(token)
         self.n += 1
         if self.n > self.mark:
             self.began = perf_counter()
@@ -107,7 +110,7 @@ class Fused(abc.DisposableBase):
         aclose = getattr(self.iterator, "aclose", None)
         try:
             if aclose is not None:
-                await aclose()
+                await InContext(aclose(), self.context)
         except Exception as exc:  # the generator's cleanup failed: that is the error
             error = exc
         finally:
@@ -120,3 +123,31 @@ class Fused(abc.DisposableBase):
     def dispose(self) -> None:
         """The stage is done with its source (failed, disposed): counted; the worker closes the iterator."""
         self.stats.finished("disposed")
+
+
+class InContext:
+    """Await ``awaitable`` in the current task with each of its steps run in ``context``."""
+
+    __slots__ = ("context", "steps")
+
+    def __init__(self, awaitable: Awaitable[Any], context: contextvars.Context) -> None:
+        self.steps: Generator[Any, Any, Any] = awaitable.__await__()
+        self.context = context
+
+    def __await__(self) -> InContext:
+        return self
+
+    def __iter__(self) -> InContext:
+        return self
+
+    def __next__(self) -> Any:
+        return self.context.run(self.steps.send, None)
+
+    def send(self, value: Any) -> Any:
+        return self.context.run(self.steps.send, value)
+
+    def throw(self, *exc: Any) -> Any:
+        return self.context.run(self.steps.throw, *exc)
+
+    def close(self) -> None:
+        self.context.run(self.steps.close)

@@ -29,6 +29,7 @@ from reactivex import Observable, abc
 from .._bridge import direct
 from .._checks import check_int
 from .._errors import RxAsyncError
+from .._pump import SAMPLE_EVERY
 from .._stage import Stage, stage_observable
 from ._fused import Fused, fusable
 
@@ -52,14 +53,18 @@ def map_async(
 
     If ``fn`` raises, the calls in flight are cancelled, upstream is disposed,
     and the error is delivered once, unchanged; a call that lets out a
-    cancellation it did not get from dispose (it cancelled its own task) ends
-    the stage with :class:`~rxasync.RxAsyncError`. Disposing cancels the
-    calls in flight. Completion waits for every call to finish.
+    cancellation it did not get from dispose (it cancelled its own task, or
+    the loop is shutting down while it runs) ends the stage with
+    :class:`~rxasync.RxAsyncError`. A worker cancelled while no call runs
+    (the loop shutting down while the source waits) delivers nothing.
+    Disposing cancels the calls in flight. Completion waits for every call
+    to finish.
 
     With ``concurrency=1`` straight on an rxasync source (nothing between
     them), the one worker pulls the source itself instead of being handed
     each item by the source's task: the same items, demand, errors and
-    cleanup, at about twice the speed for cheap calls.
+    cleanup, at about twice the speed for cheap calls. While a call is
+    suspended the source is still pulled one item ahead, as it would be.
 
     Marble::
 
@@ -173,7 +178,12 @@ class _MapStage(Stage):
         self.workers: set[asyncio.Task[None]] = set()
         self.waiting: list[asyncio.Future[None]] = []  # idle workers
         self.waits = 0  # waits for upstream begun (see flush); counted with one worker only
-        self.sampled = int(concurrency == 1)
+        self.sampled = concurrency == 1
+        self.slow = False  # the last timed wait for upstream was long: time every one (see waiting_upstream)
+        self.counted = 0.0  # wait_upstream_s when that wait began
+        self.ahead: asyncio.Task[None] | None = None  # fused: a pull begun while a call is suspended
+        self.armed = False  # fused: pull_ahead is scheduled
+        self.calling = False  # fused: the worker is awaiting a call
 
     # -- upstream notifications ------------------------------------------------
     def on_item(self, item: Any) -> None:
@@ -205,27 +215,37 @@ class _MapStage(Stage):
         """Take queued items, call ``fn``, emit in order; a fused worker pulls the next item itself.
 
         A call runs in this task, so a cancellation it schedules (``asyncio.timeout``,
-        cancelling its own task) lands on it; one that escapes while the stage
-        still runs fails the stage rather than leave its item unfinished.
+        cancelling its own task) lands on it; one that escapes the call while
+        the stage still runs fails the stage rather than leave its item
+        unfinished. One that comes while no call runs (loop shutdown) ends the
+        task as it is.
         """
         queue = self.queue
+        calling = False  # a cancellation is the call's own only while the call runs
         try:
             while not self.terminated:
                 if not queue:
                     if fused is not None:
-                        await fused.pull(self)  # the next item (queued by on_next), or the end
+                        await self.next_fused(fused)
                         continue
                     fut = self.loop.create_future()
                     self.waiting.append(fut)
                     await fut
                     continue
                 index, item = queue.popleft()
+                if fused is not None and not self.armed:  # if a call suspends, pull the source meanwhile
+                    self.armed = (
+                        True  # one callback waits for the loop's next turn (none while nothing suspends)
+                    )
+                    self.loop.call_soon(self.pull_ahead, fused)
                 pending = self.fn(item)
+                calling = self.calling = True  # (the attribute: for a fused stage's one worker)
                 try:
                     result = await pending
                 except TypeError:
                     _check_awaitable(pending, self.fn)
                     raise
+                calling = self.calling = False
                 if not self.ordered:  # emitted in completion order: numbered as they finish
                     index = self.next_done
                     self.next_done += 1
@@ -233,7 +253,7 @@ class _MapStage(Stage):
                 if not self.flushing:  # else the worker flushing emits ours too
                     await self.flush()
         except asyncio.CancelledError as exc:
-            if self.terminated:  # disposed or failed: the stage cancelled us
+            if self.terminated or not calling:  # the stage cancelled us, or the loop did (shutdown)
                 raise
             error = RxAsyncError(f"{self.kind}: a call of {_name(self.fn)} was cancelled, not by dispose")
             error.__cause__ = exc
@@ -242,7 +262,35 @@ class _MapStage(Stage):
             self.fail(exc)
         finally:
             if fused is not None:
-                await fused.close()
+                await self.close_fused(fused)
+
+    async def next_fused(self, fused: Fused) -> None:
+        """The next item of a fused source (queued by ``on_next``), or its end: pulled, or awaited if pulled ahead."""
+        ahead = self.ahead
+        if ahead is None or ahead.done():
+            await fused.pull(self)
+        else:  # a pull begun while the last call was suspended: the generator is not pulled twice at once
+            await ahead
+
+    def pull_ahead(self, fused: Fused) -> None:
+        """The loop turned: if a call is suspended, pull the next item in a task meanwhile (the pump's one ahead)."""
+        self.armed = False
+        if not self.calling or self.terminated or self.queue or fused.done:
+            return
+        if self.ahead is not None and not self.ahead.done():
+            return
+        task = self.ahead = self.loop.create_task(fused.pull(self), context=self.context)
+        self.workers.add(task)  # cancelled with the workers on dispose or failure
+        task.add_done_callback(self.workers.discard)
+
+    async def close_fused(self, fused: Fused) -> None:
+        """Close the fused source once no pull ahead is running (an async generator runs once at a time)."""
+        ahead = self.ahead
+        if ahead is not None and not ahead.done() and ahead is not asyncio.current_task():
+            if not ahead.cancelling():  # else its cleanup runs now: a second cancel would cut it
+                ahead.cancel()
+            await asyncio.wait((ahead,))
+        await fused.close()
 
     async def flush(self) -> None:
         """Emit the results that are next in line, waiting while the consumer below is full."""
@@ -259,13 +307,30 @@ class _MapStage(Stage):
                     self.stats.unblocked()
                 self.finish()
                 if not self.demand.pending and not self.upstream_done:  # nothing in flight: waiting upstream
-                    # one worker waits after every item: its waits are sampled past the first few
-                    self.waits += self.sampled
-                    if self.waits <= _EVERY or not self.waits % _EVERY:
-                        self.stats.idle(1 if self.waits <= _EVERY else _EVERY)
+                    self.waiting_upstream()
                 self.check_done()
         finally:
             self.flushing = False
+
+    def waiting_upstream(self) -> None:
+        """A wait for upstream begins; one worker waits after every item, so it times a sample of them.
+
+        Its first :data:`_EVERY` waits, then one in :data:`_EVERY` (counted
+        :data:`_EVERY` times) while they are short; once a timed one is long
+        (over :data:`~rxasync._pump.SAMPLE_EVERY`: a slow source, where a
+        clock read costs nothing), every wait until one is short again.
+        """
+        stats = self.stats
+        if not self.sampled:
+            stats.idle()
+            return
+        self.waits += 1
+        if self.waits > _EVERY and self.waits % _EVERY and not self.slow:
+            return
+        counted = stats.wait_upstream_s  # the last timed wait (and its scale) is in it by now
+        self.slow = counted - self.counted > SAMPLE_EVERY * stats.idle_scale
+        self.counted = counted
+        stats.idle(1 if self.waits <= _EVERY or self.slow else _EVERY)
 
     # -- termination -------------------------------------------------------------
     def idle(self) -> bool:
