@@ -85,15 +85,16 @@ def map_on_cluster(
         concurrency: the most tasks of this stream on the cluster at once,
             exactly. Default (``None``): a window that starts at twice the
             cluster's worker threads (as the scheduler reports them when
-            subscribed; at least 2) and, from the tasks that complete, becomes
-            twice the best rate (tasks/s) times the shortest latency (submit
-            to result) measured: by Little's law what keeps every thread busy
-            while results travel, ``threads x (1 + round trip / task time)``.
-            Tasks of 20 ms stay near the floor; tasks of 1 ms behind a
-            several-ms round trip get tens. It is capped at 64 tasks per
-            worker thread, so the scheduler holds at most that many of the
-            stream's tasks (about 1 KB each, plus their arguments) and the
-            stage at most twice that in items.
+            subscribed; at least 2) and doubles after each window's worth
+            of completions (at least 16) in which the workers were busy
+            less than 80% of the time (each task reports how long it ran):
+            by Little's law ``threads x (1 + round trip / task time)`` tasks
+            keep them busy. Tasks of 20 ms stay at the floor; tasks of 1 ms
+            behind a several-ms round trip get tens. It never shrinks during
+            a stream and is capped at 64 tasks per worker thread, so the
+            scheduler holds at most that many of the stream's tasks (about
+            1 KB each, plus their arguments) and the stage at most twice
+            that in items.
         ordered: emit in input order (True) or in completion order (False).
         args: extra arguments for every call, scattered once (see above).
         name: prefix of the tasks' Dask keys (``name-<uuid>-<index>``);
