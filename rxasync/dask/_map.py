@@ -54,8 +54,8 @@ def map_on_cluster(
     stream's tasks are on the cluster at once (submitted, running, or finished
     and not yet fetched), so the scheduler's memory stays bounded however long
     the stream is; the stage holds at most ``2 * concurrency`` items in all.
-    By default the bound adapts (see ``concurrency``) and never exceeds 64
-    tasks per worker thread.
+    By default the bound adapts (see ``concurrency``) and never exceeds
+    ``max(64 x worker threads, 1024)`` tasks.
 
     Each result is fetched once and emitted once, in input order when
     ``ordered`` (a slow task holds back later results), else as tasks finish.
@@ -90,8 +90,10 @@ def map_on_cluster(
             less than 80% of the time (each task reports how long it ran):
             by Little's law ``threads x (1 + round trip / task time)`` tasks
             keep them busy. Tasks of 20 ms stay at the floor; tasks of 1 ms
-            behind a several-ms round trip get tens. It never shrinks during
-            a stream and is capped at 64 tasks per worker thread, so the
+            behind a several-ms round trip get hundreds. Only an epoch in
+            which items waited for room, and the consumer below never made
+            the stage wait, grows it. It never shrinks during a stream and
+            is capped at 64 tasks per worker thread or 1,024, so the
             scheduler holds at most that many of the stream's tasks (about
             1 KB each, plus their arguments) and the stage at most twice
             that in items.
@@ -205,6 +207,7 @@ class _ClusterStage(Stage):
         # While tasks of ours run, wait until a quarter of the window is free (or the whole queue
         # fits): each client.map costs the scheduler one update-graph, so few big ones, not one per result.
         if room <= 0 or (self.futures and room < min(max(1, size // 4), len(self.queue))):
+            self.window.held_back = True  # the window, not the source, is what holds items back
             return
         batch = [self.queue.popleft() for _ in range(min(room, len(self.queue)))]
         indices = [index for index, _ in batch]
@@ -306,6 +309,7 @@ class _ClusterStage(Stage):
         self.observer.on_next(result)
         down = self.down
         if down is not None and down.full:
+            self.window.blocked = True  # the workers idle for the consumer: no reason to widen
             self.stats.blocked()  # waiting for demand: downstream is full
             await down.wait()
             self.stats.unblocked()

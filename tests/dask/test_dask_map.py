@@ -18,7 +18,7 @@ from support import recorded
 
 import rxasync
 from rxasync.dask import map_on_cluster
-from rxasync.dask._window import CAP_PER_THREAD
+from rxasync.dask._window import CAP_MIN
 from rxasync.testing import assert_run
 
 INPUTS = random.Random(15).sample(range(1_000_000), 2_000)
@@ -139,8 +139,11 @@ async def test_dask_map_never_more_than_concurrency_on_cluster(client: Client) -
 
 
 async def test_dask_map_default_never_more_than_the_documented_cap(client: Client) -> None:
-    """The default window: at most 64 x the worker threads (2 here) on the cluster, 2 x that in the stage."""
-    assert 0 < await bounded_run(client, None, CAP_PER_THREAD * 2) <= CAP_PER_THREAD * 2
+    """The default window: at most max(64 x threads, 1,024) on the cluster (2 threads here), 2 x that in the stage.
+
+    The consumer is slow, so the window does not grow (the stage waits for it): it stays near its floor, 4.
+    """
+    assert 0 < await bounded_run(client, None, CAP_MIN) <= 16  # at most two doublings before it shows
 
 
 async def test_dask_map_default_starts_at_twice_the_threads(client: Client) -> None:
