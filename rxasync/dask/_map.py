@@ -55,7 +55,7 @@ def map_on_cluster(
     and not yet fetched), so the scheduler's memory stays bounded however long
     the stream is; the stage holds at most ``2 * concurrency`` items in all.
     By default the bound adapts (see ``concurrency``) and never exceeds
-    ``max(64 x worker threads, 1024)`` tasks.
+    ``max(64 x worker threads, 128)`` tasks.
 
     Each result is fetched once and emitted once, in input order when
     ``ordered`` (a slow task holds back later results), else as tasks finish.
@@ -93,7 +93,7 @@ def map_on_cluster(
             behind a several-ms round trip get hundreds. Only an epoch in
             which items waited for room, and the consumer below never made
             the stage wait, grows it. It never shrinks during a stream and
-            is capped at 64 tasks per worker thread or 1,024, so the
+            is capped at 64 tasks per worker thread or 128, so the
             scheduler holds at most that many of the stream's tasks (about
             1 KB each, plus their arguments) and the stage at most twice
             that in items.

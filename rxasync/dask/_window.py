@@ -36,10 +36,10 @@ __all__ = ["BUSY", "CAP_MIN", "CAP_PER_THREAD", "EPOCH_MIN", "Window", "default_
 
 #: The window is at most this many tasks per worker thread, or :data:`CAP_MIN` (at least 2 per thread).
 CAP_PER_THREAD = 64
-#: The cap on a small cluster: with 1 ms tasks on a loaded machine the client's and scheduler's
-#: cost per ``client.map`` (a quarter of the window each) decides the rate; a fixed 1,000 ran at
-#: 0.82-1.39x of Dask's one ``client.map``, a cap of 128 at 0.51x (load 16).
-CAP_MIN = 1_024
+#: The cap on a small cluster. Measured at load 15-20 on 2 threads: a cap of 128 ran 1 ms tasks at
+#: 0.51-0.65x of Dask's one ``client.map``, one of 1,024 at 0.41-0.44x (no better: the client's and
+#: scheduler's CPU per task, not the window, was the limit), so the smaller bound stays.
+CAP_MIN = 128
 #: The fewest completions an epoch measures (a smaller one is mostly noise).
 EPOCH_MIN = 16
 #: Workers busy at least this fraction of an epoch: the window is large enough.

@@ -139,7 +139,7 @@ async def test_dask_map_never_more_than_concurrency_on_cluster(client: Client) -
 
 
 async def test_dask_map_default_never_more_than_the_documented_cap(client: Client) -> None:
-    """The default window: at most max(64 x threads, 1,024) on the cluster (2 threads here), 2 x that in the stage.
+    """The default window: at most max(64 x threads, 128) on the cluster (2 threads here), 2 x that in the stage.
 
     The consumer is slow, so the window does not grow (the stage waits for it): it stays near its floor, 4.
     """
