@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
+import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from distributed import Client, LocalCluster
+
+from benchmarks._util import Trial, rate
 
 
 def burn(x: int, loops: int) -> int:
@@ -75,3 +79,24 @@ def on_client(address: str, run: Callable[[Client], Awaitable[float]]) -> float:
             return elapsed
 
     return asyncio.run(main())
+
+
+def alternate_printing(trials: dict[str, Trial], reps: int, items: int) -> dict[str, float]:
+    """Run every trial ``reps`` times, interleaved, printing each as it ends; the median seconds of each.
+
+    Each line (flushed) gives the trial's seconds, its rate and the load
+    average then, so a run cut short still leaves figures. A run of a few
+    minutes per trial has no room for a warm-up of full size: warm up with
+    a small trial (see :func:`on_client`) before calling this.
+    """
+    times: dict[str, list[float]] = {name: [] for name in trials}
+    for rep in range(1, reps + 1):
+        for name, trial in trials.items():
+            seconds = trial()
+            times[name].append(seconds)
+            load = os.getloadavg()[0]
+            print(
+                f"  trial {rep}/{reps} {name}: {seconds:.2f} s, {rate(items, seconds)} (load {load:.1f})",
+                flush=True,
+            )
+    return {name: statistics.median(ts) for name, ts in times.items()}

@@ -4,11 +4,13 @@
 the same run, alternating:
 
 * rxasync on a ``LocalCluster`` of 2 single-thread worker processes
-  (``map_on_cluster``, default concurrency 2 x threads = 4);
+  (``map_on_cluster``, default concurrency: a window from 2 x threads = 4,
+  doubled while the workers idle);
 * rxasync on one machine: ``map_on(burn, ProcessPoolExecutor(2))``;
 * a plain loop in this process: ``[burn(x) for x in xs]``.
 
-No target (issue 15 asks for the figures). With 20 ms of work per task the
+Each trial is printed as it ends; the warm-up is a small run (``--warmup``
+tasks) of each. No target (issue 15 asks for the figures). With 20 ms of work per task the
 per-task overhead of the cluster (a few ms, see ``dask_cluster``) is small
 next to the work, so both pools of two processes should approach 2x the
 loop on an idle two-core machine; ``docs/guides/scaling.md`` works out what
@@ -30,8 +32,8 @@ import reactivex
 from distributed import Client
 
 import rxasync
-from benchmarks._dask_common import burn, calibrate, local_cluster, on_client
-from benchmarks._util import Trial, alternate, header, parse_args, report, timed
+from benchmarks._dask_common import alternate_printing, burn, calibrate, local_cluster, on_client
+from benchmarks._util import Trial, header, parse_args, report, timed
 from rxasync.dask import map_on_cluster
 from rxasync.operators import map_on
 
@@ -62,6 +64,7 @@ def _trials(address: str, pool: ProcessPoolExecutor, n: int, loops: int) -> dict
 
 def _extra(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tasks", type=int, default=None, help="tasks per run (default 2,000; quick 200)")
+    parser.add_argument("--warmup", type=int, default=20, help="tasks of each variant's warm-up run")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -76,7 +79,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     spawn = multiprocessing.get_context("spawn")  # no fork of a process running the cluster threads
     with local_cluster() as address, ProcessPoolExecutor(2, mp_context=spawn) as pool:
-        med = alternate(_trials(address, pool, n, loops), args.reps)
+        for warm in _trials(address, pool, args.warmup, loops).values():
+            warm()
+        med = alternate_printing(_trials(address, pool, n, loops), args.reps, n)
     report("map_on_cluster (2 workers) vs plain loop", n, med["cluster"], med["loop"], baseline="loop")
     report("map_on(ProcessPoolExecutor(2)) vs plain loop", n, med["pool"], med["loop"], baseline="loop")
     report(

@@ -3,17 +3,20 @@
 One :class:`_ClusterStage` per subscription. It talks to Dask through an
 *asynchronous* ``distributed.Client`` on the stage's own event loop: a task is
 submitted with ``client.map`` (one message per batch: the items that arrived
-in one loop iteration, and while others run, at least a quarter of
-``concurrency``) and its result awaited as a Dask future, so no thread is
-started or borrowed per call. At most ``concurrency`` of the stream's tasks
-exist on the cluster at once; the stage holds at most ``2 * concurrency``
-items (queued, on the cluster, or done and waiting for an earlier one) and
+in one loop iteration, and while others run, at least a quarter of the
+window) and its result awaited as a Dask future, so no thread is started or
+borrowed per call. At most a *window* of the stream's tasks exist on the
+cluster at once (``concurrency``, or by default one measured from completed
+tasks: ``_window``); the stage holds at most twice the window in items
+(queued, on the cluster, or done and waiting for an earlier one) and
 publishes that as its demand, so a bridge source upstream pauses.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -25,6 +28,7 @@ from reactivex import Observable, abc
 
 from .._stage import Stage, stage_observable
 from ._translate import cluster_error
+from ._window import Window, default_window
 
 __all__ = ["map_on_cluster"]
 
@@ -50,6 +54,8 @@ def map_on_cluster(
     stream's tasks are on the cluster at once (submitted, running, or finished
     and not yet fetched), so the scheduler's memory stays bounded however long
     the stream is; the stage holds at most ``2 * concurrency`` items in all.
+    By default the bound adapts (see ``concurrency``) and never exceeds
+    ``max(64 x worker threads, 128)`` tasks.
 
     Each result is fetched once and emitted once, in input order when
     ``ordered`` (a slow task holds back later results), else as tasks finish.
@@ -76,11 +82,21 @@ def map_on_cluster(
             items and the results must pickle (define it in an importable
             module, not in ``__main__``, for process workers).
         client: an asynchronous ``distributed.Client`` on this loop.
-        concurrency: the most tasks of this stream on the cluster at once;
-            default twice the cluster's worker threads when subscribed (at
-            least 2): enough to keep every thread busy while results travel.
-            Raise it for tasks of a millisecond or two (the round trip then
-            dominates); each unit costs the scheduler one task's state.
+        concurrency: the most tasks of this stream on the cluster at once,
+            exactly. Default (``None``): a window that starts at twice the
+            cluster's worker threads (as the scheduler reports them when
+            subscribed; at least 2) and doubles after each window's worth
+            of completions (at least 16) in which the workers were busy
+            less than 80% of the time (each task reports how long it ran):
+            by Little's law ``threads x (1 + round trip / task time)`` tasks
+            keep them busy. Tasks of 20 ms stay at the floor; tasks of 1 ms
+            behind a several-ms round trip get hundreds. Only an epoch in
+            which items waited for room, and the consumer below never made
+            the stage wait, grows it. It never shrinks during a stream and
+            is capped at 64 tasks per worker thread or 128, so the
+            scheduler holds at most that many of the stream's tasks (about
+            1 KB each, plus their arguments) and the stage at most twice
+            that in items.
         ordered: emit in input order (True) or in completion order (False).
         args: extra arguments for every call, scattered once (see above).
         name: prefix of the tasks' Dask keys (``name-<uuid>-<index>``);
@@ -112,16 +128,15 @@ def map_on_cluster(
     stats_name = name  # None: the counters are named map_on_cluster#<id>
 
     def make(observer: abc.ObserverBase[Any], loop: asyncio.AbstractEventLoop) -> Stage:
-        limit = concurrency or _default_concurrency(client)
-        return _ClusterStage(fn, client, tuple(args), limit, ordered, prefix, observer, loop, stats_name)
+        window = Window(concurrency, concurrency) if concurrency else default_window(_threads(client))
+        return _ClusterStage(fn, client, tuple(args), window, ordered, prefix, observer, loop, stats_name)
 
     return lambda source: stage_observable(source, "map_on_cluster", make)
 
 
-def _default_concurrency(client: Client) -> int:
-    """Twice the cluster's worker threads, from the client's cached scheduler info."""
-    threads = client.scheduler_info().get("total_threads") or 0
-    return max(2 * int(threads), 2)
+def _threads(client: Client) -> int:
+    """The cluster's worker threads, from the client's cached scheduler info (at least 1)."""
+    return max(1, int(client.scheduler_info().get("total_threads") or 0))
 
 
 class _ClusterStage(Stage):
@@ -134,22 +149,21 @@ class _ClusterStage(Stage):
         fn: Callable[..., Any],
         client: Client,
         args: tuple[Any, ...],
-        concurrency: int,
+        window: Window,
         ordered: bool,
         prefix: str,
         observer: abc.ObserverBase[Any],
         loop: asyncio.AbstractEventLoop,
         name: str | None = None,
     ) -> None:
-        super().__init__(observer, loop, 2 * concurrency, name)
-        self.fn = fn
+        super().__init__(observer, loop, 2 * window.size, name)
+        self.task = functools.partial(_timed, fn)  # what runs on the worker: fn, and how long it ran
         self.client = client
         self.args = args
         self.shared: list[Any] | None = None if args else []  # args as scattered futures
         self.owned: list[Future[Any]] = []  # the futures we scattered (released at the end)
         self.scattering = False
-        self.concurrency = concurrency
-        self.chunk = max(1, concurrency // 4)  # fewest tasks per client.map while others run (see submit)
+        self.window = window  # how many of our tasks may be on the cluster (fixed, or measured)
         self.ordered = ordered
         self.prefix = f"{prefix}-{uuid.uuid4().hex[:12]}"
         self.queue: deque[tuple[int, Any]] = deque()  # taken, not yet submitted
@@ -188,20 +202,23 @@ class _ClusterStage(Stage):
                 self.scattering = True
                 self.loop.create_task(self.scatter(), context=self.context)
             return
-        room = self.concurrency - len(self.futures)
-        # While tasks of ours run, wait until a quarter of ``concurrency`` is free (or the whole queue
+        size = self.window.size
+        room = size - len(self.futures)
+        # While tasks of ours run, wait until a quarter of the window is free (or the whole queue
         # fits): each client.map costs the scheduler one update-graph, so few big ones, not one per result.
-        if room <= 0 or (self.futures and room < min(self.chunk, len(self.queue))):
+        if room <= 0 or (self.futures and room < min(max(1, size // 4), len(self.queue))):
+            self.window.held_back = True  # the window, not the source, is what holds items back
             return
         batch = [self.queue.popleft() for _ in range(min(room, len(self.queue)))]
         indices = [index for index, _ in batch]
         extra = [[arg] * len(batch) for arg in self.shared]
         keys = [f"{self.prefix}-{index}" for index in indices]
         try:
-            futures = self.client.map(self.fn, [item for _, item in batch], *extra, key=keys, pure=False)
+            futures = self.client.map(self.task, [item for _, item in batch], *extra, key=keys, pure=False)
         except Exception as exc:  # ClosedClientError: the client was closed while we waited for items
             self.fail(cluster_error(exc, keys[0], indices[0], self.client_closed()))
             return
+        self.window.started(self.loop.time())
         for index, future in zip(indices, futures, strict=True):
             self.futures[index] = future
             self.index_of[future.key] = index
@@ -240,7 +257,7 @@ class _ClusterStage(Stage):
             for future in batch:
                 if future.status == "error" or future.cancelled():  # its own error, or Dask's
                     await future  # raises the error with the worker's traceback
-            values = await self.client.gather(batch)
+            pairs = await self.client.gather(batch)  # (seconds it ran, result): see _timed
         except Exception as exc:
             key = next((f.key for f in batch if f.status != "finished"), batch[0].key)
             self.fail(cluster_error(exc, str(key), self.index_of.get(key), self.client_closed()))
@@ -251,6 +268,8 @@ class _ClusterStage(Stage):
         for index in indices:
             del self.futures[index]
         _release(batch)
+        self.measure(len(batch), sum(seconds for seconds, _ in pairs))
+        values = [value for _, value in pairs]
         self.schedule_submit()
         if self.ordered:
             self.results.update(zip(indices, values, strict=True))
@@ -258,6 +277,11 @@ class _ClusterStage(Stage):
         else:
             for value in values:
                 await self.emit(value)
+
+    def measure(self, n: int, work: float) -> None:
+        """``n`` tasks done after ``work`` seconds on their workers: resize the window, and the demand."""
+        self.window.completed(n, work, self.loop.time())
+        self.demand.limit = 2 * self.window.size  # a larger limit wakes the source at the next release
 
     def client_closed(self) -> bool:
         return self.client.status in ("closing", "closed")
@@ -285,6 +309,7 @@ class _ClusterStage(Stage):
         self.observer.on_next(result)
         down = self.down
         if down is not None and down.full:
+            self.window.blocked = True  # the workers idle for the consumer: no reason to widen
             self.stats.blocked()  # waiting for demand: downstream is full
             await down.wait()
             self.stats.unblocked()
@@ -309,6 +334,22 @@ class _ClusterStage(Stage):
         self.done.clear()
         self.queue.clear()
         self.results.clear()
+
+
+def _make_timed() -> Callable[..., tuple[float, Any]]:
+    """``_timed``, made in a function so that cloudpickle sends it by value: workers need not have
+    rxasync installed, only ``fn``'s module."""
+
+    def timed(fn: Callable[..., Any], item: Any, *args: Any) -> tuple[float, Any]:
+        start = time.perf_counter()
+        result = fn(item, *args)
+        return time.perf_counter() - start, result
+
+    return timed
+
+
+#: ``_timed(fn, item, *args)``: ``(seconds fn ran, fn(item, *args))``, on the worker (the window's measure).
+_timed = _make_timed()
 
 
 def _release(futures: list[Future[Any]]) -> None:

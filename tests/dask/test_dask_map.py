@@ -18,6 +18,7 @@ from support import recorded
 
 import rxasync
 from rxasync.dask import map_on_cluster
+from rxasync.dask._window import CAP_MIN
 from rxasync.testing import assert_run
 
 INPUTS = random.Random(15).sample(range(1_000_000), 2_000)
@@ -99,9 +100,14 @@ async def test_dask_map_dispose_mid_stream_leaves_no_task_on_scheduler(client: C
     assert len(got) < 1_000
 
 
-async def test_dask_map_never_more_than_concurrency_on_cluster(client: Client) -> None:
-    """A 100,000-item source into a slow consumer: the scheduler holds at most ``concurrency``."""
-    name, concurrency, produced = unique("bounded"), 8, [0]
+async def bounded_run(client: Client, concurrency: int | None, bound: int) -> int:
+    """A 100,000-item source into a slow consumer; the peak of the stream's tasks on the scheduler.
+
+    Every tenth item it checks that the scheduler holds at most ``bound`` of the stream's
+    tasks and that the source has produced at most what the stage (``2 * bound``), the
+    consumer's buffer and the item in hand hold.
+    """
+    name, produced = unique("bounded"), [0]
 
     async def numbers() -> AsyncIterator[int]:
         for i in range(100_000):
@@ -116,16 +122,32 @@ async def test_dask_map_never_more_than_concurrency_on_cluster(client: Client) -
             assert value == received * received
             received += 1
             if received % 10 == 0:
-                peak = max(peak, await stream_tasks(client, name))
-                assert produced[0] <= received + 2 * concurrency + 4 + 1  # stage + buffer + one in hand
+                tasks = await stream_tasks(client, name)
+                assert tasks <= bound
+                peak = max(peak, tasks)
+                assert produced[0] <= received + 2 * bound + 4 + 1  # stage + buffer + one in hand
             await asyncio.sleep(0.002)  # the slow downstream
             if received == 400:
                 break
-    assert 0 < peak <= concurrency
     assert await until_no_tasks(client, name) == 0
+    return peak
 
 
-async def test_dask_map_default_concurrency_is_twice_the_threads(client: Client) -> None:
+async def test_dask_map_never_more_than_concurrency_on_cluster(client: Client) -> None:
+    """A given ``concurrency`` is an exact bound: the scheduler holds at most that many."""
+    assert 0 < await bounded_run(client, 8, 8) <= 8
+
+
+async def test_dask_map_default_never_more_than_the_documented_cap(client: Client) -> None:
+    """The default window: at most max(64 x threads, 128) on the cluster (2 threads here), 2 x that in the stage.
+
+    The consumer is slow, so the window does not grow (the stage waits for it): it stays near its floor, 4.
+    """
+    assert 0 < await bounded_run(client, None, CAP_MIN) <= 16  # at most two doublings before it shows
+
+
+async def test_dask_map_default_starts_at_twice_the_threads(client: Client) -> None:
+    """Before any task completed (nothing measured), the default window is its floor: 2 x threads."""
     name, produced = unique("default"), [0]
     gate = asyncio.Event()
 
@@ -141,7 +163,7 @@ async def test_dask_map_default_concurrency_is_twice_the_threads(client: Client)
     )
     try:
         await asyncio.sleep(0.2)
-        # 2 workers x 1 thread: concurrency 4, so the stage takes 8 items and puts 4 on the cluster
+        # 2 workers x 1 thread: a window of 4, so the stage takes 8 items and puts 4 on the cluster
         assert await stream_tasks(client, name) == 4
         assert produced[0] <= 8 + 1
     finally:
