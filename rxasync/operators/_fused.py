@@ -79,7 +79,13 @@ class Fused(abc.DisposableBase):
             if self.iterator is None:
                 self.meter = Meter(self.stats)
                 self.iterator = self.context.run(self.path.open)
-            item = await InContext(anext(self.iterator), self.context)
+            step = anext(self.iterator)
+            try:  # the first step at once, in the source's context: most items need no other
+                first = self.context.run(step.send, None)
+            except StopIteration as stop:
+                item = stop.value
+            else:  # it suspended: the rest of its steps in that context too
+                item = await InContext(step, self.context, first)
         except StopAsyncIteration:
             self.end(stage, await self.close("completed"))
             return
@@ -125,14 +131,18 @@ class Fused(abc.DisposableBase):
         self.stats.finished("disposed")
 
 
+_NONE: Any = object()
+
+
 class InContext:
     """Await ``awaitable`` in the current task with each of its steps run in ``context``."""
 
-    __slots__ = ("context", "steps")
+    __slots__ = ("context", "first", "steps")
 
-    def __init__(self, awaitable: Awaitable[Any], context: contextvars.Context) -> None:
+    def __init__(self, awaitable: Awaitable[Any], context: contextvars.Context, first: Any = _NONE) -> None:
         self.steps: Generator[Any, Any, Any] = awaitable.__await__()
         self.context = context
+        self.first = first  # what its first step, already taken, yielded (a future to wait on)
 
     def __await__(self) -> InContext:
         return self
@@ -141,6 +151,10 @@ class InContext:
         return self
 
     def __next__(self) -> Any:
+        first = self.first
+        if first is not _NONE:
+            self.first = _NONE
+            return first
         return self.context.run(self.steps.send, None)
 
     def send(self, value: Any) -> Any:

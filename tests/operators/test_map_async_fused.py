@@ -144,6 +144,30 @@ async def test_map_async_one_source_and_calls_do_not_share_context_variables(sha
 
 
 @shapes
+async def test_map_async_one_source_that_suspends_keeps_its_own_context(shape: Shape) -> None:
+    # The fused path takes a step of the generator at once in the source's context, and only when it
+    # suspends awaits the rest there too: a value set before a suspension is still seen after it.
+    seen: list[tuple[str, str]] = []
+
+    async def gen() -> AsyncIterator[int]:
+        for i in range(3):
+            _VAR.set(f"gen{i}")
+            await asyncio.sleep(0)  # suspends: the step is resumed in the source's context
+            seen.append(("gen", _VAR.get()))
+            yield i
+
+    async def sets(x: int) -> int:
+        seen.append(("fn", _VAR.get()))
+        _VAR.set("fn")
+        await asyncio.sleep(0)
+        return x
+
+    assert await rxasync.to_list(shape(rxasync.from_async_iterable(gen)).pipe(map_async(sets))) == [0, 1, 2]
+    assert [v for who, v in seen if who == "gen"] == ["gen0", "gen1", "gen2"]
+    assert [v for who, v in seen if who == "fn"] == ["unset", "fn", "fn"]
+
+
+@shapes
 async def test_map_async_one_counts_every_long_wait_for_a_slow_source(shape: Shape) -> None:
     # A one-worker stage samples its waits for upstream (one in 8 past the first 8): cheap for a fast
     # source, but the waits of a slow one must all be counted, also those past the last sample.
