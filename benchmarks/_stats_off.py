@@ -47,9 +47,9 @@ CUTS: list[tuple[str, str, str, str, int]] = [
     (
         "_stage.py",
         "endpoint: an item in (the end of an idle wait, items in)",
-        r"^( *)stats = self\.stats\n\1if stats\.idle_since:.*\n\1    stats\.end_idle\(\)\n"
-        r"\1demand, credits = self\.demand, 0\n\1if demand is None:.*\n\1    stats\.items_in \+= 1\n"
-        r"\1else:\n\1    if self\.weighted:\n\1        stats\.items_in \+= 1\n"
+        r"^( *)if self\.stats\.idle_since:.*\n\1    self\.stats\.end_idle\(\)\n"
+        r"\1demand, credits = self\.demand, 0\n\1if demand is None:.*\n\1    self\.stats\.items_in \+= 1\n"
+        r"\1else:\n\1    if self\.weighted:\n\1        self\.stats\.items_in \+= 1\n"
         r"\1        credits = self\.weight\(value\)\n\1    else:.*\n\1        credits = 1\n",
         r"\1demand, credits = self.demand, 0\n\1if demand is not None:\n"
         r"\1    credits = self.weight(value) if self.weighted else 1\n",
@@ -58,7 +58,7 @@ CUTS: list[tuple[str, str, str, str, int]] = [
     (
         "_stage.py",
         "endpoint: items out",
-        r"^( *)if not self\.weighted:\n\1    self\.stats\.items_out \+= n\n",
+        r"^( *)self\.stats\.items_out \+= n\n",
         "",
         1,
     ),
