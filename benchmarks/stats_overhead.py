@@ -17,6 +17,14 @@ way this benchmark ran first, against the commit before the counters:
 that also measures whatever else changed since).
 
     .venv/bin/python -m benchmarks.stats_overhead [--items 50000] [--reps 21] [--only TEXT] [--base DIR]
+
+On a loaded machine the times swing by 10% and more; instructions do not.
+``--once on|off --only TEXT`` runs one scenario once, for callgrind: the
+difference of two counts (``--items 5000`` and ``25000``) over 20,000 is
+the instructions per item, the same on any load::
+
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null .venv/bin/python \\
+        -m benchmarks.stats_overhead --once on --only subscriber --items 5000   # "I refs"
 """
 
 from __future__ import annotations
@@ -122,6 +130,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reps", type=int, default=REPS)
     parser.add_argument("--only", default="", help="run the scenarios whose name contains this")
     parser.add_argument("--quick", action="store_true", help="10,000 items, 7 runs")
+    parser.add_argument(
+        "--once",
+        choices=("on", "off"),
+        help="run the first --only scenario once, on one side (for callgrind)",
+    )
     args = parser.parse_args(argv)
     N, REPS = (10_000, 7) if args.quick else (args.items, args.reps)
     with tempfile.TemporaryDirectory() as tmp:
@@ -138,6 +151,10 @@ def main(argv: list[str] | None = None) -> None:
         from rxobs.operators import map_async as ma_on
         from rxoff.operators import map_async as ma_off
 
+        if args.once:
+            rx, ma = (rxobs, ma_on) if args.once == "on" else (rxoff, ma_off)
+            asyncio.run(next(fn for name, fn in scenarios(rx, ma).items() if args.only in name)())
+            return
         print(f"== stats_overhead: {N:,} items, {REPS} alternating runs; target <= 1.05")
         asyncio.run(compare(rxoff, rxobs, ma_off, ma_on, args.only))
 
