@@ -65,8 +65,9 @@ CUTS: list[tuple[str, str, str, str, int]] = [
     (
         "operators/_map_async.py",
         "map_async: the waits (blocked, unblocked, idle)",
-        r"^( *)self\.stats\.(blocked|unblocked)\(\).*\n|^( *)if not self\.demand\.pending and not self\.upstream_done:\n"
-        r"\3    self\.stats\.idle\(\).*\n",
+        # the idle wait: the test and whatever it guards (a sampled idle, where map_async samples it)
+        r"^( *)self\.stats\.(blocked|unblocked)\(\).*\n|^( *)if not self\.demand\.pending and not self\.upstream_done:.*\n"
+        r"(?:\3    .*\n)+",
         "",
         3,
     ),
