@@ -318,3 +318,21 @@ async def test_stats_source_stopped_by_take_counts_every_item_it_sent(batched: b
     assert got == list(range(37))
     read = snap(stages, "read")
     assert (read["items_out"], read["state"]) == (37, "disposed")  # take(37) disposed it after the 37th
+
+
+def test_stats_weighted_endpoint_finish_releases_without_counting_items() -> None:
+    from rxasync._stage import Endpoint
+
+    class Weighted(Endpoint):
+        weighted = True
+
+    class Plain(Weighted):  # an unweighted subclass of a weighted one counts again
+        weighted = False
+
+    class Own(Weighted):
+        def finish(self, n: int = 1) -> None:
+            pass
+
+    assert Weighted.finish is Endpoint.release
+    assert Plain.finish is Endpoint.finish
+    assert Own.finish is not Endpoint.release

@@ -1,0 +1,101 @@
+"""The "counters off" build for ``stats_overhead``: this checkout's package with the counting cut out.
+
+Each :data:`CUTS` entry is a regular expression over one module of
+``rxasync/`` and what replaces it: the per-item counting and the timing of
+the waits go, and nothing else changes (the same loops, the same demand
+tests, the same calls), so the difference measured is what the counters
+cost. A cut that no longer matches (the code moved) stops the benchmark
+with its name, rather than measure something else. Left in the off build,
+because they are paid once per subscription, not per item: the
+registration of each stage's counters (``stage_stats``) and the pump's
+:class:`~rxasync._pump.Meter` (one clock read at the start and one at the
+end). ``to_async_iterable``'s loop keeps its runs of up to 64 items (only
+their counting goes): its structure is not a cost of the counters alone.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+#: (module, name, pattern, replacement, how many matches are expected)
+CUTS: list[tuple[str, str, str, str, int]] = [
+    (
+        "_pump.py",
+        "pump: the countdown to the next timed item",
+        r"^( *)left -= 1\n\1if left:\n\1    emit\(item\)\n\1else:\n\1    began = time\.perf_counter\(\)\n"
+        r"\1    emit\(item\)\n\1    left = meter\.tick\(began\)\n",
+        r"\1emit(item)\n",
+        2,
+    ),
+    (
+        "_pump.py",
+        "pump: the timing of a wait for demand",
+        r"^( *)stats\.idle_since = 0\.0\n\1began = stats\.blocked_since = time\.perf_counter\(\)\n"
+        r"\1await demand\.wait\(\)\n\1stats\.idle_since = now = time\.perf_counter\(\)\n"
+        r"\1stats\.wait_demand_s \+= now - began\n\1stats\.blocked_since = 0\.0\n",
+        r"\1await demand.wait()\n",
+        2,
+    ),
+    (
+        "_pump.py",
+        "pump: the counts written at the end",
+        r"^( *)meter\.sync\(meter\.items\(left\)\).*\n",
+        "",
+        1,
+    ),
+    (
+        "_stage.py",
+        "endpoint: an item in (the end of an idle wait, items in)",
+        r"^( *)if self\.stats\.idle_since:.*\n\1    self\.stats\.end_idle\(\)\n"
+        r"\1demand, credits = self\.demand, 0\n\1if demand is None:.*\n\1    self\.stats\.items_in \+= 1\n"
+        r"\1else:\n\1    if self\.weighted:\n\1        self\.stats\.items_in \+= 1\n"
+        r"\1        credits = self\.weight\(value\)\n\1    else:.*\n\1        credits = 1\n",
+        r"\1demand, credits = self.demand, 0\n\1if demand is not None:\n"
+        r"\1    credits = self.weight(value) if self.weighted else 1\n",
+        1,
+    ),
+    (
+        "_stage.py",
+        "endpoint: items out",
+        r"^( *)self\.stats\.items_out \+= n\n",
+        "",
+        1,
+    ),
+    (
+        "operators/_map_async.py",
+        "map_async: the waits (blocked, unblocked, idle)",
+        # the idle wait: the test and whatever it guards (a sampled idle, where map_async samples it)
+        r"^( *)self\.stats\.(blocked|unblocked)\(\).*\n|^( *)if not self\.demand\.pending and not self\.upstream_done:.*\n"
+        r"(?:\3    .*\n)+",
+        "",
+        3,
+    ),
+    (
+        "_iterator.py",
+        "to_async_iterable: items out",
+        r"^( *)(self\._stats|self\.stats|stats)\.items_out \+= (1|run|i \+ 1)\n",
+        r"\1pass\n",
+        4,
+    ),
+]
+
+
+def cut_counters(package: Path) -> list[str]:
+    """Apply :data:`CUTS` to the copy of ``rxasync`` at ``package``; returns the cuts' names.
+
+    Raises:
+        SystemExit: a cut matched a different number of times than expected.
+    """
+    done = []
+    for module, name, pattern, replacement, expected in CUTS:
+        path = package / module
+        text, count = re.subn(pattern, replacement, path.read_text(), flags=re.MULTILINE)
+        if count != expected:
+            raise SystemExit(
+                f"stats_overhead: the cut {name!r} matched {count} times in {module}, not {expected}: "
+                "update benchmarks/_stats_off.py to the code"
+            )
+        path.write_text(text)
+        done.append(name)
+    return done
