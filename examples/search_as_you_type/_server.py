@@ -143,7 +143,7 @@ async def _search(request: web.Request) -> web.Response:
         if latency > 0:
             await asyncio.sleep(app[RANDOM].uniform(0, latency))
         norm = normalise(q)
-        results = app[ANSWERS].get((norm, limit), lambda: _results(app[INDEX], q, limit))
+        results = app[ANSWERS].get_encoded((norm, limit), lambda: app[INDEX].search_json(q, limit))
     except asyncio.CancelledError:  # the client went away (handler_cancellation=True)
         stats.searches_aborted += 1
         raise
@@ -152,10 +152,6 @@ async def _search(request: web.Request) -> web.Response:
     # the same object as {"q": ..., "results": ..., "took_ms": ...}, with the results encoded once
     body = b'{"q":%s,"results":%s,"took_ms":%s}' % (dumps(norm), results, dumps(took_ms))
     return web.Response(body=body, content_type="application/json", charset="utf-8")
-
-
-def _results(index: CityIndex, q: str, limit: int) -> list[dict[str, Any]]:
-    return [hit.to_json() for hit in index.search(q, limit)]
 
 
 def _http_search(request: web.Request) -> SearchFunction:
