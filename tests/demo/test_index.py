@@ -9,6 +9,7 @@ import pytest
 from examples.search_as_you_type import CityIndex, load_cities, normalise
 from examples.search_as_you_type._fuzzy import nearest_prefix, prefix_distance
 from examples.search_as_you_type._names import find_inside
+from examples.search_as_you_type._text import folds_in_place, normalise_all, normalise_with_map
 from examples.search_as_you_type._typos import TypoIndex
 
 
@@ -83,3 +84,13 @@ def test_index_nearest_prefix_is_the_python_definition() -> None:
                 q,
                 name,
             )
+
+
+def test_index_normalise_all_and_the_in_place_map_agree_with_the_one_by_one_rules() -> None:
+    names = [name for city in load_cities()[:5000] for name in (city.name, *city.alternates)]
+    names += ["  São-Paulo!! ", "a\x00b", " ", "", "Straße", "x  y", "ຊຳເໜືອ"]
+    assert normalise_all(names) == [normalise(name) for name in names]
+    for name in names:
+        norm, origin = normalise_with_map(name)
+        if folds_in_place(name):
+            assert origin == list(range(len(norm))), name
