@@ -91,6 +91,10 @@ class CityIndex:
     def __len__(self) -> int:
         return len(self.cities)
 
+    def ready(self) -> bool:
+        """Whether the indexes built on a thread at start-up are all there (about a second)."""
+        return self._n.trigrams_ready.is_set()
+
     def search(self, query: str, limit: int = 10) -> list[Hit]:
         """The best ``limit`` cities for ``query`` (normalised here), best first.
 

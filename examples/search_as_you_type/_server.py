@@ -115,7 +115,10 @@ async def _page(request: web.Request) -> web.FileResponse:
 
 
 async def _stats(request: web.Request) -> web.Response:
-    return web.json_response(asdict(request.app[STATS]))
+    # index_ready: the indexes built on a thread at start-up are there (until then, substrings
+    # are found by a slower scan and a typo search waits)
+    index = request.app.get(INDEX)
+    return web.json_response({**asdict(request.app[STATS]), "index_ready": bool(index and index.ready())})
 
 
 def _bad_request(message: str) -> web.Response:
