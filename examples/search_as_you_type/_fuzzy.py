@@ -4,9 +4,9 @@ The distance counts insertions, deletions, substitutions and swaps of two
 neighbouring letters (optimal string alignment), so "lodnon", "londn" and
 "lindon" are all close to "london".
 
-:func:`prefix_distance` is the definition, in Python (about 0.1 ms a name);
+:func:`prefix_distance` is the definition, in Python (0.1-0.2 ms a name);
 :func:`nearest_prefix` gives the same answer with ``rapidfuzz``'s C++ OSA
-distance (the ``demo`` extra; about a microsecond a name) and falls back to
+distance (the ``demo`` extra; 1-2 µs a name) and falls back to
 the definition when ``rapidfuzz`` is not installed.
 """
 
