@@ -14,9 +14,18 @@ the benchmark says so and stops.
    prefixes), after one untimed pass that sends each once.
 2. Cold cache: a fresh demo process per run and 40,000 distinct queries,
    none sent twice within the run: every answer is searched and encoded.
+   The run starts once ``/api/stats`` says ``index_ready`` (the indexes
+   the demo builds on a thread in its first second are there; before that
+   change the run started at the address line, so on a loaded machine it
+   measured the scan that stands in while they are built).
 3. The ceiling: the fixed-answer aiohttp server of ``benchmarks.demo_search``
    under the same ``wrk`` command: what HTTP alone allows here, and the
    share of it the demo reaches.
+
+First, without HTTP and without ``wrk``: the CPU time of one cold search
+in-process (``CityIndex.search_json``, the endpoint's work: search and
+encode, on 4,000 distinct queries of the same mix, no cache), so the
+search's share and HTTP's can be told apart.
 
     python -m benchmarks.demo_wrk [--quick] [--seconds S]
 """
@@ -25,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import re
 import shutil
@@ -32,13 +42,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
 from benchmarks._util import parse_args
 from benchmarks.demo_latency import CONCURRENCY, demo_server, throughput_queries
 from benchmarks.demo_search import TARGET_PER_S, ceiling_server, raw_searches_per_second
-from examples.search_as_you_type import load_cities, normalise
+from examples.search_as_you_type import CityIndex, load_cities, normalise
 
 _LUA = """
 local paths = {}
@@ -96,6 +108,17 @@ def wrk_per_second(url: str, queries: list[str], seconds: float) -> tuple[float,
     return float(found.group(1)), "; ".join(errors)
 
 
+def wait_for_index(url: str, within: float = 60.0) -> None:
+    """Wait (at most ``within`` seconds) until the demo's ``/api/stats`` says ``index_ready``."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(url + "/api/stats", timeout=5) as response:
+            if json.load(response).get("index_ready", True):
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"the demo's index was not ready within {within:g} s")
+
+
 def _runs(name: str, rates: list[float], errors: list[str]) -> float:
     median = statistics.median(rates)
     shown = ", ".join(f"{r:,.0f}" for r in rates)
@@ -116,6 +139,7 @@ def _cold(reps: int, seconds: float) -> float:
     for rep in range(reps):
         queries = wrk_queries(40_000, seed=100 + rep, distinct=True)
         with demo_server(0.15) as url:
+            wait_for_index(url)
             runs.append(wrk_per_second(url, queries, seconds))
     return _runs(
         "demo, cold cache (fresh process, no query twice)", [r for r, _ in runs], [e for _, e in runs]
@@ -130,6 +154,26 @@ def _ceiling(reps: int, seconds: float) -> float:
     return _runs("ceiling: fixed-answer aiohttp server", [r for r, _ in runs], [e for _, e in runs])
 
 
+def compute_per_query(reps: int) -> float:
+    """Median CPU microseconds of one cold ``search_json`` (fresh queries every run, no cache)."""
+    index = CityIndex(load_cities(), cache_size=1)
+    index._n.trigrams_ready.wait(60)
+    index._n.typos  # noqa: B018  (waits for the typo index)
+    runs = []
+    for rep in range(reps):
+        queries = wrk_queries(4000, seed=200 + rep, distinct=True)
+        started = time.process_time()
+        for q in queries:
+            index.search_json(q, 10)
+        runs.append((time.process_time() - started) / len(queries) * 1e6)
+    median = statistics.median(runs)
+    shown = ", ".join(f"{r:.0f}" for r in runs)
+    print(
+        f"in-process, cold: {median:.0f} µs of CPU per search (runs: {shown}) = {1e6 / median:,.0f}/s of one core"
+    )
+    return median
+
+
 def _extra(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seconds", type=float, default=None, help="seconds per wrk run (default 10, quick 5)"
@@ -139,6 +183,7 @@ def _extra(parser: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Measure the demo warm and cold and the ceiling with wrk; print the ratios and the verdict."""
     args = parse_args(argv, __doc__ or "", _extra)
+    compute_per_query(3)
     if shutil.which("wrk") is None:
         print("skip demo_wrk: wrk is not installed (apt-get install wrk)")
         return

@@ -3,11 +3,18 @@
 The distance counts insertions, deletions, substitutions and swaps of two
 neighbouring letters (optimal string alignment), so "lodnon", "londn" and
 "lindon" are all close to "london".
+
+:func:`prefix_distance` is the definition, in Python (0.1-0.2 ms a name);
+:func:`nearest_prefix` gives the same answer with ``rapidfuzz``'s C++ OSA
+distance (the ``demo`` extra; 1-2 µs a name) and falls back to
+the definition when ``rapidfuzz`` is not installed.
 """
 
 from __future__ import annotations
 
-__all__ = ["bigrams", "max_typos", "prefix_distance"]
+from collections.abc import Callable
+
+__all__ = ["bigrams", "max_typos", "nearest_prefix", "prefix_distance"]
 
 
 def max_typos(query: str) -> int:
@@ -68,3 +75,40 @@ def prefix_distance(query: str, name: str, limit: int) -> tuple[int, int]:
     if prev[best_j] > limit:
         return too_far
     return prev[best_j], best_j
+
+
+def _osa() -> Callable[..., int] | None:
+    try:
+        from rapidfuzz.distance import OSA
+    except ImportError:  # pragma: no cover - the demo extra installs it
+        return None
+    return OSA.distance
+
+
+_OSA = _osa()
+
+
+def nearest_prefix(query: str, name: str, limit: int) -> tuple[int, int]:
+    """:func:`prefix_distance`, the same answer, computed in C++ by ``rapidfuzz`` when it is installed.
+
+    The distance to a prefix of ``name`` is the smallest OSA distance from
+    ``query`` to ``name[:j]``; only ``j`` within ``limit`` of the query's
+    length can be close enough, so at most ``2 * limit + 1`` distances are
+    computed, each stopping at ``limit``. On a tie the longest prefix wins,
+    as in :func:`prefix_distance`.
+
+    Example:
+        >>> nearest_prefix("lodnon", "london", 2), nearest_prefix("lond", "paris", 1)
+        ((1, 6), (2, 0))
+    """
+    osa = _OSA
+    if osa is None:  # pragma: no cover - the demo extra installs rapidfuzz
+        return prefix_distance(query, name, limit)
+    m = len(query)
+    s = name[: m + limit]
+    best, best_j = limit + 1, 0
+    for j in range(max(0, m - limit), len(s) + 1):
+        distance = osa(query, s[:j], score_cutoff=limit)
+        if distance <= best:
+            best, best_j = distance, j
+    return (best, best_j) if best <= limit else (limit + 1, 0)

@@ -70,12 +70,16 @@ class EncodedCache:
 
     def get(self, key: object, compute: Callable[[], Any]) -> bytes:
         """The encoded answer for ``key``: the cached bytes, or ``compute()`` encoded and kept."""
+        return self.get_encoded(key, lambda: _dumps(compute()))
+
+    def get_encoded(self, key: object, encode: Callable[[], bytes]) -> bytes:
+        """The cached bytes for ``key``, or ``encode()`` (already JSON bytes) kept."""
         items = self._items
         body = items.get(key)
         if body is not None:
             items.move_to_end(key)
             return body
-        body = items[key] = _dumps(compute())
+        body = items[key] = encode()
         if len(items) > self._size:
             items.popitem(last=False)
         return body

@@ -5,32 +5,34 @@ first). Each *entry* is one distinct normalised name of one city; its
 *rank* orders all entries by the weight the ranking gives them (the city's
 population, a tenth of it for an alternate name), so "the best entries
 whose name starts with q" is "the smallest ranks in one bisected range of
-the sorted names". Word starts are found the same way, in a sorted list
-of the later words of the names; substrings, the last tier before typos, from an index of
-the three-letter pieces of those names (:class:`Trigrams`: only the names
-holding the query's rarest piece are looked at, in rank order), or for
-queries shorter than three letters by one ``str.find`` pass over the names
-joined in rank order (:class:`Text`); both stop as soon as they have enough.
+the sorted names" (exact names are a dict). Word starts are found the same
+way, in a sorted list of the later words of the names; substrings, the last
+tier before typos, from an index of the three-letter pieces of those names
+and one of their two-letter pieces (:class:`Pieces`: only the names holding
+every piece of the query are looked at, in rank order), or for one-letter
+queries by one ``str.find`` pass over the names joined in rank order
+(:class:`Text`); both stop as soon as they have enough.
 """
 
 from __future__ import annotations
 
 import bisect
-import heapq
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 
 from ._cities import City
-from ._text import normalise
+from ._text import normalise_all
 from ._typos import TypoIndex
 
-__all__ = ["ALTERNATE_WEIGHT", "TYPO_SPAN", "Names", "Sorted", "Text", "Trigrams", "find_inside"]
+__all__ = ["ALTERNATE_WEIGHT", "TYPO_SPAN", "Names", "Pieces", "Sorted", "Text", "find_inside"]
 
 #: A match through an alternate name counts this share of the city's population.
 ALTERNATE_WEIGHT = 0.1
 _CJK = 0x2E80  # from here on, scripts written without spaces
 _SEP = "\x00"  # between names in a Text
 TYPO_SPAN = 12  # typos are looked for in the first letters of main names
+_FEW = 24  # so many candidate names are read as they are, not narrowed further
+_NARROW_RATIO = 8  # narrow with a piece held by at most this many times the candidates
 
 
 class Text:
@@ -58,15 +60,19 @@ class Text:
             pos = text.find(needle, pos + 1)
 
 
-class Trigrams:
-    """Each three-letter piece of some names, to the names that hold it, in the order given.
+class Pieces:
+    """Each piece of ``size`` letters of some names, to the names that hold it, in the order given.
 
     Finds what :meth:`Text.find` finds, in the same order, for needles of
-    three letters or more, without reading every name: only the names that
-    hold the needle's rarest piece are checked.
+    ``size`` letters or more, without reading every name: only the names
+    that hold every piece of the needle are checked. The rarest piece's
+    names are the candidates; when there are many, they are narrowed to
+    those also holding the next rarest pieces (a set intersection, done
+    only while it costs less than reading the names it saves).
     """
 
-    def __init__(self, entries: Iterable[tuple[str, int]]) -> None:
+    def __init__(self, entries: Iterable[tuple[str, int]], size: int = 3) -> None:
+        self.size = size
         self.names: list[str] = []
         self.entry: list[int] = []
         self.postings: dict[str, list[int]] = {}
@@ -74,8 +80,8 @@ class Trigrams:
         for i, (norm, entry) in enumerate(entries):
             self.names.append(norm)
             self.entry.append(entry)
-            for k in range(len(norm) - 2):
-                gram = norm[k : k + 3]
+            for k in range(len(norm) - size + 1):
+                gram = norm[k : k + size]
                 holders = postings.get(gram)
                 if holders is None:
                     postings[gram] = [i]
@@ -83,46 +89,74 @@ class Trigrams:
                     holders.append(i)
 
     def find(self, needle: str) -> Iterator[tuple[int, int]]:
-        """Yield ``(entry, offset in the entry's name)`` of each occurrence of ``needle`` (3+ letters)."""
-        postings = self.postings
-        rarest: list[int] | None = None
-        for k in range(len(needle) - 2):
-            holders = postings.get(needle[k : k + 3])
-            if holders is None:
-                return  # a piece no name holds: no name holds the needle
-            if rarest is None or len(holders) < len(rarest):
-                rarest = holders
+        """Yield ``(entry, offset in the entry's name)`` of each occurrence of ``needle`` (``size``+ letters)."""
         names, entry = self.names, self.entry
-        for i in rarest or ():
+        for i in self._candidates(needle):
             name = names[i]
             pos = name.find(needle)
             while pos >= 0:
                 yield entry[i], pos
                 pos = name.find(needle, pos + 1)
 
+    def _candidates(self, needle: str) -> list[int]:
+        postings, size = self.postings, self.size
+        lists = []
+        for k in range(len(needle) - size + 1):
+            holders = postings.get(needle[k : k + size])
+            if holders is None:
+                return []  # a piece no name holds: no name holds the needle
+            lists.append(holders)
+        lists.sort(key=len)
+        candidates = lists[0]
+        if len(candidates) <= _FEW:
+            return candidates
+        keep: set[int] | None = None
+        for other in lists[1:]:
+            # a hash lookup per name of `other` against a find per candidate: about 10x cheaper
+            if len(other) > _NARROW_RATIO * len(candidates):
+                break
+            keep = set(candidates) if keep is None else keep
+            keep.intersection_update(other)
+            if len(keep) <= _FEW:
+                break
+        return candidates if keep is None else sorted(keep)
+
 
 class Sorted:
     """Strings sorted once, each with the rank of its entry: the best ranks among those starting with q."""
 
     def __init__(self, keys: list[str], ranks: list[int]) -> None:
+        import numpy as np  # the demo extra (checked at start-up, before the index is built)
+
         order = sorted(range(len(keys)), key=keys.__getitem__)
         self.keys = [keys[i] for i in order]
         self.ranks = [ranks[i] for i in order]
+        self._np = np
+        self._array = np.asarray(self.ranks, dtype=np.int64)  # the same, for ranges of many keys
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def starting(self, q: str, wanted: int) -> Iterator[int]:
         """The ranks of the keys that start with ``q``, best first: the best ``wanted``, then more."""
-        lo = bisect.bisect_left(self.keys, q)
-        hi = bisect.bisect_left(self.keys, q + "\U0010ffff", lo)
-        ranks = self.ranks[lo:hi]
+        keys, end = self.keys, q + "\U0010ffff"
+        lo = bisect.bisect_left(keys, q)
+        probe = lo + wanted
+        if probe < len(keys) and keys[probe] < end:
+            hi = bisect.bisect_left(keys, end, probe)
+        else:  # most queries: a few names start with them, all within `wanted` of the first
+            hi = bisect.bisect_left(keys, end, lo, min(probe, len(keys)))
+        if hi - lo <= wanted:
+            yield from sorted(self.ranks[lo:hi])
+            return
+        np, ranks = self._np, self._array[lo:hi]
         taken = 0
-        while taken < len(ranks):
+        while taken < len(ranks):  # the best `wanted` (C speed), then twice as many, and so on
             wanted = max(wanted, 2 * taken)
-            best = heapq.nsmallest(wanted, ranks)
-            yield from best[taken:]
-            taken = len(best)
+            best = ranks if wanted >= len(ranks) else np.partition(ranks, wanted - 1)[:wanted]
+            chosen: list[int] = np.sort(best).tolist()
+            yield from chosen[taken:]
+            taken = len(chosen)
 
 
 class Names:
@@ -140,16 +174,20 @@ class Names:
         for r, e in enumerate(self.by_rank):
             self.rank[e] = r
         self.prefixes = Sorted(self.norms, self.rank)
+        self._exact: dict[str, list[int]] = {}  # main name -> its entries, best rank first
+        for e in self.main:  # main entries come in rank order (by population, then city order)
+            self._exact.setdefault(self.norms[e], []).append(e)
         inside = list(_searched_inside(self))
         self.words = _word_starts(self, inside)
         self.text = Text((self.norms[e], e) for e in inside)  # in rank order: the first hits are the best
         self.wide = Text((self.norms[e], e) for e in inside if not self.norms[e].isascii())
         self.parent = _districts(cities, self)
-        # The typo index and the index of pieces are built on a thread, so start-up does not
+        # The typo index and the indexes of pieces are built on a thread, so start-up does not
         # wait for them (about a second of the build). Until the pieces are there, the scan
         # answers substrings (the same hits in the same order, only slower); a typo search
         # in that second waits for its index.
-        self.trigrams: Trigrams | None = None
+        self.trigrams: Pieces | None = None
+        self.bigrams: Pieces | None = None
         self.trigrams_ready, self._typos_ready = threading.Event(), threading.Event()
         self._typos: TypoIndex | None = None
         pieces = [(self.norms[e], e) for e in inside]
@@ -168,16 +206,19 @@ class Names:
             self._typos = TypoIndex(self.main, self.norms, TYPO_SPAN)
         finally:
             self._typos_ready.set()
-        self.trigrams = Trigrams(pieces)
+        self.trigrams = Pieces(pieces, 3)
+        self.bigrams = Pieces(pieces, 2)
         self.trigrams_ready.set()
 
     def _read(self, cities: Sequence[City]) -> None:
         """One entry per distinct normalised name of each city; the first is its main name."""
         names, norms, owner, is_main, main = self.names, self.norms, self.owner, self.is_main, self.main
+        every = [name for city in cities for name in (city.name, *city.alternates)]
+        folded = iter(normalise_all(every))
         for number, city in enumerate(cities):
             seen: set[str] = set()
             for name in (city.name, *city.alternates):
-                norm = normalise(name)
+                norm = next(folded)
                 if norm and norm not in seen:
                     if not seen:
                         main.append(len(norms))
@@ -198,25 +239,20 @@ class Names:
 
     def exact(self, q: str) -> list[int]:
         """The entries whose main name is exactly ``q``, best rank first."""
-        keys = self.prefixes.keys
-        lo = bisect.bisect_left(keys, q)
-        hi = bisect.bisect_right(keys, q, lo)
-        entries = (self.by_rank[r] for r in sorted(self.prefixes.ranks[lo:hi]))
-        return [e for e in entries if self.is_main[e]]
+        return self._exact.get(q, [])
 
     def starting(self, where: Sorted, q: str, wanted: int) -> Iterator[int]:
         """The entries of ``where`` (``prefixes``, ``words``) starting with ``q``, best first."""
-        by_rank = self.by_rank
-        for r in where.starting(q, wanted):
-            yield by_rank[r]
+        return map(self.by_rank.__getitem__, where.starting(q, wanted))
 
 
 def find_inside(names: Names, needle: str) -> Iterator[tuple[int, int]]:
     """Every occurrence of ``needle`` in the names searched inside, best rank first: ``(entry, offset)``."""
-    trigrams = names.trigrams
-    if len(needle) >= 3 and trigrams is not None:
-        return trigrams.find(needle)
-    # shorter: one scan; a needle that is not ASCII can only be in a name that is not
+    pieces = names.trigrams if len(needle) >= 3 else names.bigrams if len(needle) == 2 else None
+    if pieces is not None:
+        return pieces.find(needle)
+    # one letter (or the indexes not built yet): one scan; a needle that is not ASCII can only
+    # be in a name that is not
     return names.text.find(needle) if needle.isascii() else names.wide.find(needle)
 
 

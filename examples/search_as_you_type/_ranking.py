@@ -29,14 +29,14 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 
 from ._cities import City
-from ._fuzzy import max_typos, prefix_distance
+from ._fuzzy import max_typos, nearest_prefix
 from ._names import Names, find_inside
-from ._text import normalise, normalise_with_map
+from ._payload import Payloads, Result, pieces
+from ._text import normalise
 
 __all__ = ["RANKS", "TIERS", "CityIndex", "Hit"]
 
@@ -84,11 +84,16 @@ class CityIndex:
     def __init__(self, cities: Sequence[City], *, cache_size: int = 4096) -> None:
         self.cities = sorted(cities, key=lambda c: (-c.population, c.name))
         self._n = Names(self.cities)
+        self._payloads = Payloads(self.cities, self._n.names, self._n.norms)
         self._cache: OrderedDict[tuple[str, int], list[Hit]] = OrderedDict()
         self._cache_size = cache_size
 
     def __len__(self) -> int:
         return len(self.cities)
+
+    def ready(self) -> bool:
+        """Whether the indexes built on a thread at start-up are all there (about a second)."""
+        return self._n.trigrams_ready.is_set()
 
     def search(self, query: str, limit: int = 10) -> list[Hit]:
         """The best ``limit`` cities for ``query`` (normalised here), best first.
@@ -103,13 +108,26 @@ class CityIndex:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        hits = self._search(q, limit)
+        hits = [self._hit(result) for result in self._results(q, limit)]
         self._cache[key] = hits
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return hits
 
-    def _search(self, q: str, limit: int) -> list[Hit]:
+    def search_json(self, query: str, limit: int = 10) -> bytes:
+        """:meth:`search`'s hits as the JSON array of their ``to_json()``, encoded (not cached).
+
+        Example:
+            >>> index = CityIndex([City(1, "Paris", "FR", "France", 2_000_000)])
+            >>> index.search_json("par")[:40]
+            b'[{"id":1,"name":"Paris","country":"Franc'
+        """
+        q = normalise(query)
+        if not q or limit < 1:
+            return b"[]"
+        return self._payloads.encode(self._results(q, limit))
+
+    def _results(self, q: str, limit: int) -> list[Result]:
         found: dict[int, tuple[str, Match]] = {}  # city number -> how it matched, in order
         districts: Counter[int] = Counter()
         n = self._n
@@ -124,10 +142,30 @@ class CityIndex:
                     continue
                 found[number] = (tier, match)
                 if len(found) >= limit:
-                    return self._hits(found, districts)
+                    return self._resolved(found, districts)
             if tier == "substring" and found:
                 break  # typos only when nothing matched
-        return self._hits(found, districts)
+        return self._resolved(found, districts)
+
+    def _resolved(self, found: dict[int, tuple[str, Match]], districts: Counter[int]) -> list[Result]:
+        """``(number, tier, entry, start, end, districts)``; a prefix of another name is ``other name``."""
+        is_main = self._n.is_main
+        return [
+            (
+                number,
+                "other name" if tier == "prefix" and not is_main[e] else tier,
+                e,
+                a,
+                b,
+                districts[number],
+            )
+            for number, (tier, (e, a, b)) in found.items()
+        ]
+
+    def _hit(self, result: Result) -> Hit:
+        number, tier, entry, start, end, districts = result
+        name = self._n.names[entry]
+        return Hit(self.cities[number], tier, name, pieces(name, self._n.norms[entry], start, end), districts)
 
     def _tiers(self, q: str, limit: int) -> Iterator[tuple[str, Iterator[Match]]]:
         n, span, wanted = self._n, len(q), 4 * limit
@@ -144,16 +182,6 @@ class CityIndex:
             if offset > 0 and norms[entry][offset - 1] != " ":
                 yield entry, offset, offset + span
 
-    def _hits(self, found: dict[int, tuple[str, Match]], districts: Counter[int]) -> list[Hit]:
-        n = self._n
-        hits = []
-        for number, (tier, (entry, start, end)) in found.items():
-            if tier == "prefix" and not n.is_main[entry]:
-                tier = "other name"
-            hit = _hit(self.cities[number], n.names[entry], tier, start, end)
-            hits.append(replace(hit, districts=districts[number]) if districts[number] else hit)
-        return hits
-
     def _typos(self, q: str, limit: int) -> Iterator[Match]:
         allowed = max_typos(q)
         if not allowed:
@@ -164,7 +192,7 @@ class CityIndex:
         candidates = n.typos.candidates(q, allowed, _TYPO_CANDIDATES * limit)
         scored = []
         for e in candidates:
-            distance, length = prefix_distance(q, n.norms[e], allowed)
+            distance, length = nearest_prefix(q, n.norms[e], allowed)
             if distance <= allowed:
                 scored.append((distance, n.owner[e], e, length))
         scored.sort()
@@ -176,20 +204,3 @@ def _at(entry: int, norm: str, q: str) -> Match:
     """Where ``q`` starts a later word of ``norm``."""
     start = norm.find(" " + q) + 1
     return entry, start, start + len(q)
-
-
-@lru_cache(maxsize=16384)
-def _origin(name: str) -> list[int]:
-    """For each character of the normalised ``name``, where it came from (cached: names recur)."""
-    return normalise_with_map(name)[1]
-
-
-def _hit(city: City, name: str, tier: str, start: int, end: int) -> Hit:
-    """A hit whose ``parts`` mark ``start:end`` of the normalised ``name`` in the original one."""
-    origin = _origin(name)
-    a = origin[start] if start < len(origin) else len(name)
-    b = origin[end - 1] + 1 if 0 < end <= len(origin) else a
-    parts = tuple(
-        (text, hit) for text, hit in ((name[:a], False), (name[a:b], True), (name[b:], False)) if text
-    )
-    return Hit(city, tier, name, parts)

@@ -115,7 +115,10 @@ async def _page(request: web.Request) -> web.FileResponse:
 
 
 async def _stats(request: web.Request) -> web.Response:
-    return web.json_response(asdict(request.app[STATS]))
+    # index_ready: the indexes built on a thread at start-up are there (until then, substrings
+    # are found by a slower scan and a typo search waits)
+    index = request.app.get(INDEX)
+    return web.json_response({**asdict(request.app[STATS]), "index_ready": bool(index and index.ready())})
 
 
 def _bad_request(message: str) -> web.Response:
@@ -143,7 +146,7 @@ async def _search(request: web.Request) -> web.Response:
         if latency > 0:
             await asyncio.sleep(app[RANDOM].uniform(0, latency))
         norm = normalise(q)
-        results = app[ANSWERS].get((norm, limit), lambda: _results(app[INDEX], q, limit))
+        results = app[ANSWERS].get_encoded((norm, limit), lambda: app[INDEX].search_json(q, limit))
     except asyncio.CancelledError:  # the client went away (handler_cancellation=True)
         stats.searches_aborted += 1
         raise
@@ -152,10 +155,6 @@ async def _search(request: web.Request) -> web.Response:
     # the same object as {"q": ..., "results": ..., "took_ms": ...}, with the results encoded once
     body = b'{"q":%s,"results":%s,"took_ms":%s}' % (dumps(norm), results, dumps(took_ms))
     return web.Response(body=body, content_type="application/json", charset="utf-8")
-
-
-def _results(index: CityIndex, q: str, limit: int) -> list[dict[str, Any]]:
-    return [hit.to_json() for hit in index.search(q, limit)]
 
 
 def _http_search(request: web.Request) -> SearchFunction:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["MAX_QUERY_CHARS", "normalise", "normalise_with_map"]
+__all__ = ["MAX_QUERY_CHARS", "folds_in_place", "normalise", "normalise_all", "normalise_with_map"]
 
 #: Longer queries are rejected with a clear message (no city name is this long).
 MAX_QUERY_CHARS = 200
@@ -36,7 +36,19 @@ class _FoldTable(dict[int, str]):
         return folded
 
 
+class _OneToOneTable(dict[int, str | None]):
+    """``str.translate`` table that deletes each character folding to exactly one character."""
+
+    def __missing__(self, code: int) -> str | None:
+        kept = None if len(_FOLD[code]) == 1 else chr(code)
+        self[code] = kept
+        return kept
+
+
 _FOLD = _FoldTable()
+_SEP = "\x00"
+_FOLD_KEEPING_SEP = _FoldTable({ord(_SEP): _SEP})  # the same folds; the separator stays
+_ONE_TO_ONE = _OneToOneTable()
 _SPACES = re.compile(" +")
 
 
@@ -50,6 +62,21 @@ def normalise(text: str) -> str:
         '北京'
     """
     return _SPACES.sub(" ", text.translate(_FOLD)).strip()
+
+
+def normalise_all(texts: list[str]) -> list[str]:
+    """``[normalise(t) for t in texts]``, in three C calls over the texts joined (start-up: 383,000 names).
+
+    Example:
+        >>> normalise_all(["  São-Paulo!! ", "北京", ""])
+        ['sao paulo', '北京', '']
+    """
+    joined = _SEP.join(texts)
+    if joined.count(_SEP) != len(texts) - 1:  # a text holds the separator itself
+        return [normalise(text) for text in texts]
+    # runs of spaces never cross a separator, which is not a space: each part is its own text
+    folded = _SPACES.sub(" ", joined.translate(_FOLD_KEEPING_SEP))
+    return [part.strip() for part in folded.split(_SEP)] if texts else []
 
 
 def normalise_with_map(text: str) -> tuple[str, list[int]]:
@@ -74,3 +101,20 @@ def normalise_with_map(text: str) -> tuple[str, list[int]]:
         chars.pop()
         origin.pop()
     return "".join(chars), origin
+
+
+def folds_in_place(text: str) -> bool:
+    """Whether each character of ``normalise(text)`` comes from the character of ``text`` at its place.
+
+    True when every character folds to exactly one and no space is dropped
+    but a last one: then :func:`normalise_with_map`'s map is ``0, 1, 2...``,
+    known without computing it (two ``str.translate`` calls, in C).
+
+    Example:
+        >>> folds_in_place("São-Paulo"), folds_in_place(" Sao"), folds_in_place("Straße")
+        (True, False, False)
+    """
+    if text.translate(_ONE_TO_ONE):
+        return False  # a character folds to none (a lone mark) or to several ("ß" to "ss")
+    folded = text.translate(_FOLD)
+    return not folded.startswith(" ") and "  " not in folded

@@ -46,3 +46,16 @@ async def test_search_answer_repeated_is_the_same_as_the_index_says(city_index: 
             assert set(body) == {"q", "results", "took_ms"}
             assert body["results"] == [hit.to_json() for hit in city_index.search(q, 5)]
         assert len(app[ANSWERS]) == len(QUERIES)
+
+
+def test_search_json_is_the_hits_encoded_byte_for_byte(city_index: CityIndex) -> None:
+    queries = [*QUERIES, "paris", "saint pe", "new york", "東京", "vaugirard", "st. lou", "", "!!!", "a"]
+    queries += [
+        name[:n]
+        for name in ("Zürich", "São Paulo", "Ōsaka", "Nishi-Tokyo-shi", "Winston-Salem")
+        for n in (3, 5, 9)
+    ]
+    for q in queries:
+        for limit in (1, 10, 50):
+            want = dumps([hit.to_json() for hit in city_index.search(q, limit)])
+            assert city_index.search_json(q, limit) == want, (q, limit)

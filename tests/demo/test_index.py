@@ -7,7 +7,9 @@ import random
 import pytest
 
 from examples.search_as_you_type import CityIndex, load_cities, normalise
+from examples.search_as_you_type._fuzzy import nearest_prefix, prefix_distance
 from examples.search_as_you_type._names import find_inside
+from examples.search_as_you_type._text import folds_in_place, normalise_all, normalise_with_map
 from examples.search_as_you_type._typos import TypoIndex
 
 
@@ -57,3 +59,38 @@ def test_index_finds_the_city_behind_a_swap_in_its_first_letters(city_index: Cit
         found += normalise(city.name) in {normalise(hit.city.name) for hit in hits}
     assert tried > 50
     assert found / tried > 0.9, (found, tried)
+
+
+def test_index_nearest_prefix_is_the_python_definition() -> None:
+    rng = random.Random(4)
+    names = [normalise(city.name) for city in load_cities()[:2000]]
+    for _ in range(3000):
+        name = rng.choice(names)
+        q = list(
+            rng.choice(names)[: rng.randint(1, 10)] if rng.random() < 0.3 else name[: rng.randint(1, 10)]
+        )
+        for _ in range(rng.randint(0, 3)):  # a delete, an insert, a change or a swap
+            i, op = rng.randrange(len(q) + 1), rng.randrange(4)
+            if op == 0 and i < len(q):
+                del q[i]
+            elif op == 1:
+                q.insert(i, rng.choice("aeilnorst "))
+            elif op == 2 and i < len(q):
+                q[i] = rng.choice("aeilnorst")
+            elif i + 1 < len(q):
+                q[i], q[i + 1] = q[i + 1], q[i]
+        for limit in (1, 2):
+            assert nearest_prefix("".join(q), name, limit) == prefix_distance("".join(q), name, limit), (
+                q,
+                name,
+            )
+
+
+def test_index_normalise_all_and_the_in_place_map_agree_with_the_one_by_one_rules() -> None:
+    names = [name for city in load_cities()[:5000] for name in (city.name, *city.alternates)]
+    names += ["  São-Paulo!! ", "a\x00b", " ", "", "Straße", "x  y", "ຊຳເໜືອ"]
+    assert normalise_all(names) == [normalise(name) for name in names]
+    for name in names:
+        norm, origin = normalise_with_map(name)
+        if folds_in_place(name):
+            assert origin == list(range(len(norm))), name

@@ -242,3 +242,9 @@ async def test_connection_outbox_drops_the_oldest_when_full() -> None:
         connection.send({"n": i})
     assert [m["n"] for m in connection.outbox] == [7, 8, 9]
     assert (stats.messages_dropped, stats.max_outbox) == (7, 3)
+
+
+async def test_stats_say_when_the_index_is_ready(city_index: CityIndex) -> None:
+    assert city_index._n.trigrams_ready.wait(60)
+    async with running(city_index) as (url, _, session), session.get(url + "/api/stats") as response:
+        assert (await response.json())["index_ready"] is True
