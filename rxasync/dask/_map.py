@@ -210,6 +210,8 @@ class _ClusterStage(Stage):
             self.window.held_back = True  # the window, not the source, is what holds items back
             return
         batch = [self.queue.popleft() for _ in range(min(room, len(self.queue)))]
+        if self.queue:  # items left waiting: the window is full
+            self.window.held_back = True
         indices = [index for index, _ in batch]
         extra = [[arg] * len(batch) for arg in self.shared]
         keys = [f"{self.prefix}-{index}" for index in indices]

@@ -192,6 +192,25 @@ async def test_dask_map_submits_in_chunks_not_one_map_per_result(
     assert min(sizes[:-1]) >= 50, sizes
 
 
+async def test_dask_map_default_window_grows_for_short_tasks_from_a_source_that_pushes(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # reactivex.range pushes every item at once: they wait in the stage's queue, never at its demand
+    # bound. The window must still see them held back and grow while the workers idle (it stayed at 4
+    # for the whole stream: every client.map carried at most 4 items, at 0.4x Dask's own client.map).
+    sizes: list[int] = []
+    real_map = client.map
+
+    def counted(fn: object, *iterables: list[object], **kwargs: object) -> object:
+        sizes.append(len(iterables[0]))
+        return real_map(fn, *iterables, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(client, "map", counted)
+    out = await rxasync.to_list(reactivex.range(600).pipe(map_on_cluster(dask_funcs.square, client)))
+    assert out == [dask_funcs.square(x) for x in range(600)]
+    assert max(sizes) > 4, sizes  # the window grew past its floor (2 x threads)
+
+
 async def test_dask_map_no_thread_per_call(client: Client) -> None:
     before = threading.active_count()
     peak = [before]
