@@ -19,7 +19,15 @@ import yarl
 
 from .._checks import check_int
 from .._errors import HttpError, RxAsyncError, SourceTimeoutError
-from ._policy import Retry, RetryArg, Timeout, TimeoutArg, resolve_retry, resolve_timeout
+from ._policy import (
+    DEFAULT_TIMEOUT,
+    Retry,
+    RetryArg,
+    Timeout,
+    TimeoutArg,
+    resolve_retry,
+    resolve_timeout,
+)
 from ._translate import check_url, status_error, translate
 
 __all__ = [
@@ -111,11 +119,19 @@ def _limit(options: Mapping[str, Any], name: str, low: int) -> int | None:
     return None if value is None else check_int(name, value, low)
 
 
-def make_call(method: str, url: str, session: SessionArg, options: Mapping[str, Any]) -> Call:
+def make_call(
+    method: str,
+    url: str,
+    session: SessionArg,
+    options: Mapping[str, Any],
+    default_timeout: Timeout = DEFAULT_TIMEOUT,
+) -> Call:
     """Resolve a source's arguments against the client's defaults (no I/O, no URL check).
 
     ``options`` are a :class:`~rxasync.http.RequestOptions` (keys of a
     source's own, such as ``chunk_size``, are left to the source).
+    ``default_timeout`` is the source's own default, used when neither the
+    call nor its client set one.
     """
     if not isinstance(method, str) or not method:
         raise ValueError(f"method must be a non-empty str, got {method!r}")
@@ -136,9 +152,10 @@ def make_call(method: str, url: str, session: SessionArg, options: Mapping[str, 
             _limit(options, "max_headers", 1),
         )
     if client is None:
-        timeouts, retries = resolve_timeout(timeout), resolve_retry(retry)
-    else:
-        timeouts, retries = resolve_timeout(timeout, client.timeout), resolve_retry(retry, client.retry)
+        timeouts, retries = resolve_timeout(timeout, default_timeout), resolve_retry(retry)
+    else:  # a client given no timeout holds DEFAULT_TIMEOUT itself: the source's default then
+        base = default_timeout if client.timeout is DEFAULT_TIMEOUT else client.timeout
+        timeouts, retries = resolve_timeout(timeout, base), resolve_retry(retry, client.retry)
     return Call(
         method.upper(),
         client.join(str(url)) if client is not None else str(url),

@@ -32,7 +32,8 @@ class Client(ClientBase):
         base_url: prefix of relative URLs (``"http://api.local/v1"``).
         headers: headers sent with every request.
         retry: the default :class:`~rxasync.http.Retry` (``None``: 3 attempts).
-        timeout: the default :class:`~rxasync.http.Timeout`, or total seconds.
+        timeout: the default :class:`~rxasync.http.Timeout`, or total seconds
+            (``None``: each source's own: 300 s in all for a whole body, 300 s idle for a stream).
         limit: most connections open at once, all hosts together. Calls
             beyond it wait for a free connection. If in doubt, 100.
         limit_per_host: most connections to one host (0: only ``limit``).

@@ -17,6 +17,7 @@ from ..operators._timing import backoff_delay
 __all__ = [
     "Retry",
     "RetryArg",
+    "WHOLE_BODY_TIMEOUT",
     "Timeout",
     "TimeoutArg",
     "parse_retry_after",
@@ -146,6 +147,9 @@ TimeoutArg = Timeout | float | None
 DEFAULT_RETRY = Retry()
 NO_RETRY = Retry(attempts=1)
 DEFAULT_TIMEOUT = Timeout()
+# request/get/get_json: one deadline per attempt, as aiohttp's own default (an idle timer
+# is re-armed at every read: about 2% of a small get_json's client CPU, measured)
+WHOLE_BODY_TIMEOUT = Timeout(total=300.0, connect=30.0, idle=None)
 
 
 def resolve_retry(retry: RetryArg, default: Retry = DEFAULT_RETRY) -> Retry:

@@ -13,6 +13,7 @@ from .._bridge import from_awaitable
 from .._errors import HttpError, SourceTimeoutError
 from ._call import Call, SessionArg, borrowed_session, make_call, open_session, send
 from ._options import BodyOptions, check_options
+from ._policy import WHOLE_BODY_TIMEOUT
 from ._response import Response, decode_json, response_of
 from ._transfer import DEFAULT_MAX_BODY_SIZE, Transfer, check_size
 
@@ -69,7 +70,7 @@ def _body_call(
 ) -> tuple[Call, int]:
     check_options(options, BodyOptions, name)
     limit = check_size("max_body_size", options.get("max_body_size", DEFAULT_MAX_BODY_SIZE))
-    return make_call(method, url, session, options), limit
+    return make_call(method, url, session, options, WHOLE_BODY_TIMEOUT), limit
 
 
 def request(
@@ -100,7 +101,9 @@ def request(
             headers: request headers, added to the session's.
             json: a value to send as a JSON body.
             data: a body: bytes, str, a form dict or an ``aiohttp`` payload.
-            timeout: a :class:`~rxasync.http.Timeout`, or seconds for its ``total``.
+            timeout: a :class:`~rxasync.http.Timeout`, or seconds for its ``total``;
+                by default one deadline of 300 s for the whole attempt (connect
+                30 s), aiohttp's own default: a stalled server times out.
             retry: a :class:`~rxasync.http.Retry`, ``False`` for one attempt, or
                 ``None`` for the default policy (the client's, with a client).
             raise_for_status: raise :class:`~rxasync.HttpStatusError` for a non-2xx answer.

@@ -14,7 +14,7 @@ from reactivex import operators as ops
 
 import rxasync
 from rxasync import HttpConnectionError, HttpResumeError, HttpStatusError, SourceTimeoutError
-from rxasync.http import Client, Retry, Timeout, get, stream
+from rxasync.http import Client, Retry, Timeout, get, get_json, stream
 from rxasync.testing import assert_run
 
 FAST = Retry(initial_delay=0.01, max_delay=0.05)
@@ -168,6 +168,32 @@ async def test_request_timeout_total_server_never_answers(silent_server) -> None
         await rxasync.first(get(url, timeout=0.3, retry=False))
     assert info.value.timeout == "total"
     assert url in str(info.value)
+
+
+@pytest.mark.virtual_time
+@pytest.mark.parametrize("with_client", [False, True])
+async def test_get_json_default_timeout_is_one_total_deadline(silent_server, with_client: bool) -> None:
+    # aiohttp's own default (300 s in all, no idle timer re-armed at each read): a stalled
+    # server still times out; a client given no timeout keeps the source's default
+    url = f"http://127.0.0.1:{silent_server.port}/"
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    with pytest.raises(SourceTimeoutError) as info:
+        if with_client:
+            async with Client(retry=False) as client:
+                await rxasync.first(client.get_json(url))
+        else:
+            await rxasync.first(get_json(url, retry=False))
+    assert info.value.timeout == "total"
+    assert 299 <= loop.time() - start <= 302
+
+
+@pytest.mark.virtual_time
+async def test_stream_default_timeout_stays_idle(silent_server) -> None:
+    url = f"http://127.0.0.1:{silent_server.port}/"
+    with pytest.raises(SourceTimeoutError) as info:
+        await rxasync.first(stream(url, retry=False))
+    assert info.value.timeout == "idle"
 
 
 @pytest.mark.virtual_time
