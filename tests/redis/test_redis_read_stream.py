@@ -271,8 +271,12 @@ async def test_ack_after_take_with_a_url_acks_and_leaves_no_connection(
     src = read_stream(redis_server.url, "s", group="g", consumer="c", start="0")
     got = await rxasync.to_list(src.pipe(ops.take(3), ack()))
     assert [e.fields["n"] for e in got] == ["1", "2", "3"]
+    entry = await rxasync.first(read_stream(redis_server.url, "s", group="g2", consumer="c", start="0"))
+    await entry.ack()  # the same, by hand, after first() disposed the reader
     pending = await redis_client.xpending_range("s", "g", min="-", max="+", count=100)
     assert [p["message_id"] for p in pending] == [f"{n}-0".encode() for n in range(4, 21)]
+    pending = await redis_client.xpending_range("s", "g2", min="-", max="+", count=100)
+    assert [p["message_id"] for p in pending] == [f"{n}-0".encode() for n in range(2, 21)]
     for _ in range(100):  # the server notices closed sockets at its own pace
         if len(await redis_client.client_list()) <= before:
             break
