@@ -131,3 +131,21 @@ async def test_internal_client_error_on_a_closed_connection_is_a_connection_erro
         raise internal
     assert info.value.__cause__ is internal
     assert info.value.target == "t"
+
+
+async def test_internal_client_error_on_a_pool_connection_lost_is_a_connection_error(
+    own_server: PostgresServer,
+) -> None:
+    # A pool's proxy is detached by asyncpg as soon as its connection is lost: asking it is_closed()
+    # then raises InterfaceError, which must not replace the translation (the query path hands
+    # translate_errors the proxy).
+    pool = await asyncpg.create_pool(own_server.dsn, min_size=0, max_size=1)
+    try:
+        proxy = await pool.acquire()
+        proxy.terminate()  # lost: asyncpg releases the holder and detaches the proxy
+        internal = asyncpg.exceptions.InternalClientError("not connected")
+        with pytest.raises(rxasync.DatabaseConnectionError) as info, translate_errors("SELECT 1", conn=proxy):
+            raise internal
+        assert info.value.__cause__ is internal
+    finally:
+        pool.terminate()
