@@ -86,11 +86,19 @@ def copy_records(
         # asyncpg encodes and writes the rows without yielding, then awaits the server: handed() when the
         # last row is encoded lets the source refill the stage during that wait, not before the COPY.
         records = then(batch, handed)
+        conn = _unwrapped(conn)
         with translate_errors(statement, table, context, conn), _resumed_when_lost(conn):
             await _copy_whole(conn, table, records, cols, schema)
         return [len(batch)]
 
     return lambda source: batch_stage(source, "copy_records", batch_size, lambda: acquire(pool), send, name)
+
+
+def _unwrapped(conn: Any) -> asyncpg.Connection:
+    """The connection itself, not a pool's proxy of it: asyncpg detaches the proxy when the connection
+    is lost, and the batch's error handling (``is_closed``, removing the listener) must still reach it."""
+    inner = conn._con if isinstance(conn, asyncpg.pool.PoolConnectionProxy) else conn
+    return inner if inner is not None else conn
 
 
 def _row_repr(row: Row, limit: int = 200) -> str:
@@ -129,8 +137,11 @@ def _resumed_when_lost(conn: asyncpg.Connection) -> Iterator[None]:
     ``COPY`` goes on to the error asyncpg has set for it (``ConnectionDoesNotExistError``).
     """
 
+    # Taken now: with a pool, ``conn`` is a proxy that asyncpg detaches when the connection is lost,
+    # before the listener runs (it is called soon after), so it cannot be reached through ``conn`` then.
+    resume = getattr(getattr(conn, "_protocol", None), "resume_writing", None)
+
     def lost(_: object) -> None:
-        resume = getattr(getattr(conn, "_protocol", None), "resume_writing", None)
         if resume is not None:
             resume()
 

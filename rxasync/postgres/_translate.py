@@ -77,7 +77,7 @@ def _lost(exc: Exception, reason: str, conn: Any) -> bool:
         return True
     if not isinstance(exc, _CLIENT) or isinstance(exc, asyncpg.DataError):  # DataError: a value, not the link
         return False
-    if "closed" in reason or (conn is not None and conn.is_closed()):
+    if "closed" in reason or (conn is not None and _closed(conn)):
         return True
     seen: BaseException | None = exc.__cause__ or exc.__context__
     for _ in range(8):  # the chain asyncpg and our own ``except`` blocks make is short
@@ -87,6 +87,14 @@ def _lost(exc: Exception, reason: str, conn: Any) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def _closed(conn: Any) -> bool:
+    """``conn.is_closed()``; a pool's proxy that asyncpg detached (it does so when the connection is lost) is closed."""
+    try:
+        return bool(conn.is_closed())
+    except asyncpg.InterfaceError:  # "connection has been released back to the pool"
+        return True
 
 
 @contextmanager

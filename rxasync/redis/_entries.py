@@ -8,6 +8,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from .._errors import EntryDecodeError
+from ._client import open_client
 from ._translate import translate_errors
 
 __all__ = ["Message", "Origin", "StreamEntry", "stream_entries", "text"]
@@ -64,7 +65,7 @@ class StreamEntry:
         if origin is None or origin.client is None or origin.group is None:
             return
         with translate_errors("XACK", self.stream):
-            await origin.client.xack(self.stream, origin.group, self.id)
+            await origin.xack(self.stream, self.id)
 
     def __repr__(self) -> str:
         return f"StreamEntry(stream={self.stream!r}, id={self.id!r}, fields={self.fields!r})"
@@ -78,13 +79,31 @@ class StreamEntry:
 
 
 class Origin:
-    """What all the entries of one group subscription share: the client and group ``ack`` uses."""
+    """What all the entries of one group subscription share: the client and group ``ack`` uses.
 
-    __slots__ = ("client", "group")
+    ``url``: the URL the subscription opened its client from; once that client
+    is closed (:attr:`closed`, the subscription ended: ``take(n)`` disposed it
+    before ``ack()`` downstream sent the ``XACK``), an ``XACK`` goes on a
+    client opened from ``url`` for it and closed after it, not on the closed
+    client (whose pool would open a connection that nothing closes).
+    """
 
-    def __init__(self, client: aioredis.Redis | None, group: str | None) -> None:
+    __slots__ = ("client", "closed", "group", "url")
+
+    def __init__(self, client: aioredis.Redis | None, group: str | None, url: str | None = None) -> None:
         self.client = client
         self.group = group
+        self.url = url
+        self.closed = False
+
+    async def xack(self, stream: str, *ids: str) -> None:
+        """``XACK`` of ``ids`` in the group, on the subscription's client or, once it closed, a fresh one."""
+        if self.closed and self.url is not None:
+            async with open_client(self.url) as client:
+                await client.xack(stream, self.group or "", *ids)
+            return
+        assert self.client is not None
+        await self.client.xack(stream, self.group or "", *ids)
 
 
 def stream_entries(

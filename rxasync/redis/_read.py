@@ -148,20 +148,25 @@ class _Reader:
         self.claim_idle, self.decode, self.errors, self.reconnect = claim_idle, decode, errors, reconnect
 
     async def batches(self) -> AsyncIterator[Iterable[StreamEntry]]:
+        url = self.redis if isinstance(self.redis, str) else None
         async with open_client(self.redis) as client:
             reader = unparsed_reads(client)  # the same pool; XREAD replies as they came
-            origin = None if self.group is None else Origin(client, self.group)
+            origin = None if self.group is None else Origin(client, self.group, url)
             steps = self.plain(reader) if self.group is None else self.grouped(reader)
-            async for raw in steps:
-                entries = stream_entries(raw, self.stream, origin, self.decode, self.errors)
-                if self.decode is None:
-                    yield entries  # nothing in it can fail: built one by one as the pump takes them
-                    continue
-                good, error = _until_error(entries)
-                if good:
-                    yield good  # the entries before a bad one are delivered first
-                if error is not None:
-                    raise error
+            try:
+                async for raw in steps:
+                    entries = stream_entries(raw, self.stream, origin, self.decode, self.errors)
+                    if self.decode is None:
+                        yield entries  # nothing in it can fail: built one by one as the pump takes them
+                        continue
+                    good, error = _until_error(entries)
+                    if good:
+                        yield good  # the entries before a bad one are delivered first
+                    if error is not None:
+                        raise error
+            finally:
+                if origin is not None:
+                    origin.closed = True  # before the client closes: a later XACK opens its own
 
     async def plain(self, client: aioredis.Redis) -> AsyncIterator[Sequence[Any]]:
         retry, last = Reconnect(self.reconnect), self.start

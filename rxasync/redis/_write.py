@@ -139,13 +139,12 @@ def ack(
 
 async def _xack(entries: list[StreamEntry], stream: str, group: str, retry: Reconnect) -> None:
     origin = entries[0]._origin
-    client = origin.client if origin is not None else None
-    assert client is not None
+    assert origin is not None
     ids = [e.id for e in entries]
     while True:
         try:
             with translate_errors("XACK", stream):
-                await client.xack(stream, group, *ids)
+                await origin.xack(stream, *ids)
             return
         except DatabaseConnectionError as exc:
             await retry.wait(exc)

@@ -58,10 +58,15 @@ async def copying_backend(watcher: asyncpg.Connection, committed: list[int]) -> 
     raise AssertionError("no COPY ran")
 
 
-@pytest.mark.parametrize("how", ["sigkill the backend", "fast shutdown"])
+@pytest.mark.parametrize(
+    ("how", "owner"),
+    [("sigkill the backend", "dsn"), ("fast shutdown", "dsn"), ("sigkill the backend", "pool")],
+)
 async def test_copy_records_server_gone_mid_batch_is_a_connection_error_and_only_whole_batches_stay(
-    own_server: PostgresServer, how: str
+    own_server: PostgresServer, how: str, owner: str
 ) -> None:
+    # With a pool, the connection is a proxy that asyncpg detaches when the connection is lost, before
+    # the termination listener runs: the wake-up must not go through the proxy.
     setup = await connect_when_recovered(own_server.dsn)
     await setup.execute("DROP TABLE IF EXISTS t")
     await setup.execute(
@@ -75,8 +80,9 @@ async def test_copy_records_server_gone_mid_batch_is_a_connection_error_and_only
         for i in range(0, len(ROWS), 500):
             yield ROWS[i : i + 500]
 
+    pool = await asyncpg.create_pool(own_server.dsn, min_size=1, max_size=1) if owner == "pool" else None
     src = rxasync.from_async_batches(chunks).pipe(
-        copy_records(own_server.dsn, "t", columns=["n", "pad"], batch_size=BATCH),
+        copy_records(pool or own_server.dsn, "t", columns=["n", "pad"], batch_size=BATCH),
         ops.do_action(committed.append),
     )
     copy = asyncio.ensure_future(rxasync.to_list(src))
@@ -87,9 +93,13 @@ async def test_copy_records_server_gone_mid_batch_is_a_connection_error_and_only
     else:
         os.kill(victim, signal.SIGKILL)  # a backend of our own server, by its pid
     watcher.terminate()
-    with pytest.raises(rxasync.DatabaseConnectionError) as info:
-        async with asyncio.timeout(30):  # before the fix: asyncpg's COPY waited for ever
-            await copy
+    try:
+        with pytest.raises(rxasync.DatabaseConnectionError) as info:
+            async with asyncio.timeout(30):  # before the fix: asyncpg's COPY waited for ever
+                await copy
+    finally:
+        if pool is not None:
+            pool.terminate()
     err = info.value
     assert isinstance(err.__cause__, asyncpg.ConnectionDoesNotExistError)  # chained to asyncpg's own error
     assert err.target == "t"
@@ -121,3 +131,21 @@ async def test_internal_client_error_on_a_closed_connection_is_a_connection_erro
         raise internal
     assert info.value.__cause__ is internal
     assert info.value.target == "t"
+
+
+async def test_internal_client_error_on_a_pool_connection_lost_is_a_connection_error(
+    own_server: PostgresServer,
+) -> None:
+    # A pool's proxy is detached by asyncpg as soon as its connection is lost: asking it is_closed()
+    # then raises InterfaceError, which must not replace the translation (the query path hands
+    # translate_errors the proxy).
+    pool = await asyncpg.create_pool(own_server.dsn, min_size=0, max_size=1)
+    try:
+        proxy = await pool.acquire()
+        proxy.terminate()  # lost: asyncpg releases the holder and detaches the proxy
+        internal = asyncpg.exceptions.InternalClientError("not connected")
+        with pytest.raises(rxasync.DatabaseConnectionError) as info, translate_errors("SELECT 1", conn=proxy):
+            raise internal
+        assert info.value.__cause__ is internal
+    finally:
+        pool.terminate()

@@ -96,3 +96,66 @@ async def test_subscribe_gives_up_when_the_server_stays_away(own_server: RedisSe
     assert isinstance(error.__cause__, Exception)
     assert any("gave up after 3" in note for note in error.__notes__)
     assert gaps == []
+
+
+@pytest.mark.parametrize("owner", ["url", "user client"])
+async def test_subscribe_two_reconnects_two_gaps_one_subscription(
+    own_server: RedisServer, owner: str
+) -> None:
+    # Each kill is one gap (on_gap once each), and after two reconnects the server counts one
+    # subscriber on the channel, not one per reconnect: every message arrives once.
+    received: list[Message] = []
+    gaps: list[int] = []
+    errors: list[Exception] = []
+    user = aioredis.Redis.from_url(own_server.url) if owner == "user client" else None
+    src = subscribe(user or own_server.url, "news", on_gap=lambda: gaps.append(len(received)))
+    sub = src.subscribe(received.append, errors.append)
+
+    def heard(prefix: str) -> Callable[[], bool]:
+        return lambda: any(str(m.data).startswith(prefix) for m in received)
+
+    probe = aioredis.Redis.from_url(own_server.url)
+    try:
+        await publish_until(own_server.url, "news", "a", heard("a"))
+        for prefix in ("b", "c"):
+            own_server.kill()
+            await asyncio.sleep(0.3)
+            own_server.start()
+            await publish_until(own_server.url, "news", prefix, heard(prefix))
+        numsub = await probe.pubsub_numsub("news")
+    finally:
+        sub.dispose()
+        await probe.aclose()
+        if user is not None:
+            await user.aclose()
+    assert errors == []
+    data = [str(m.data) for m in received]
+    assert len(data) == len(set(data))
+    assert len(gaps) == 2
+    assert numsub == [(b"news", 1)]
+
+
+@pytest.mark.parametrize("owner", ["url", "user client"])
+async def test_subscribe_disposed_while_waiting_to_reconnect_leaves_nothing(
+    own_server: RedisServer, owner: str
+) -> None:
+    # Disposed during the reconnect policy's wait: no task left (the leak check of every test), and
+    # once the server is back no connection of the subscription comes to it.
+    received: list[Message] = []
+    user = aioredis.Redis.from_url(own_server.url) if owner == "user client" else None
+    sub = subscribe(user or own_server.url, "news").subscribe(received.append, lambda _: None)
+    await publish_until(own_server.url, "news", "a", lambda: bool(received))
+    own_server.kill()
+    await asyncio.sleep(0.5)  # the read failed; the policy waits before trying again
+    sub.dispose()
+    own_server.start()
+    await asyncio.sleep(0.5)  # a reconnect that should not happen would have happened by now
+    probe = aioredis.Redis.from_url(own_server.url)
+    try:
+        assert len(await probe.client_list()) == 1  # the probe only
+        if user is not None:
+            assert not list(user.connection_pool._in_use_connections)
+    finally:
+        await probe.aclose()
+        if user is not None:
+            await user.aclose()

@@ -258,3 +258,27 @@ async def test_read_stream_first_is_the_good_entry_before_a_bad_one(
     for name in (None, "named"):
         entry = await rxasync.first(read_stream(redis_server.url, "s", start="0", name=name))
         assert entry == StreamEntry("s", "1-0", {"ok": "fine"})
+
+
+async def test_ack_after_take_with_a_url_acks_and_leaves_no_connection(
+    redis_client: aioredis.Redis, redis_server: RedisServer
+) -> None:
+    # take(3) disposes the reader (closing its URL client) before ack() sends the XACK of those 3:
+    # the XACK must still go through, on a connection that is closed afterwards (not one reopened
+    # on the reader's closed pool and left to the garbage collector).
+    await fill(redis_client, "s", 20)
+    before = len(await redis_client.client_list())
+    src = read_stream(redis_server.url, "s", group="g", consumer="c", start="0")
+    got = await rxasync.to_list(src.pipe(ops.take(3), ack()))
+    assert [e.fields["n"] for e in got] == ["1", "2", "3"]
+    entry = await rxasync.first(read_stream(redis_server.url, "s", group="g2", consumer="c", start="0"))
+    await entry.ack()  # the same, by hand, after first() disposed the reader
+    pending = await redis_client.xpending_range("s", "g", min="-", max="+", count=100)
+    assert [p["message_id"] for p in pending] == [f"{n}-0".encode() for n in range(4, 21)]
+    pending = await redis_client.xpending_range("s", "g2", min="-", max="+", count=100)
+    assert [p["message_id"] for p in pending] == [f"{n}-0".encode() for n in range(2, 21)]
+    for _ in range(100):  # the server notices closed sockets at its own pace
+        if len(await redis_client.client_list()) <= before:
+            break
+        await asyncio.sleep(0.02)
+    assert len(await redis_client.client_list()) <= before
