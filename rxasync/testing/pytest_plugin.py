@@ -89,7 +89,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield server
 
 
-@pytest.fixture
+@pytest_asyncio.fixture  # async: declared so in pytest-asyncio's strict mode too
 async def redis_client(redis_server: RedisServer) -> AsyncIterator[Any]:
     """A ``redis.asyncio.Redis`` on the session's server, its data wiped first (``FLUSHALL``)."""
     import redis.asyncio as aioredis
@@ -102,7 +102,7 @@ async def redis_client(redis_server: RedisServer) -> AsyncIterator[Any]:
         await client.aclose()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture  # async: declared so in pytest-asyncio's strict mode too
 async def postgres_connection(postgres_server: PostgresServer) -> AsyncIterator[Any]:
     """An ``asyncpg.Connection`` to the session's server, schema ``public`` emptied first."""
     import asyncpg
