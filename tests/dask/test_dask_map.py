@@ -171,11 +171,8 @@ async def test_dask_map_default_starts_at_twice_the_threads(client: Client) -> N
     assert await until_no_tasks(client, name) == 0
 
 
-async def test_dask_map_submits_in_chunks_not_one_map_per_result(
-    client: Client, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Each client.map is one update-graph on the scheduler, its main cost per call: with tasks running,
-    # the stage waits for a quarter of its concurrency to be free before it submits again.
+def map_sizes(client: Client, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of items of each ``client.map`` call made from now on (the list fills as they are made)."""
     sizes: list[int] = []
     real_map = client.map
 
@@ -184,6 +181,15 @@ async def test_dask_map_submits_in_chunks_not_one_map_per_result(
         return real_map(fn, *iterables, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(client, "map", counted)
+    return sizes
+
+
+async def test_dask_map_submits_in_chunks_not_one_map_per_result(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each client.map is one update-graph on the scheduler, its main cost per call: with tasks running,
+    # the stage waits for a quarter of its concurrency to be free before it submits again.
+    sizes = map_sizes(client, monkeypatch)
     stage = map_on_cluster(dask_funcs.square, client, concurrency=200)
     out = await rxasync.to_list(reactivex.from_iterable(INPUTS).pipe(stage))
     assert out == [dask_funcs.square(x) for x in INPUTS]
@@ -198,14 +204,7 @@ async def test_dask_map_default_window_grows_for_short_tasks_from_a_source_that_
     # reactivex.range pushes every item at once: they wait in the stage's queue, never at its demand
     # bound. The window must still see them held back and grow while the workers idle (it stayed at 4
     # for the whole stream: every client.map carried at most 4 items, at 0.4x Dask's own client.map).
-    sizes: list[int] = []
-    real_map = client.map
-
-    def counted(fn: object, *iterables: list[object], **kwargs: object) -> object:
-        sizes.append(len(iterables[0]))
-        return real_map(fn, *iterables, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(client, "map", counted)
+    sizes = map_sizes(client, monkeypatch)
     out = await rxasync.to_list(reactivex.range(600).pipe(map_on_cluster(dask_funcs.square, client)))
     assert out == [dask_funcs.square(x) for x in range(600)]
     assert max(sizes) > 4, sizes  # the window grew past its floor (2 x threads)
