@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Awaitable, Generator
+from collections.abc import Awaitable, Coroutine, Generator
 from time import perf_counter
 from typing import Any
 
@@ -62,7 +62,14 @@ class Fused(abc.DisposableBase):
         self.done = False
 
     async def pull(self, stage: Endpoint) -> None:
-        """Give ``stage`` the next item (``on_next``), or the end (``on_completed``/``on_error``).
+        """Give ``stage`` the next item (``on_next``), or the end (``on_completed``/``on_error``)."""
+        rest = self.pull_now(stage)
+        if rest is not None:
+            await rest
+
+    def pull_now(self, stage: Endpoint) -> Coroutine[Any, Any, None] | None:
+        """:meth:`pull` without a coroutine when it can: done at once (``None``) if the source's step
+        did not suspend, else the coroutine that finishes it (to await at once).
 
         The time from one timed item to the next pull, the stage's work on it,
         is the source waiting for demand (the pump's wait on the stage's
@@ -85,14 +92,35 @@ class Fused(abc.DisposableBase):
             except StopIteration as stop:
                 item = stop.value
             else:  # it suspended: the rest of its steps in that context too
-                item = await InContext(step, self.context, first)
+                return self.resume(stage, step, first)
         except StopAsyncIteration:
-            self.end(stage, await self.close("completed"))
-            return
+            return self.ended(stage, None)
         except Exception as exc:  # the source failed: closed first, then delivered, as the pump does
-            await self.close("error")
-            self.end(stage, exc)
+            return self.ended(stage, exc)
+        self.deliver(stage, item)
+        return None
+
+    async def resume(self, stage: Endpoint, step: Awaitable[Any], first: Any) -> None:
+        """The rest of a step that suspended (``first``: what it yielded), then the item or the end."""
+        try:
+            item = await InContext(step, self.context, first)
+        except StopAsyncIteration:
+            await self.ended(stage, None)
             return
+        except Exception as exc:
+            await self.ended(stage, exc)
+            return
+        self.deliver(stage, item)
+
+    async def ended(self, stage: Endpoint, error: Exception | None) -> None:
+        """The source is done (``error``: it failed): closed first, then the end delivered."""
+        if error is None:
+            self.end(stage, await self.close("completed"))
+        else:
+            await self.close("error")
+            self.end(stage, error)
+
+    def deliver(self, stage: Endpoint, item: Any) -> None:
         self.n += 1
         if self.n > self.mark:
             self.began = perf_counter()

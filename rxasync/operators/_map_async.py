@@ -225,8 +225,14 @@ class _MapStage(Stage):
         try:
             while not self.terminated:
                 if not queue:
-                    if fused is not None:
-                        await self.next_fused(fused)
+                    if fused is not None:  # the next item of the fused source, or its end
+                        ahead = self.ahead
+                        if ahead is None or ahead.done():
+                            rest = fused.pull_now(self)
+                            if rest is not None:  # its step suspended
+                                await rest
+                        else:  # a pull begun while the last call was suspended
+                            await ahead
                         continue
                     fut = self.loop.create_future()
                     self.waiting.append(fut)
@@ -263,14 +269,6 @@ class _MapStage(Stage):
         finally:
             if fused is not None:
                 await self.close_fused(fused)
-
-    async def next_fused(self, fused: Fused) -> None:
-        """The next item of a fused source (queued by ``on_next``), or its end: pulled, or awaited if pulled ahead."""
-        ahead = self.ahead
-        if ahead is None or ahead.done():
-            await fused.pull(self)
-        else:  # a pull begun while the last call was suspended: the generator is not pulled twice at once
-            await ahead
 
     def pull_ahead(self, fused: Fused) -> None:
         """The loop turned: if a call is suspended, pull the next item in a task meanwhile (the pump's one ahead)."""
