@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import glob
 import os
 import shutil
 import tempfile
@@ -67,6 +68,27 @@ def make_text(path: str, size: int) -> int:
     warm(path)
     with open(path, "rb") as f:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(MiB), b""))
+
+
+def free_page_reporting() -> bool:
+    """Whether a virtio balloon reports free pages to the host (Linux; False elsewhere).
+
+    Feature bit 5 (``VIRTIO_BALLOON_F_REPORTING``) of a virtio device of type
+    5 (balloon): memory the guest frees goes back to the host a few seconds
+    later and costs a host page fault per page when used again, which slows
+    a large write that follows a pause (see ``files_write._recycle``).
+    """
+    for device in glob.glob("/sys/bus/virtio/devices/*"):
+        try:
+            with open(os.path.join(device, "device")) as f:
+                if int(f.read(), 16) != 5:
+                    continue
+            with open(os.path.join(device, "features")) as f:
+                if f.read()[5:6] == "1":
+                    return True
+        except (OSError, ValueError):
+            continue
+    return False
 
 
 def warm(path: str) -> None:
