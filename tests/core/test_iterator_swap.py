@@ -1,0 +1,229 @@
+"""to_async_iterable's swapping observer: items straight into the buffer (rxasync/_fastobserver.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import reactivex
+from reactivex import abc
+from reactivex import operators as ops
+from reactivex.disposable import Disposable
+from reactivex.scheduler import NewThreadScheduler
+from reactivex.subject import Subject
+
+import rxasync
+from rxasync._fastobserver import SwappingObserver, looks_up_per_item
+
+
+@pytest.fixture
+def fast_switching() -> Iterator[None]:
+    """Switch threads every few bytecodes: races get their chance."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(old)
+
+
+def test_only_sources_known_to_look_on_next_up_per_item_get_it() -> None:
+    assert looks_up_per_item(reactivex.from_iterable([1]))
+    assert looks_up_per_item(reactivex.of(1, 2))
+    assert looks_up_per_item(reactivex.range(3))
+    assert looks_up_per_item(Subject())
+    assert not looks_up_per_item(reactivex.from_iterable([1]).pipe(ops.map(lambda x: x)))
+    assert not looks_up_per_item(reactivex.create(lambda observer, scheduler=None: Disposable()))
+    assert not looks_up_per_item(rxasync.from_async_iterable(lambda: _agen()))
+
+
+async def _agen() -> Any:
+    yield 1
+
+
+async def test_from_iterable_items_go_straight_into_the_buffer() -> None:
+    it = rxasync.to_async_iterable(reactivex.from_iterable(range(5)))
+    await it.__aenter__()
+    observer = it._channel._observer
+    assert observer is not None  # the swapping observer, not RxPY's AutoDetachObserver
+    assert list(it._buffer) == [0, 1, 2, 3, 4]  # emitted inside subscribe, appended with no frame
+    assert [x async for x in it] == [0, 1, 2, 3, 4]
+    assert it._channel.stats.items_in == it._channel.stats.items_out == 5
+
+
+def test_a_stopped_observer_is_not_revived_by_a_swap_back() -> None:
+    buf: deque[int] = deque()
+    ends: list[str] = []
+
+    class Ends:
+        def on_error(self, error: Exception) -> None:
+            ends.append(f"error {error}")
+
+        def on_completed(self) -> None:
+            ends.append("completed")
+
+    observer = SwappingObserver(buf.append, buf.append, Ends())
+    observer.on_next(1)
+    observer.on_completed()
+    observer.awake()  # the consumer's swap back, racing the end: the dropper stays
+    observer.on_next(2)
+    observer.waiting()
+    observer.on_next(3)
+    observer.on_error(ValueError("late"))
+    observer.on_completed()
+    assert list(buf) == [1]
+    assert ends == ["completed"]
+
+
+async def test_error_in_a_known_sources_subscribe_is_raised_at_async_for() -> None:
+    class Unopenable:
+        def __iter__(self) -> Iterator[int]:
+            raise OSError("cannot open")
+
+    source = reactivex.from_iterable(Unopenable())
+    assert looks_up_per_item(source)
+    with pytest.raises(OSError, match="cannot open"):
+        async for _ in rxasync.to_async_iterable(source):
+            pass
+
+
+async def test_source_that_keeps_on_next_from_subscribe_still_wakes_the_consumer(
+    fast_switching: None,
+) -> None:
+    # A source that reads observer.on_next once, at subscribe (as the bridge's
+    # pump and much user code do), and emits later from a thread while the
+    # consumer waits. Handed `append`, it would never wake the consumer: such
+    # a source must keep the channel's own on_next (the timeout fails the test).
+    started = threading.Event()
+    worker: list[threading.Thread] = []
+
+    def subscribe(observer: abc.ObserverBase[int], scheduler: abc.SchedulerBase | None = None) -> Disposable:
+        emit, done = observer.on_next, observer.on_completed
+
+        def produce() -> None:
+            started.wait(5)
+            for i in range(200):
+                time.sleep(0.0005 if i % 10 == 0 else 0)
+                emit(i)
+            done()
+
+        worker.append(threading.Thread(target=produce))
+        worker[0].start()
+        return Disposable()
+
+    got: list[int] = []
+    try:
+        async with asyncio.timeout(10):
+            async with rxasync.to_async_iterable(reactivex.create(subscribe)) as it:
+                started.set()
+                async for x in it:
+                    got.append(x)
+    finally:
+        started.set()
+        await asyncio.to_thread(worker[0].join)
+    assert got == list(range(200))
+
+
+async def test_from_iterable_on_a_thread_wakes_a_waiting_consumer_every_time(fast_switching: None) -> None:
+    # Ping-pong through the swap: the thread's from_iterable emits one item and
+    # waits until the consumer has it, so every item arrives while the
+    # consumer waits (on_next swapped to the waking one) and the swap back to
+    # `append` happens between every two items.
+    n = 2_000
+    ack = threading.Event()
+    stalled: list[int] = []
+
+    def items() -> Iterator[int]:
+        for i in range(n):
+            ack.clear()
+            yield i
+            deadline = time.monotonic() + 5
+            while not ack.is_set():
+                if time.monotonic() > deadline:
+                    stalled.append(i)
+                    return
+
+    got: list[int] = []
+    async with asyncio.timeout(30):
+        async with rxasync.to_async_iterable(reactivex.from_iterable(items(), NewThreadScheduler())) as it:
+            assert it._channel._observer is not None
+            async for x in it:
+                got.append(x)
+                ack.set()
+    assert stalled == []
+    assert got == list(range(n))
+
+
+async def test_hammer_producers_on_several_threads_against_a_waiting_consumer(fast_switching: None) -> None:
+    # Several threads emit into one Subject with random pauses; the consumer
+    # takes items as they come and so runs dry and waits often. Many rounds:
+    # every item arrives once, in order per producer, and nothing hangs.
+    rounds, producers, per = 20, 4, 1_500
+    waits = 0
+    async with asyncio.timeout(120):
+        for r in range(rounds):
+            subject: Subject[tuple[int, int]] = Subject()
+            rng = random.Random(r)
+            pauses = [[rng.random() < 0.02 for _ in range(per)] for _ in range(producers)]
+
+            def produce(p: int, subject: Subject[tuple[int, int]] = subject, pauses: Any = pauses) -> None:
+                for i in range(per):
+                    if pauses[p][i]:
+                        time.sleep(0.0002)
+                    subject.on_next((p, i))
+
+            it = rxasync.to_async_iterable(subject)
+            await it.__aenter__()
+            assert it._channel._observer is not None
+            threads = [threading.Thread(target=produce, args=(p,)) for p in range(producers)]
+            for t in threads:
+                t.start()
+            seen = [0] * producers
+            try:
+                while sum(seen) < producers * per:
+                    if not it._buffer:
+                        waits += 1  # the buffer is empty: this step waits (swapped to the waking on_next)
+                    p, i = await it.__anext__()
+                    assert i == seen[p], f"round {r}: producer {p} sent {i}, expected {seen[p]}"
+                    seen[p] += 1
+            finally:
+                for t in threads:
+                    await asyncio.to_thread(t.join)
+            subject.on_completed()
+            with pytest.raises(StopAsyncIteration):
+                await it.__anext__()
+            stats = it._channel.stats
+            assert stats.items_in == stats.items_out == producers * per
+    assert waits > rounds * 10  # the consumer did wait, often
+
+
+async def test_closing_while_a_thread_emits_into_the_buffer_keeps_nothing(fast_switching: None) -> None:
+    # After aclose the observer drops: a thread still emitting (its from_iterable
+    # sees the dispose only between items) leaves nothing in the buffer.
+    stop = threading.Event()
+
+    def endless() -> Iterator[int]:
+        i = 0
+        while not stop.is_set():
+            yield i
+            i += 1
+
+    for _ in range(20):
+        stop.clear()
+        it = rxasync.to_async_iterable(reactivex.from_iterable(endless(), NewThreadScheduler()))
+        try:
+            await it.__anext__()
+            await it.aclose()
+            await asyncio.sleep(0.002)
+            assert len(it._buffer) == 0
+            with pytest.raises(StopAsyncIteration):
+                await it.__anext__()
+        finally:
+            stop.set()
