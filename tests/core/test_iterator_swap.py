@@ -98,10 +98,12 @@ async def test_source_that_keeps_on_next_from_subscribe_still_wakes_the_consumer
     fast_switching: None,
 ) -> None:
     # A source that reads observer.on_next once, at subscribe (as the bridge's
-    # pump and much user code do), and emits later from a thread while the
-    # consumer waits. Handed `append`, it would never wake the consumer: such
-    # a source must keep the channel's own on_next (the timeout fails the test).
-    started = threading.Event()
+    # pump and much user code do), and emits later from a thread, one item at
+    # a time, each while the consumer waits (ping-pong). Handed `append`, it
+    # would never wake the consumer: such a source must keep the channel's own
+    # on_next (a stalled item fails the test).
+    started, ack = threading.Event(), threading.Event()
+    stalled: list[int] = []
     worker: list[threading.Thread] = []
 
     def subscribe(observer: abc.ObserverBase[int], scheduler: abc.SchedulerBase | None = None) -> Disposable:
@@ -110,8 +112,11 @@ async def test_source_that_keeps_on_next_from_subscribe_still_wakes_the_consumer
         def produce() -> None:
             started.wait(5)
             for i in range(200):
-                time.sleep(0.0005 if i % 10 == 0 else 0)
+                ack.clear()
                 emit(i)
+                if not ack.wait(2):
+                    stalled.append(i)
+                    break
             done()
 
         worker.append(threading.Thread(target=produce))
@@ -125,9 +130,11 @@ async def test_source_that_keeps_on_next_from_subscribe_still_wakes_the_consumer
                 started.set()
                 async for x in it:
                     got.append(x)
+                    ack.set()
     finally:
         started.set()
         await asyncio.to_thread(worker[0].join)
+    assert stalled == []
     assert got == list(range(200))
 
 
@@ -167,7 +174,7 @@ async def test_hammer_producers_on_several_threads_against_a_waiting_consumer(fa
     # every item arrives once, in order per producer, and nothing hangs.
     rounds, producers, per = 20, 4, 1_500
     waits = 0
-    async with asyncio.timeout(120):
+    async with asyncio.timeout(60):
         for r in range(rounds):
             subject: Subject[tuple[int, int]] = Subject()
             rng = random.Random(r)
@@ -227,3 +234,26 @@ async def test_closing_while_a_thread_emits_into_the_buffer_keeps_nothing(fast_s
                 await it.__anext__()
         finally:
             stop.set()
+
+
+async def test_an_append_just_before_the_swap_is_seen_by_the_last_look(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The ordering the no-lost-wake-up argument rests on, made deterministic:
+    # a thread appends (no wake-up: on_next is still `append`) right before
+    # the consumer swaps in the waking on_next. The consumer's look at the
+    # buffer after the swap must see it; a look before the swap would wait
+    # forever (the timeout fails the test).
+    subject: Subject[int] = Subject()
+    original = SwappingObserver.waiting
+
+    def waiting(self: SwappingObserver) -> None:
+        emitter = threading.Thread(target=subject.on_next, args=(42,))
+        emitter.start()
+        emitter.join()
+        original(self)
+
+    monkeypatch.setattr(SwappingObserver, "waiting", waiting)
+    async with rxasync.to_async_iterable(subject) as it:
+        async with asyncio.timeout(5):
+            assert await it.__anext__() == 42
