@@ -42,7 +42,8 @@ end; the observer keeps the on_next*/terminal grammar itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from types import CodeType
 from typing import Any, Protocol, cast
 
@@ -60,11 +61,9 @@ def _subscribe_code(source: Observable[Any]) -> CodeType:
     return code
 
 
+_FROM_ITERABLE = _subscribe_code(reactivex.from_iterable(()))
 #: The subscribe functions whose emission looks ``observer.on_next`` up for every item (read in reactivex 6.1).
-_PER_ITEM: tuple[CodeType, ...] = (
-    _subscribe_code(reactivex.from_iterable(())),
-    _subscribe_code(reactivex.range(0)),
-)
+_PER_ITEM: tuple[CodeType, ...] = (_FROM_ITERABLE, _subscribe_code(reactivex.range(0)))
 
 
 def looks_up_per_item(source: Observable[Any]) -> bool:
@@ -76,6 +75,25 @@ def looks_up_per_item(source: Observable[Any]) -> bool:
         return False
     code = getattr(getattr(source, "_subscribe", None), "__code__", None)
     return any(code is known for known in _PER_ITEM)
+
+
+def plain_iterable(source: Observable[Any]) -> Iterable[Any] | None:
+    """The iterable of ``reactivex.from_iterable(iterable)`` without a scheduler, else ``None``.
+
+    Its subscribe (the code object checked, so its closure is known) takes
+    ``iter(iterable)`` and, on the trampoline, calls ``on_next`` for each
+    item, then ``on_completed`` (``on_error`` for an exception, after the
+    items before it): what :func:`subscribe` does with ``deque.extend``.
+    """
+    fn = getattr(source, "_subscribe", None)
+    code = getattr(fn, "__code__", None)
+    if type(source) is not Observable or code is not _FROM_ITERABLE:
+        return None
+    cells = dict(zip(code.co_freevars, fn.__closure__ or (), strict=True))  # type: ignore[union-attr]
+    if cells["scheduler"].cell_contents is not None:  # emits on that scheduler: per item, swapped
+        return None
+    iterable: Iterable[Any] = cells["iterable"].cell_contents
+    return iterable
 
 
 def _drop(value: Any) -> None:
@@ -93,18 +111,18 @@ class _Terminals(Protocol):
 class SwappingObserver:
     """The observer whose ``on_next`` is ``append`` while nobody waits (see the module docstring)."""
 
-    __slots__ = ("_append", "_endpoint", "_subscription", "_wake", "on_next", "stopped")
+    __slots__ = ("_append", "_endpoint", "_subscription", "_wake", "extend", "on_next", "stopped")
 
-    def __init__(
-        self, append: Callable[[Any], None], wake: Callable[[Any], None], endpoint: _Terminals
-    ) -> None:
-        self._append = append
+    def __init__(self, buffer: deque[Any], wake: Callable[[Any], None], endpoint: _Terminals) -> None:
+        self._append = buffer.append
+        #: Every item of an iterable, in C (:func:`subscribe`, for a plain ``from_iterable``).
+        self.extend = buffer.extend
         self._wake = wake
         self._endpoint = endpoint
         self._subscription = SingleAssignmentDisposable()
         self.stopped = False
         #: What the source calls per item: ``append``, the waking ``on_next``, or the dropper.
-        self.on_next: Callable[[Any], None] = append
+        self.on_next: Callable[[Any], None] = buffer.append
 
     # -- consumer side (the loop thread) -------------------------------------
     def waiting(self) -> None:
@@ -169,11 +187,16 @@ def subscribe(source: Observable[Any], observer: SwappingObserver) -> abc.Dispos
         >>> class Ends:
         ...     def on_error(self, error): print("error", error)
         ...     def on_completed(self): print("completed")
-        >>> _ = subscribe(reactivex.of(1, 2), SwappingObserver(buf.append, buf.append, Ends()))
+        >>> _ = subscribe(reactivex.of(1, 2), SwappingObserver(buf, buf.append, Ends()))
         completed
         >>> list(buf)
         [1, 2]
     """
+    trampoline = CurrentThreadScheduler.singleton()
+    iterable = plain_iterable(source)
+    if iterable is not None and trampoline.schedule_required():
+        trampoline.schedule(lambda *_: _extend(iterable, observer))  # as from_iterable would, in one call
+        return Disposable(observer.dispose)
     core = source._subscribe_core
     target = cast(abc.ObserverBase[Any], observer)  # duck-typed: on_next is an attribute, not a method
 
@@ -188,9 +211,28 @@ def subscribe(source: Observable[Any], observer: SwappingObserver) -> abc.Dispos
                 subscriber = Disposable(subscriber)
             observer.set_subscription(subscriber)
 
-    trampoline = CurrentThreadScheduler.singleton()
     if trampoline.schedule_required():  # the subscription is assigned before the first item runs
         trampoline.schedule(set_disposable)
     else:
         set_disposable()
     return Disposable(observer.dispose)
+
+
+def _extend(iterable: Iterable[Any], observer: SwappingObserver) -> None:
+    """``from_iterable(iterable)``'s subscription in one ``deque.extend``: nothing can dispose it meanwhile.
+
+    It runs inside ``subscribe`` on the consumer's own thread (the loop), which
+    is busy here: no wait, close or dispose can come in between.
+    """
+    try:
+        iterator = iter(iterable)
+    except Exception as error:  # as from_iterable's subscribe raising in Observable.subscribe
+        if not observer.fail(error):
+            raise
+        return
+    try:
+        observer.extend(iterator)  # the items before an exception stay, as with on_next one by one
+    except Exception as error:
+        observer.on_error(error)
+    else:
+        observer.on_completed()

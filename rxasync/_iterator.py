@@ -376,7 +376,7 @@ class _BlockingChannel(_Channel[_T]):
         if scheduler is not None or not looks_up_per_item(source):
             super().attach(source, scheduler)
             return
-        self._observer = observer = SwappingObserver(self.buffer.append, self.on_next, self)
+        self._observer = observer = SwappingObserver(self.buffer, self.on_next, self)
         upstream = subscribe(source, observer)
         if self.terminated:  # failed or completed inside subscribe
             upstream.dispose()

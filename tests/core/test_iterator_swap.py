@@ -69,7 +69,7 @@ def test_a_stopped_observer_is_not_revived_by_a_swap_back() -> None:
         def on_completed(self) -> None:
             ends.append("completed")
 
-    observer = SwappingObserver(buf.append, buf.append, Ends())
+    observer = SwappingObserver(buf, buf.append, Ends())
     observer.on_next(1)
     observer.on_completed()
     observer.awake()  # the consumer's swap back, racing the end: the dropper stays
