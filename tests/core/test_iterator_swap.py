@@ -16,11 +16,11 @@ import reactivex
 from reactivex import abc
 from reactivex import operators as ops
 from reactivex.disposable import Disposable
-from reactivex.scheduler import NewThreadScheduler
+from reactivex.scheduler import CurrentThreadScheduler, NewThreadScheduler
 from reactivex.subject import Subject
 
 import rxasync
-from rxasync._fastobserver import SwappingObserver, looks_up_per_item
+from rxasync._fastobserver import SwappingObserver, looks_up_per_item, plain_iterable
 
 
 @pytest.fixture
@@ -80,18 +80,6 @@ def test_a_stopped_observer_is_not_revived_by_a_swap_back() -> None:
     observer.on_completed()
     assert list(buf) == [1]
     assert ends == ["completed"]
-
-
-async def test_error_in_a_known_sources_subscribe_is_raised_at_async_for() -> None:
-    class Unopenable:
-        def __iter__(self) -> Iterator[int]:
-            raise OSError("cannot open")
-
-    source = reactivex.from_iterable(Unopenable())
-    assert looks_up_per_item(source)
-    with pytest.raises(OSError, match="cannot open"):
-        async for _ in rxasync.to_async_iterable(source):
-            pass
 
 
 async def test_source_that_keeps_on_next_from_subscribe_still_wakes_the_consumer(
@@ -257,3 +245,47 @@ async def test_an_append_just_before_the_swap_is_seen_by_the_last_look(
     async with rxasync.to_async_iterable(subject) as it:
         async with asyncio.timeout(5):
             assert await it.__anext__() == 42
+
+
+@pytest.mark.parametrize("scheduled", [False, True], ids=["extend", "swapped"])
+async def test_from_iterable_error_comes_after_the_items_before_it(scheduled: bool) -> None:
+    # Fused (one deque.extend) or item by item through the swapping observer:
+    # the same items, then the iterable's own exception, as RxPY delivers them.
+    def items() -> Iterator[int]:
+        yield 1
+        yield 2
+        raise KeyError("third")
+
+    scheduler = CurrentThreadScheduler.singleton() if scheduled else None
+    source = reactivex.from_iterable(items(), scheduler)
+    assert (plain_iterable(source) is None) is scheduled
+    got: list[int] = []
+    it = rxasync.to_async_iterable(source)
+    with pytest.raises(KeyError, match="third"):
+        async for x in it:
+            got.append(x)
+    assert got == [1, 2]
+    assert it._channel.stats.items_in == it._channel.stats.items_out == 2
+    assert it._channel.stats.errors == 1
+
+
+@pytest.mark.parametrize("scheduled", [False, True], ids=["extend", "swapped"])
+async def test_from_iterable_that_cannot_start_fails_at_async_for(scheduled: bool) -> None:
+    class Unopenable:
+        def __iter__(self) -> Iterator[int]:
+            raise OSError("cannot open")
+
+    source = reactivex.from_iterable(Unopenable(), CurrentThreadScheduler.singleton() if scheduled else None)
+    with pytest.raises(OSError, match="cannot open"):
+        async for _ in rxasync.to_async_iterable(source):
+            pass
+
+
+async def test_fused_and_swapped_from_iterable_give_the_same_as_rxpy() -> None:
+    data = ["a", None, 3, ("t",)]
+    fused = [x async for x in rxasync.to_async_iterable(reactivex.from_iterable(data))]
+    swapped_source = reactivex.from_iterable(data, CurrentThreadScheduler.singleton())
+    swapped = [x async for x in rxasync.to_async_iterable(swapped_source)]
+    rx: list[object] = []
+    reactivex.from_iterable(data).subscribe(rx.append)
+    assert fused == swapped == rx == data
