@@ -4,10 +4,15 @@ Targets:
 
 * ``to_async_iterable(reactivex.from_iterable(range(N)))`` → ``async for``
   >= 0.5x a raw ``async for`` over an async generator yielding the same
-  items (N = 1,000,000). For context, the same with a bridge source
-  (``from_async_iterable`` → ``to_async_iterable``, demand between them),
-  and the *floor*: RxPY's ``from_iterable`` into a bare ``deque.append``
-  drained by an async generator, the least any such bridge can cost.
+  items (N = 1,000,000). A plain ``from_iterable`` (no scheduler) is taken
+  in one ``deque.extend`` (``rxasync/_fastobserver.py``). For context: the
+  same source given ``CurrentThreadScheduler`` (the same trampoline, so the
+  same emission, but RxPY's own loop calls ``on_next`` per item: the
+  swapping observer's ``deque.append``, no Python frame); a bridge source
+  (``from_async_iterable`` → ``to_async_iterable``, demand between them);
+  and the *floor*: RxPY's ``Observable.subscribe`` of ``from_iterable`` into
+  a bare ``deque.append`` (through its ``AutoDetachObserver``) drained by an
+  async generator, the least a bridge through RxPY's ``subscribe`` can cost.
 * ``from_async_iterable(gen)`` → ``map_async(no-op, concurrency=1)`` →
   ``to_list`` >= 0.6x the same pipeline from a synchronous source
   (``reactivex.from_iterable``), N = 100,000. Straight on the bridge source
@@ -32,6 +37,7 @@ from collections.abc import AsyncIterator
 import reactivex
 from reactivex import Observable
 from reactivex import operators as ops
+from reactivex.scheduler import CurrentThreadScheduler
 
 import rxasync
 from benchmarks._util import alternate, header, parse_args, report
@@ -62,7 +68,7 @@ async def _iterate(source: Observable[int], n: int) -> float:
 
 
 async def _floor(n: int) -> float:
-    """The least any bridge from RxPY to ``async for`` can cost: RxPY's emission into a bare
+    """The least a bridge through RxPY's ``subscribe`` can cost: its emission into a bare
     ``deque.append``, then an async generator popping the deque (no wake-up test, no counters)."""
     start = time.perf_counter()
     buf: deque[int] = deque()
@@ -112,6 +118,9 @@ def _iter_part(n: int, args: argparse.Namespace) -> None:
     med = alternate(
         {
             "from_iterable": lambda: asyncio.run(_iterate(reactivex.from_iterable(range(n)), n)),
+            "swapped": lambda: asyncio.run(
+                _iterate(reactivex.from_iterable(range(n), CurrentThreadScheduler.singleton()), n)
+            ),
             "bridge": lambda: asyncio.run(_iterate(rxasync.from_async_iterable(lambda: numbers(n)), n)),
             "raw": lambda: asyncio.run(_raw(n)),
             "floor": lambda: asyncio.run(_floor(n)),
@@ -124,6 +133,13 @@ def _iter_part(n: int, args: argparse.Namespace) -> None:
         med["from_iterable"],
         med["raw"],
         target=TARGET_ITER,
+        baseline="raw async for over an async generator",
+    )
+    report(
+        "to_async_iterable(from_iterable on CurrentThreadScheduler: per item, swapped) -> async for (context)",
+        n,
+        med["swapped"],
+        med["raw"],
         baseline="raw async for over an async generator",
     )
     report(

@@ -19,6 +19,7 @@ from reactivex import Observable
 
 from ._checks import check_int, check_observable
 from ._errors import BufferOverflowError
+from ._fastobserver import SwappingObserver, looks_up_per_item, subscribe
 from ._flow import BufferDemand, resolve_loop
 from ._stage import Endpoint
 
@@ -227,6 +228,7 @@ class _Channel(Endpoint, Generic[_T]):
     publish_demand = False  # drops or errors when full; _BlockingChannel buffers on
     kind = "to_async_iterable"
     demand: BufferDemand
+    _observer: SwappingObserver | None = None  # _BlockingChannel's, for a source it knows (_fastobserver)
 
     def __init__(
         self, source: Observable[_T], max_buffer: int, overflow: Overflow, name: str | None = None
@@ -305,8 +307,13 @@ class _Channel(Endpoint, Generic[_T]):
                     "iterator; iterate it from one task at a time"
                 )
             self._waiter = waiter = asyncio.get_running_loop().create_future()
+            observer = self._observer
+            if observer is not None:
+                observer.waiting()  # items wake us now; then the last look (see _fastobserver)
             if buf:  # an item came from another thread meanwhile (see _BlockingChannel.on_next)
                 self._waiter = None
+                if observer is not None:
+                    observer.awake()
                 break
             self.stats.idle()  # an empty buffer: ``async for`` waits for upstream
             try:
@@ -314,6 +321,8 @@ class _Channel(Endpoint, Generic[_T]):
             except asyncio.CancelledError:
                 self.close()
                 raise
+            if observer is not None:
+                observer.awake()
             if self.stats.idle_since:
                 self.stats.end_idle()
         item: _T = buf.popleft()
@@ -333,6 +342,8 @@ class _Channel(Endpoint, Generic[_T]):
         racing the close is dropped by one side or the other.
         """
         self._closed = True
+        if self._observer is not None:  # the dropper before the clear: a late append is cleared
+            self._observer.stop()
         stats = self.stats  # items out are exact now (see _iterate): so are items in, frozen at the end
         stats.items_in = max(stats.items_in, stats.items_out + stats.dropped + len(self.buffer))
         self.buffer.clear()
@@ -357,6 +368,20 @@ class _BlockingChannel(_Channel[_T]):
     """
 
     publish_demand = True
+
+    def attach(self, source: Observable[Any], scheduler: Any = None) -> None:
+        """Subscribe; a source that looks ``on_next`` up per item gets a :class:`SwappingObserver`:
+        ``deque.append`` itself (no Python frame) unless the consumer waits, then
+        this ``on_next``. Such a source (``from_iterable``, ``Subject``) reads no demand."""
+        if scheduler is not None or not looks_up_per_item(source):
+            super().attach(source, scheduler)
+            return
+        self._observer = observer = SwappingObserver(self.buffer, self.on_next, self)
+        upstream = subscribe(source, observer)
+        if self.terminated:  # failed or completed inside subscribe
+            upstream.dispose()
+        else:
+            self.upstream = upstream
 
     def on_next(self, value: _T) -> None:
         self.buffer.append(value)
