@@ -1,4 +1,4 @@
-"""A one-worker ``map_async`` times one wait for upstream in several: the estimate stays near the truth."""
+"""Sampled counters stay near the truth: a one-worker ``map_async``'s timed waits, a running pump's count."""
 
 from __future__ import annotations
 
@@ -44,3 +44,26 @@ async def test_one_worker_on_a_source_that_never_waits_counts_little_waiting() -
     stage = stages["stage"].snapshot()
     assert stage["items_in"] == stage["items_out"] == 2000
     assert 0.0 <= stage["wait_upstream_s"] <= stage["age_s"]
+
+
+async def test_a_running_bridge_sources_count_lags_by_at_most_255_items() -> None:
+    # the pump writes its counts at each timed item, at least one in 256 (it was one in 1,024)
+    lags: list[int] = []
+
+    async def numbers() -> AsyncIterator[int]:
+        for i in range(20_000):
+            yield i
+
+    with recorded() as stages:
+        source = rxasync.from_async_iterable(numbers, name="read")
+
+        def on_next(i: int) -> None:
+            if i % 97 == 0:  # i items have gone out before this one
+                lags.append(i - stages["read"].snapshot()["items_out"])
+
+        done = asyncio.get_running_loop().create_future()
+        source.subscribe(on_next, done.set_exception, lambda: done.set_result(None))
+        await done
+    assert stages["read"].snapshot()["items_out"] == 20_000  # exact at the end
+    assert min(lags) >= 0
+    assert max(lags) <= 255
