@@ -11,6 +11,9 @@ registration of each stage's counters (``stage_stats``) and the pump's
 :class:`~rxasync._pump.Meter` (one clock read at the start and one at the
 end). ``to_async_iterable``'s loop keeps its runs of up to 64 items (only
 their counting goes): its structure is not a cost of the counters alone.
+The fused source of a one-worker ``map_async`` (``operators/_fused.py``)
+loses its countdown, its timing and its counts too (before, "off" kept
+them, so it measured less than the counters cost there).
 """
 
 from __future__ import annotations
@@ -68,6 +71,14 @@ CUTS: list[tuple[str, str, str, str, int]] = [
         # the idle wait: the test and whatever it guards (a sampled idle, where map_async samples it)
         r"^( *)self\.stats\.(blocked|unblocked)\(\).*\n|^( *)if not self\.demand\.pending and not self\.upstream_done:.*\n"
         r"(?:\3    .*\n)+",
+        "",
+        3,
+    ),
+    (
+        "operators/_fused.py",
+        "map_async fused: the source's countdown to the next timed item, its timing and counts",
+        r"^( *)left = self\.left - 1\n\1self\.left = left\n\1if not left:.*\n\1    self\.began = perf_counter\(\)\n"
+        r"|^( *)if self\.began:.*\n(?:\2    .*\n)+|^( *)if self\.meter is not None:\n\3    self\.meter\.sync\(.*\n",
         "",
         3,
     ),

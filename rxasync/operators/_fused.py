@@ -45,7 +45,7 @@ def fusable(path: Direct, loop: asyncio.AbstractEventLoop) -> bool:
 class Fused(abc.DisposableBase):
     """One subscription of a bridge source, pulled item by item by a stage's worker (:meth:`pull`)."""
 
-    __slots__ = ("began", "context", "demand", "done", "iterator", "mark", "meter", "n", "path", "stats")
+    __slots__ = ("began", "context", "demand", "done", "iterator", "left", "meter", "path", "stats")
 
     def __init__(self, path: Direct, demand: Demand) -> None:
         self.path = path
@@ -56,8 +56,8 @@ class Fused(abc.DisposableBase):
         self.context.run(_DEMAND.set, demand)
         self.stats = stage_stats(path.kind, path.name)  # the source's counters, as the pump keeps them
         self.iterator: Any = None
-        self.meter: Meter | None = None
-        self.n = self.mark = 0  # items pulled; the next one to time
+        self.meter: Meter | None = None  # counts the items pulled as the pump does, from the first pull
+        self.left = 1  # items until the next timed one (1 to 256: a cached small int, no allocation)
         self.began = 0.0  # when the timed item was pulled (0: none is being timed)
         self.done = False
 
@@ -79,7 +79,7 @@ class Fused(abc.DisposableBase):
         if self.began:  # the stage held the timed item until now: the source waited for its demand
             meter = self.meter
             assert meter is not None
-            self.mark = self.n + meter.sample(self.n, self.began) - 1
+            self.left = meter.tick(self.began)
             self.stats.wait_demand_s += meter.emit
             meter.emit, self.began = 0.0, 0.0
         try:
@@ -121,8 +121,9 @@ class Fused(abc.DisposableBase):
             self.end(stage, error)
 
     def deliver(self, stage: Endpoint, item: Any) -> None:
-        self.n += 1
-        if self.n > self.mark:
+        left = self.left - 1
+        self.left = left
+        if not left:  # the timed one: its time in the stage is read at the next pull
             self.began = perf_counter()
         stage.on_next(item)
 
@@ -139,7 +140,7 @@ class Fused(abc.DisposableBase):
             return None
         self.done = True
         if self.meter is not None:
-            self.meter.sync(self.n)
+            self.meter.sync(self.meter.items(self.left))
         error: Exception | None = None
         aclose = getattr(self.iterator, "aclose", None)
         try:

@@ -177,7 +177,8 @@ class _MapStage(Stage):
         self.flushing = False
         self.workers: set[asyncio.Task[None]] = set()
         self.waiting: list[asyncio.Future[None]] = []  # idle workers
-        self.waits = 0  # waits for upstream begun (see flush); counted with one worker only
+        self.waits = 0  # waits for upstream timed (see waiting_upstream); one worker only
+        self.idle_in = 1  # waits for upstream until the next timed one (1: the next one)
         self.sampled = concurrency == 1
         self.slow = False  # the last timed wait for upstream was long: time every one (see waiting_upstream)
         self.counted = 0.0  # wait_upstream_s when that wait began
@@ -305,30 +306,34 @@ class _MapStage(Stage):
                     self.stats.unblocked()
                 self.finish()
                 if not self.demand.pending and not self.upstream_done:  # nothing in flight: waiting upstream
-                    self.waiting_upstream()
+                    self.idle_in -= 1  # a countdown, so that the waits not timed cost no call
+                    if not self.idle_in:
+                        self.waiting_upstream()
                 self.check_done()
         finally:
             self.flushing = False
 
     def waiting_upstream(self) -> None:
-        """A wait for upstream begins; one worker waits after every item, so it times a sample of them.
+        """A wait for upstream begins (timed); says how many waits on the next one is (:attr:`idle_in`).
 
-        Its first :data:`_EVERY` waits, then one in :data:`_EVERY` (counted
-        :data:`_EVERY` times) while they are short; once a timed one is long
+        Several workers: every wait. One worker waits after every item, so it
+        times a sample: its first :data:`_EVERY` waits, then one in
+        :data:`_EVERY` (counted :data:`_EVERY` times: itself and the ones
+        skipped after it) while they are short; once a timed one is long
         (over :data:`~rxasync._pump.SAMPLE_EVERY`: a slow source, where a
         clock read costs nothing), every wait until one is short again.
         """
         stats = self.stats
         if not self.sampled:
+            self.idle_in = 1
             stats.idle()
             return
         self.waits += 1
-        if self.waits > _EVERY and self.waits % _EVERY and not self.slow:
-            return
         counted = stats.wait_upstream_s  # the last timed wait (and its scale) is in it by now
         self.slow = counted - self.counted > SAMPLE_EVERY * stats.idle_scale
         self.counted = counted
-        stats.idle(1 if self.waits <= _EVERY or self.slow else _EVERY)
+        self.idle_in = 1 if self.waits <= _EVERY or self.slow else _EVERY
+        stats.idle(self.idle_in)
 
     # -- termination -------------------------------------------------------------
     def idle(self) -> bool:
