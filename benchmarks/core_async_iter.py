@@ -5,10 +5,10 @@ Targets:
 * ``to_async_iterable(reactivex.from_iterable(range(N)))`` → ``async for``
   >= 0.5x a raw ``async for`` over an async generator yielding the same
   items (N = 1,000,000). A plain ``from_iterable`` (no scheduler) is taken
-  in one ``deque.extend`` (``rxasync/_fastobserver.py``). For context: the
+  in one ``deque.extend`` (``rxasync/_fused_iterable.py``). For context: the
   same source given ``CurrentThreadScheduler`` (the same trampoline, so the
-  same emission, but RxPY's own loop calls ``on_next`` per item: the
-  swapping observer's ``deque.append``, no Python frame); a bridge source
+  same emission, but not fused: RxPY's own loop calls ``on_next`` per item,
+  through RxPY's ``subscribe``, as for every other source); a bridge source
   (``from_async_iterable`` → ``to_async_iterable``, demand between them);
   and the *floor*: RxPY's ``Observable.subscribe`` of ``from_iterable`` into
   a bare ``deque.append`` (through its ``AutoDetachObserver``) drained by an
@@ -118,7 +118,7 @@ def _iter_part(n: int, args: argparse.Namespace) -> None:
     med = alternate(
         {
             "from_iterable": lambda: asyncio.run(_iterate(reactivex.from_iterable(range(n)), n)),
-            "swapped": lambda: asyncio.run(
+            "scheduled": lambda: asyncio.run(
                 _iterate(reactivex.from_iterable(range(n), CurrentThreadScheduler.singleton()), n)
             ),
             "bridge": lambda: asyncio.run(_iterate(rxasync.from_async_iterable(lambda: numbers(n)), n)),
@@ -136,9 +136,9 @@ def _iter_part(n: int, args: argparse.Namespace) -> None:
         baseline="raw async for over an async generator",
     )
     report(
-        "to_async_iterable(from_iterable on CurrentThreadScheduler: per item, swapped) -> async for (context)",
+        "to_async_iterable(from_iterable on CurrentThreadScheduler: per item, not fused) -> async for (context)",
         n,
-        med["swapped"],
+        med["scheduled"],
         med["raw"],
         baseline="raw async for over an async generator",
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from types import TracebackType
 from typing import Any, Generic, Literal, TypeVar
 
@@ -19,8 +19,8 @@ from reactivex import Observable
 
 from ._checks import check_int, check_observable
 from ._errors import BufferOverflowError
-from ._fastobserver import SwappingObserver, looks_up_per_item, subscribe
 from ._flow import BufferDemand, resolve_loop
+from ._fused_iterable import fuse_from_iterable, pull
 from ._stage import Endpoint
 
 __all__ = ["AsyncObservableIterator", "Overflow", "to_async_iterable"]
@@ -61,8 +61,10 @@ def to_async_iterable(
     * ``"block"`` (default): demand flows upstream, so an rxasync source
       (``from_async_iterable``, HTTP, files) pauses once ``max_buffer`` items
       wait, and goes on when the consumer has taken half of them (it refills
-      in bursts, not one wake-up per item). A plain RxPY source that cannot pause (``reactivex.from_iterable``
-      emits everything inside ``subscribe``) is buffered in full instead.
+      in bursts, not one wake-up per item). A plain ``reactivex.from_iterable``
+      (no scheduler; also ``of``) is pulled as you iterate, ``max_buffer``
+      items at a time. Another RxPY source that cannot pause is buffered in
+      full instead.
     * ``"drop_oldest"`` / ``"drop_newest"``: the oldest buffered item, or the
       arriving one, is dropped; the source runs free.
     * ``"error"``: the iteration fails with :class:`BufferOverflowError`.
@@ -228,7 +230,7 @@ class _Channel(Endpoint, Generic[_T]):
     publish_demand = False  # drops or errors when full; _BlockingChannel buffers on
     kind = "to_async_iterable"
     demand: BufferDemand
-    _observer: SwappingObserver | None = None  # _BlockingChannel's, for a source it knows (_fastobserver)
+    _pull: Iterator[Any] | None = None  # a fused from_iterable's iterator (_BlockingChannel.attach)
 
     def __init__(
         self, source: Observable[_T], max_buffer: int, overflow: Overflow, name: str | None = None
@@ -283,6 +285,20 @@ class _Channel(Endpoint, Generic[_T]):
                 w.set_result(None)
 
     # -- consumer side -----------------------------------------------------
+    def _refill(self) -> None:
+        """A fused ``from_iterable`` (see :meth:`_BlockingChannel.attach`): its next items, or its end."""
+        iterator = self._pull
+        assert iterator is not None
+        try:
+            done = pull(self.buffer, iterator, self._max)
+        except Exception as error:  # the items before it are buffered; the error comes after them
+            self._pull = None
+            self.on_error(error)
+            return
+        if done:
+            self._pull = None
+            self.on_completed()
+
     def start(self) -> None:
         self.started = True
         self.bind(resolve_loop(None, "to_async_iterable"))
@@ -292,6 +308,8 @@ class _Channel(Endpoint, Generic[_T]):
         if not self.started:
             self.start()
         buf = self.buffer
+        if not buf and self._pull is not None:
+            self._refill()
         while not buf:
             if self.terminated:
                 self._closed = True
@@ -307,13 +325,8 @@ class _Channel(Endpoint, Generic[_T]):
                     "iterator; iterate it from one task at a time"
                 )
             self._waiter = waiter = asyncio.get_running_loop().create_future()
-            observer = self._observer
-            if observer is not None:
-                observer.waiting()  # items wake us now; then the last look (see _fastobserver)
             if buf:  # an item came from another thread meanwhile (see _BlockingChannel.on_next)
                 self._waiter = None
-                if observer is not None:
-                    observer.awake()
                 break
             self.stats.idle()  # an empty buffer: ``async for`` waits for upstream
             try:
@@ -321,8 +334,6 @@ class _Channel(Endpoint, Generic[_T]):
             except asyncio.CancelledError:
                 self.close()
                 raise
-            if observer is not None:
-                observer.awake()
             if self.stats.idle_since:
                 self.stats.end_idle()
         item: _T = buf.popleft()
@@ -342,8 +353,9 @@ class _Channel(Endpoint, Generic[_T]):
         racing the close is dropped by one side or the other.
         """
         self._closed = True
-        if self._observer is not None:  # the dropper before the clear: a late append is cleared
-            self._observer.stop()
+        iterator, self._pull = self._pull, None
+        if iterator is not None:  # a fused from_iterable cut short: a generator's finally runs now
+            _close_quietly(iterator)
         stats = self.stats  # items out are exact now (see _iterate): so are items in, frozen at the end
         stats.items_in = max(stats.items_in, stats.items_out + stats.dropped + len(self.buffer))
         self.buffer.clear()
@@ -353,6 +365,16 @@ class _Channel(Endpoint, Generic[_T]):
             self.terminated = True
         if wake:
             self._wake()  # an `async for` waiting in another task ends (StopAsyncIteration)
+
+
+def _close_quietly(iterator: Iterator[Any]) -> None:
+    """Close a generator left part-way (``close()``, if it has one); an error there has no one to go to."""
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception:  # the consumer is gone: as with a dispose, its cleanup error is dropped
+            pass
 
 
 class _BlockingChannel(_Channel[_T]):
@@ -370,18 +392,14 @@ class _BlockingChannel(_Channel[_T]):
     publish_demand = True
 
     def attach(self, source: Observable[Any], scheduler: Any = None) -> None:
-        """Subscribe; a source that looks ``on_next`` up per item gets a :class:`SwappingObserver`:
-        ``deque.append`` itself (no Python frame) unless the consumer waits, then
-        this ``on_next``. Such a source (``from_iterable``, ``Subject``) reads no demand."""
-        if scheduler is not None or not looks_up_per_item(source):
-            super().attach(source, scheduler)
-            return
-        self._observer = observer = SwappingObserver(self.buffer, self.on_next, self)
-        upstream = subscribe(source, observer)
-        if self.terminated:  # failed or completed inside subscribe
-            upstream.dispose()
-        else:
-            self.upstream = upstream
+        """Subscribe; a plain ``reactivex.from_iterable`` is pulled instead, as ``async for`` asks
+        (:mod:`._fused_iterable`: the same items and end, ``max_buffer`` at a time)."""
+        if scheduler is None:
+            pulled = fuse_from_iterable(source, self.on_error)
+            if pulled is not None:
+                self._pull = None if self.terminated else pulled  # iter() failed: that error is the end
+                return
+        super().attach(source, scheduler)
 
     def on_next(self, value: _T) -> None:
         self.buffer.append(value)

@@ -291,15 +291,20 @@ async def test_stats_items_dropped_by_the_overflow_are_counted(overflow: str, ke
     assert (end["items_in"], end["items_out"], end["dropped"], end["in_flight"]) == (10, 4, 6, 0)
 
 
+@pytest.mark.parametrize("fused", [False, True], ids=["in-full", "pulled"])
 @pytest.mark.parametrize("stop_at", [10, 63, 64, 99, 199])
-async def test_stats_async_for_counts_items_out_exactly_when_it_breaks(stop_at: int) -> None:
+async def test_stats_async_for_counts_items_out_exactly_when_it_breaks(stop_at: int, fused: bool) -> None:
+    # Buffered in full (a source on a scheduler), or a plain from_iterable pulled 64 at a time
+    scheduler = None if fused else reactivex.scheduler.CurrentThreadScheduler.singleton()
+    source = reactivex.from_iterable(range(200), scheduler)
     with recorded() as stages:
-        async with rxasync.to_async_iterable(reactivex.from_iterable(range(200)), name="iter") as items:
+        async with rxasync.to_async_iterable(source, name="iter") as items:
             async for x in items:
                 if x == stop_at:
                     break
     it = snap(stages, "iter")
-    assert (it["items_in"], it["items_out"], it["in_flight"]) == (200, stop_at + 1, 0)
+    pulled = min(200, (stop_at // 64 + 1) * 64) if fused else 200
+    assert (it["items_in"], it["items_out"], it["in_flight"]) == (pulled, stop_at + 1, 0)
 
 
 @pytest.mark.parametrize("batched", [False, True])

@@ -1,4 +1,4 @@
-"""to_async_iterable's swapping observer: items straight into the buffer (rxasync/_fastobserver.py)."""
+"""to_async_iterable fused with a plain from_iterable (rxasync/_fused_iterable.py), and threads feeding it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import random
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +19,7 @@ from reactivex.scheduler import CurrentThreadScheduler, NewThreadScheduler
 from reactivex.subject import Subject
 
 import rxasync
-from rxasync._fastobserver import SwappingObserver, looks_up_per_item, plain_iterable
+from rxasync._fused_iterable import plain_iterable
 
 
 @pytest.fixture
@@ -34,52 +33,75 @@ def fast_switching() -> Iterator[None]:
         sys.setswitchinterval(old)
 
 
-def test_only_sources_known_to_look_on_next_up_per_item_get_it() -> None:
-    assert looks_up_per_item(reactivex.from_iterable([1]))
-    assert looks_up_per_item(reactivex.of(1, 2))
-    assert looks_up_per_item(reactivex.range(3))
-    assert looks_up_per_item(Subject())
-    assert not looks_up_per_item(reactivex.from_iterable([1]).pipe(ops.map(lambda x: x)))
-    assert not looks_up_per_item(reactivex.create(lambda observer, scheduler=None: Disposable()))
-    assert not looks_up_per_item(rxasync.from_async_iterable(lambda: _agen()))
+def test_only_a_plain_from_iterable_is_fused(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = [1, 2]
+    assert plain_iterable(reactivex.from_iterable(data)) is data
+    assert plain_iterable(reactivex.of(1, 2)) == (1, 2)
+    assert plain_iterable(reactivex.from_iterable(data, CurrentThreadScheduler.singleton())) is None
+    assert plain_iterable(reactivex.range(3)) is None
+    assert plain_iterable(Subject()) is None
+    assert plain_iterable(reactivex.from_iterable(data).pipe(ops.map(lambda x: x))) is None
+    assert plain_iterable(reactivex.create(lambda observer, scheduler=None: Disposable())) is None
+    assert plain_iterable(rxasync.from_async_iterable(lambda: _agen())) is None
+
+    class Sub(reactivex.Observable[int]):
+        pass
+
+    plain = reactivex.from_iterable(data)
+    assert plain_iterable(Sub(plain._subscribe)) is None  # a subclass may subscribe its own way
+    overridden = reactivex.from_iterable(data)
+    overridden._subscribe_core = lambda observer, scheduler=None: Disposable()  # type: ignore[method-assign]
+    assert plain_iterable(overridden) is None
+    original = reactivex.Observable.subscribe
+    monkeypatch.setattr(reactivex.Observable, "subscribe", lambda *a, **k: original(*a, **k))  # a spy
+    assert plain_iterable(reactivex.from_iterable(data)) is None
 
 
 async def _agen() -> Any:
     yield 1
 
 
-async def test_from_iterable_items_go_straight_into_the_buffer() -> None:
-    it = rxasync.to_async_iterable(reactivex.from_iterable(range(5)))
+async def test_from_iterable_is_pulled_as_async_for_asks_max_buffer_at_a_time() -> None:
+    pulled: list[int] = []
+
+    def items() -> Iterator[int]:
+        for i in range(10):
+            pulled.append(i)
+            yield i
+
+    it = rxasync.to_async_iterable(reactivex.from_iterable(items()), max_buffer=4)
     await it.__aenter__()
-    observer = it._channel._observer
-    assert observer is not None  # the swapping observer, not RxPY's AutoDetachObserver
-    assert list(it._buffer) == [0, 1, 2, 3, 4]  # emitted inside subscribe, appended with no frame
-    assert [x async for x in it] == [0, 1, 2, 3, 4]
-    assert it._channel.stats.items_in == it._channel.stats.items_out == 5
+    assert pulled == []  # subscribed (iter() called), nothing pulled yet
+    assert await it.__anext__() == 0
+    assert pulled == [0, 1, 2, 3]  # one pull: max_buffer items, with deque.extend
+    assert list(it._buffer) == [1, 2, 3]
+    assert [x async for x in it] == list(range(1, 10))
+    assert it._channel.stats.items_in == it._channel.stats.items_out == 10
+    assert it._channel.stats.state == "completed"
 
 
-def test_a_stopped_observer_is_not_revived_by_a_swap_back() -> None:
-    buf: deque[int] = deque()
-    ends: list[str] = []
+async def test_an_endless_iterable_stays_within_max_buffer_and_is_closed_by_break() -> None:
+    closed: list[int] = []
 
-    class Ends:
-        def on_error(self, error: Exception) -> None:
-            ends.append(f"error {error}")
+    def endless() -> Iterator[int]:
+        i = 0
+        try:
+            while True:
+                yield i
+                i += 1
+        finally:
+            closed.append(i)
 
-        def on_completed(self) -> None:
-            ends.append("completed")
-
-    observer = SwappingObserver(buf, buf.append, Ends())
-    observer.on_next(1)
-    observer.on_completed()
-    observer.awake()  # the consumer's swap back, racing the end: the dropper stays
-    observer.on_next(2)
-    observer.waiting()
-    observer.on_next(3)
-    observer.on_error(ValueError("late"))
-    observer.on_completed()
-    assert list(buf) == [1]
-    assert ends == ["completed"]
+    got: list[int] = []
+    async with rxasync.to_async_iterable(reactivex.from_iterable(endless()), max_buffer=16) as it:
+        async for x in it:
+            got.append(x)
+            assert len(it._buffer) < 16
+            if x == 1000:
+                break
+    assert got == list(range(1001))
+    assert closed  # the generator was closed at the break
+    assert closed[0] < 1001 + 16  # having run at most a buffer ahead
 
 
 async def test_source_that_keeps_on_next_from_subscribe_still_wakes_the_consumer(
@@ -127,10 +149,9 @@ async def test_source_that_keeps_on_next_from_subscribe_still_wakes_the_consumer
 
 
 async def test_from_iterable_on_a_thread_wakes_a_waiting_consumer_every_time(fast_switching: None) -> None:
-    # Ping-pong through the swap: the thread's from_iterable emits one item and
-    # waits until the consumer has it, so every item arrives while the
-    # consumer waits (on_next swapped to the waking one) and the swap back to
-    # `append` happens between every two items.
+    # Ping-pong: the thread's from_iterable emits one item and waits until the
+    # consumer has it, so every item arrives while the consumer waits and
+    # must wake it (no lost wake-up across the thread).
     n = 2_000
     ack = threading.Event()
     stalled: list[int] = []
@@ -148,7 +169,6 @@ async def test_from_iterable_on_a_thread_wakes_a_waiting_consumer_every_time(fas
     got: list[int] = []
     async with asyncio.timeout(30):
         async with rxasync.to_async_iterable(reactivex.from_iterable(items(), NewThreadScheduler())) as it:
-            assert it._channel._observer is not None
             async for x in it:
                 got.append(x)
                 ack.set()
@@ -176,7 +196,6 @@ async def test_hammer_producers_on_several_threads_against_a_waiting_consumer(fa
 
             it = rxasync.to_async_iterable(subject)
             await it.__aenter__()
-            assert it._channel._observer is not None
             threads = [threading.Thread(target=produce, args=(p,)) for p in range(producers)]
             for t in threads:
                 t.start()
@@ -184,7 +203,7 @@ async def test_hammer_producers_on_several_threads_against_a_waiting_consumer(fa
             try:
                 while sum(seen) < producers * per:
                     if not it._buffer:
-                        waits += 1  # the buffer is empty: this step waits (swapped to the waking on_next)
+                        waits += 1  # the buffer is empty: this step waits
                     p, i = await it.__anext__()
                     assert i == seen[p], f"round {r}: producer {p} sent {i}, expected {seen[p]}"
                     seen[p] += 1
@@ -224,32 +243,9 @@ async def test_closing_while_a_thread_emits_into_the_buffer_keeps_nothing(fast_s
             stop.set()
 
 
-async def test_an_append_just_before_the_swap_is_seen_by_the_last_look(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # The ordering the no-lost-wake-up argument rests on, made deterministic:
-    # a thread appends (no wake-up: on_next is still `append`) right before
-    # the consumer swaps in the waking on_next. The consumer's look at the
-    # buffer after the swap must see it; a look before the swap would wait
-    # forever (the timeout fails the test).
-    subject: Subject[int] = Subject()
-    original = SwappingObserver.waiting
-
-    def waiting(self: SwappingObserver) -> None:
-        emitter = threading.Thread(target=subject.on_next, args=(42,))
-        emitter.start()
-        emitter.join()
-        original(self)
-
-    monkeypatch.setattr(SwappingObserver, "waiting", waiting)
-    async with rxasync.to_async_iterable(subject) as it:
-        async with asyncio.timeout(5):
-            assert await it.__anext__() == 42
-
-
-@pytest.mark.parametrize("scheduled", [False, True], ids=["extend", "swapped"])
+@pytest.mark.parametrize("scheduled", [False, True], ids=["fused", "rxpy"])
 async def test_from_iterable_error_comes_after_the_items_before_it(scheduled: bool) -> None:
-    # Fused (one deque.extend) or item by item through the swapping observer:
+    # Fused (deque.extend) or item by item through RxPY's subscribe:
     # the same items, then the iterable's own exception, as RxPY delivers them.
     def items() -> Iterator[int]:
         yield 1
@@ -269,7 +265,7 @@ async def test_from_iterable_error_comes_after_the_items_before_it(scheduled: bo
     assert it._channel.stats.errors == 1
 
 
-@pytest.mark.parametrize("scheduled", [False, True], ids=["extend", "swapped"])
+@pytest.mark.parametrize("scheduled", [False, True], ids=["fused", "rxpy"])
 async def test_from_iterable_that_cannot_start_fails_at_async_for(scheduled: bool) -> None:
     class Unopenable:
         def __iter__(self) -> Iterator[int]:
@@ -281,11 +277,28 @@ async def test_from_iterable_that_cannot_start_fails_at_async_for(scheduled: boo
             pass
 
 
-async def test_fused_and_swapped_from_iterable_give_the_same_as_rxpy() -> None:
+async def test_fused_and_scheduled_from_iterable_give_the_same_as_rxpy() -> None:
     data = ["a", None, 3, ("t",)]
     fused = [x async for x in rxasync.to_async_iterable(reactivex.from_iterable(data))]
-    swapped_source = reactivex.from_iterable(data, CurrentThreadScheduler.singleton())
-    swapped = [x async for x in rxasync.to_async_iterable(swapped_source)]
+    scheduled_source = reactivex.from_iterable(data, CurrentThreadScheduler.singleton())
+    scheduled = [x async for x in rxasync.to_async_iterable(scheduled_source)]
     rx: list[object] = []
     reactivex.from_iterable(data).subscribe(rx.append)
-    assert fused == swapped == rx == data
+    assert fused == scheduled == rx == data
+
+
+async def test_a_fused_iterable_longer_than_the_buffer_and_an_error_past_it() -> None:
+    n = 5 * 64 + 7
+
+    def items() -> Iterator[int]:
+        yield from range(n)
+        raise ValueError("past the pulls")
+
+    got: list[int] = []
+    it = rxasync.to_async_iterable(reactivex.from_iterable(items()))
+    with pytest.raises(ValueError, match="past the pulls"):
+        async for x in it:
+            got.append(x)
+    assert got == list(range(n))
+    assert it._channel.stats.items_in == it._channel.stats.items_out == n
+    assert [x async for x in rxasync.to_async_iterable(reactivex.from_iterable(range(n)))] == list(range(n))
