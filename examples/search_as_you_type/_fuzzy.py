@@ -12,10 +12,9 @@ the definition when ``rapidfuzz`` is not installed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
-__all__ = ["bigrams", "max_typos", "nearest_prefix", "nearest_prefixes", "prefix_distance"]
+__all__ = ["bigrams", "max_typos", "nearest_prefix", "prefix_distance"]
 
 
 def max_typos(query: str) -> int:
@@ -78,16 +77,15 @@ def prefix_distance(query: str, name: str, limit: int) -> tuple[int, int]:
     return prev[best_j], best_j
 
 
-def _osa() -> tuple[Callable[..., int], Callable[..., Any]] | tuple[None, None]:
+def _osa() -> Callable[..., int] | None:
     try:
         from rapidfuzz.distance import OSA
-        from rapidfuzz.process import cdist
     except ImportError:  # pragma: no cover - the demo extra installs it
-        return None, None
-    return OSA.distance, cdist
+        return None
+    return OSA.distance
 
 
-_OSA, _CDIST = _osa()
+_OSA = _osa()
 
 
 def nearest_prefix(query: str, name: str, limit: int) -> tuple[int, int]:
@@ -114,42 +112,3 @@ def nearest_prefix(query: str, name: str, limit: int) -> tuple[int, int]:
         if distance <= best:
             best, best_j = distance, j
     return (best, best_j) if best <= limit else (limit + 1, 0)
-
-
-def nearest_prefixes(query: str, names: Sequence[str], limit: int) -> list[tuple[int, int]]:
-    """:func:`nearest_prefix` of ``query`` to each of ``names``, with one ``rapidfuzz`` call for them all.
-
-    The prefixes within ``limit`` of the query's length of every name go to
-    ``rapidfuzz.process.cdist`` at once (C++, no Python call per prefix).
-
-    Example:
-        >>> nearest_prefixes("lodnon", ["london", "paris", "lo"], 2)
-        [(1, 6), (3, 0), (3, 0)]
-    """
-    if _CDIST is None:  # pragma: no cover - the demo extra installs rapidfuzz
-        return [nearest_prefix(query, name, limit) for name in names]
-    m = len(query)
-    low = max(0, m - limit)
-    prefixes: list[str] = []
-    lengths: list[int] = []
-    bounds: list[tuple[int, int]] = []
-    for name in names:
-        s = name[: m + limit]
-        first = len(prefixes)
-        for j in range(low, len(s) + 1):
-            prefixes.append(s[:j])
-            lengths.append(j)
-        bounds.append((first, len(prefixes)))
-    too_far = (limit + 1, 0)
-    if not prefixes:
-        return [too_far] * len(names)
-    # past the cutoff rapidfuzz gives cutoff + 1, as nearest_prefix's calls do
-    found: list[int] = _CDIST([query], prefixes, scorer=_OSA, score_cutoff=limit)[0].tolist()
-    out = []
-    for first, end in bounds:
-        best, best_j = limit + 1, 0
-        for i in range(first, end):  # longer prefixes come later: on a tie the longest wins
-            if found[i] <= best:
-                best, best_j = found[i], lengths[i]
-        out.append((best, best_j) if best <= limit else too_far)
-    return out

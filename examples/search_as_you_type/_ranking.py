@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._cities import City
-from ._fuzzy import max_typos, nearest_prefixes
+from ._fuzzy import max_typos, nearest_prefix
 from ._names import Names, find_inside
 from ._payload import Payloads, Result, pieces
 from ._text import normalise
@@ -191,8 +191,8 @@ class CityIndex:
         # fill the list: the edit distance is the costly part.
         candidates = n.typos.candidates(q, allowed, _TYPO_CANDIDATES * limit)
         scored = []
-        distances = nearest_prefixes(q, [n.norms[e] for e in candidates], allowed)
-        for e, (distance, length) in zip(candidates, distances, strict=True):
+        for e in candidates:
+            distance, length = nearest_prefix(q, n.norms[e], allowed)
             if distance <= allowed:
                 scored.append((distance, n.owner[e], e, length))
         scored.sort()

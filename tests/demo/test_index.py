@@ -7,7 +7,7 @@ import random
 import pytest
 
 from examples.search_as_you_type import CityIndex, load_cities, normalise
-from examples.search_as_you_type._fuzzy import bigrams, nearest_prefix, nearest_prefixes, prefix_distance
+from examples.search_as_you_type._fuzzy import bigrams, nearest_prefix, prefix_distance
 from examples.search_as_you_type._names import find_inside
 from examples.search_as_you_type._text import folds_in_place, normalise_all, normalise_with_map
 from examples.search_as_you_type._typos import TypoIndex
@@ -114,20 +114,6 @@ def test_index_nearest_prefix_is_the_python_definition() -> None:
                 q,
                 name,
             )
-
-
-def test_index_nearest_prefixes_in_one_call_are_the_python_definition() -> None:
-    rng = random.Random(9)
-    names = [normalise(city.name) for city in load_cities()[:2000]]
-    for _ in range(300):
-        batch = [*rng.sample(names, rng.randint(0, 40)), "", "a", "lo"]  # short ones: no prefix in range
-        rng.shuffle(batch)
-        q = rng.choice(names)[: rng.randint(1, 10)]
-        i = rng.randrange(len(q) + 1)
-        q = q[:i] + rng.choice(["", "x", "ae"]) + q[i + 1 :]
-        for limit in (1, 2):
-            want = [prefix_distance(q, name, limit) for name in batch]
-            assert nearest_prefixes(q, batch, limit) == want, (q, limit)
 
 
 def test_index_normalise_all_and_the_in_place_map_agree_with_the_one_by_one_rules() -> None:
