@@ -89,6 +89,9 @@ def test_payloads_write_what_dumps_writes_for_every_kind_of_name(city_index: Cit
         "São-Paulo",
         "北京市",
         "Ǆemal",
+        "Del\x7fete",
+        "Line\u2028Sep",
+        "Ctrl\x01",
     ]
     names = [*odd, *city_index._n.names[::997]]
     norms = [normalise(name) for name in names]
@@ -103,3 +106,4 @@ def test_payloads_write_what_dumps_writes_for_every_kind_of_name(city_index: Cit
             result = (entry, tier, entry, start, end, rng.choice((0, 0, 3)))
             want = [_reference(payloads, cities, result)]
             assert payloads.encode([result]) == dumps(want), (names[entry], start, end)
+            assert payloads.encode([result]) == _stdlib_dumps(want), (names[entry], start, end)
