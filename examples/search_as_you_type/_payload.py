@@ -71,19 +71,15 @@ class Payloads:
         self.names, self.norms = names, norms
         # city number -> b'{"id":...,"population":...,"match":' (all at once: about 50 ms)
         self._heads = [dumps(city.to_json())[:-1] + b',"match":' for city in cities]
-        # entry -> whether its match can be written from its pieces: 0 not known yet, then 1 or 2
-        # (worked out on first use, as the highlight maps are: a name's own property, not an answer)
-        self._direct = bytearray(len(names))
 
     def encode(self, results: Sequence[Result]) -> bytes:
         """The JSON array of the results' ``Hit.to_json()``, as ``dumps`` would write it."""
-        names, norms, heads, direct = self.names, self.norms, self._heads, self._direct
+        names, norms, heads = self.names, self.norms, self._heads
         out = []
         for number, tier, entry, start, end, districts in results:
             name, norm = names[entry], norms[entry]
             span = len(norm)
-            known = direct[entry] or self._classify(entry)
-            if known == _DIRECT:
+            if ((span == len(name) and name.isascii()) or folds_in_place(name)) and _plain(name):
                 # the common case: the match maps back one to one and the name needs no escape,
                 # so its pieces go in as they are (what dumps would write, without the dict)
                 a = start if start < span else len(name)
@@ -95,18 +91,11 @@ class Payloads:
             out.append(heads[number] + match + tail)
         return b"[" + b",".join(out) + b"]"
 
-    def _classify(self, entry: int) -> int:
-        name, norm = self.names[entry], self.norms[entry]
-        in_place = (len(norm) == len(name) and name.isascii()) or folds_in_place(name)
-        known = self._direct[entry] = _DIRECT if in_place and _plain(name) else _GENERAL
-        return known
-
 
 _TIER_HEADS = {
     tier: b'{"tier":"%s","name":' % tier.encode()
     for tier in ("exact", "prefix", "other name", "word", "substring", "typo")
 }
-_DIRECT, _GENERAL = 1, 2
 _ESCAPED = re.compile(r'["\\\x00-\x1f]')  # what JSON escapes (orjson and json alike)
 
 

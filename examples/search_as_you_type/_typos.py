@@ -4,9 +4,8 @@ A query with ``k`` typos still shares most of its letter pairs
 (:func:`~._fuzzy.bigrams`) with the start of the name it means, each within
 ``k`` places of where it is in the query. The pairs of every main name are
 indexed once at start-up, as numpy arrays of name slots; a query's shared
-pairs are then counted for all names at once (the distinct names holding
-each pair of the query near its place, kept once worked out, counted
-together by one ``bincount``) instead of set by set in Python, and only the
+pairs are then counted for all names at once (one mark and one add of an
+array per pair of the query) instead of set by set in Python, and only the
 best few go on to the edit distance, which is the costly part.
 """
 
@@ -49,28 +48,6 @@ class TypoIndex:
                 else:
                     holders.append(slot)
         self.postings = {gram: np.asarray(slots, dtype=np.int32) for gram, slots in lists.items()}
-        self._unions: dict[tuple[str, int, int], np.ndarray[Any, np.dtype[np.int32]]] = {}
-
-    def _holders(self, gram: str, pos: int, allowed: int) -> np.ndarray[Any, np.dtype[np.int32]] | None:
-        """The slots of the names holding ``gram`` within ``allowed`` places of ``pos``, each once.
-
-        Kept once worked out: only pairs some name holds are kept, so at most the pairs
-        indexed, at each place, for each ``allowed``.
-        """
-        key = (gram, pos, allowed)
-        held = self._unions.get(key)
-        if held is not None:
-            return held
-        parts = [
-            p
-            for shift in range(max(0, pos - allowed), pos + allowed + 1)
-            if (p := self.postings.get((gram, shift))) is not None
-        ]
-        if not parts:
-            return None
-        held = parts[0] if len(parts) == 1 else self.np.unique(self.np.concatenate(parts))
-        self._unions[key] = held
-        return held
 
     def candidates(self, q: str, allowed: int, wanted: int) -> list[int]:
         """The entries of up to ``wanted`` names sharing the most of ``q``'s pairs (within ``allowed`` places).
@@ -82,13 +59,23 @@ class TypoIndex:
         np = self.np
         grams = bigrams(q[: self.span])
         size = len(self.entries)
-        # a name counts once per pair of the query, at whichever place: one array of distinct
-        # names per pair, then one count over them all (C speed, no pass over every name per pair)
-        held = [h for gram, pos in grams if (h := self._holders(gram, pos, allowed)) is not None]
-        counts = np.bincount(np.concatenate(held), minlength=size) if held else np.zeros(size, np.int64)
+        counts = np.zeros(size, np.int16)
+        mark = np.zeros(size, np.bool_)
+        for gram, pos in grams:
+            parts = [
+                p
+                for shift in range(max(0, pos - allowed), pos + allowed + 1)
+                if (p := self.postings.get((gram, shift))) is not None
+            ]
+            if not parts:
+                continue
+            mark.fill(False)
+            for part in parts:
+                mark[part] = True  # a name counts once per pair of the query, at whichever place
+            counts += mark
         need = max(1, len(grams) - 3 * allowed)
         slots = np.flatnonzero(counts >= need)
-        key = (len(grams) - counts[slots]) * size + slots  # most shared, then slot
+        key = (len(grams) - counts[slots].astype(np.int64)) * size + slots  # most shared, then slot
         if len(slots) > wanted:
             best = np.argpartition(key, wanted - 1)[:wanted]
             slots, key = slots[best], key[best]
