@@ -6,11 +6,15 @@ maps that span back to the original name (accents, case and punctuation
 kept); :class:`Payloads` encodes a list of results as the JSON array of
 ``Hit.to_json()`` objects, byte for byte, without building a dict per city:
 each city's fields are encoded once, at start-up, so an
-answer is a join of those bytes and one small encoded ``match`` per result.
+answer is a join of those bytes and one small ``match`` per result. A
+``match`` whose name maps to its normalised form one to one and needs no
+JSON escape (most) is written from the name's pieces directly; any other
+goes through ``dumps``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -73,9 +77,40 @@ class Payloads:
         names, norms, heads = self.names, self.norms, self._heads
         out = []
         for number, tier, entry, start, end, districts in results:
-            name = names[entry]
-            # the pieces are tuples: both encoders write them as the lists to_json() has
-            match = dumps({"tier": tier, "name": name, "parts": pieces(name, norms[entry], start, end)})
+            name, norm = names[entry], norms[entry]
+            span = len(norm)
+            if ((span == len(name) and name.isascii()) or folds_in_place(name)) and _plain(name):
+                # the common case: the match maps back one to one and the name needs no escape,
+                # so its pieces go in as they are (what dumps would write, without the dict)
+                a = start if start < span else len(name)
+                b = end if 0 < end <= span else a
+                match = _TIER_HEADS[tier] + b'"%s","parts":[%s]}' % (name.encode(), _parts(name, a, b))
+            else:
+                match = dumps({"tier": tier, "name": name, "parts": pieces(name, norm, start, end)})
             tail = b',"districts":%d}' % districts if districts else b"}"
             out.append(heads[number] + match + tail)
         return b"[" + b",".join(out) + b"]"
+
+
+_TIER_HEADS = {
+    tier: b'{"tier":"%s","name":' % tier.encode()
+    for tier in ("exact", "prefix", "other name", "word", "substring", "typo")
+}
+_ESCAPED = re.compile(r'["\\\x00-\x1f]')  # what JSON escapes (orjson and json alike)
+
+
+def _plain(name: str) -> bool:
+    """Whether JSON writes ``name`` as it is, between quotes (no quote, backslash or control character)."""
+    return _ESCAPED.search(name) is None
+
+
+def _parts(name: str, a: int, b: int) -> bytes:
+    """``pieces`` as JSON for a plain name cut at ``a`` and ``b``: only the non-empty ones."""
+    out = []
+    if a:
+        out.append(b'["%s",false]' % name[:a].encode())
+    if b > a:
+        out.append(b'["%s",true]' % name[a:b].encode())
+    if b < len(name):
+        out.append(b'["%s",false]' % name[b:].encode())
+    return b",".join(out)

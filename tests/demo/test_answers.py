@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import random
 
 import aiohttp
 import pytest
 
-from examples.search_as_you_type import CityIndex, Settings, create_app, serve
+from examples.search_as_you_type import CityIndex, Settings, create_app, normalise, serve
+from examples.search_as_you_type._cities import City
 from examples.search_as_you_type._json import EncodedCache, _stdlib_dumps, dumps
+from examples.search_as_you_type._payload import Payloads, Result, pieces
+from examples.search_as_you_type._ranking import TIERS
 from examples.search_as_you_type._server import ANSWERS
 
 QUERIES = ["lond", "北京", "Москва", "القاهرة", "sao paulo", "lodnon", "zzzzq"]
@@ -59,3 +63,47 @@ def test_search_json_is_the_hits_encoded_byte_for_byte(city_index: CityIndex) ->
         for limit in (1, 10, 50):
             want = dumps([hit.to_json() for hit in city_index.search(q, limit)])
             assert city_index.search_json(q, limit) == want, (q, limit)
+
+
+def _reference(payloads: Payloads, cities: list[City], result: Result) -> dict[str, object]:
+    """What ``Payloads.encode`` must write for one result: ``Hit.to_json()`` built the slow way."""
+    number, tier, entry, start, end, districts = result
+    name, norm = payloads.names[entry], payloads.norms[entry]
+    out = cities[number].to_json()
+    out["match"] = {"tier": tier, "name": name, "parts": [list(p) for p in pieces(name, norm, start, end)]}
+    if districts:
+        out["districts"] = districts
+    return out
+
+
+def test_payloads_write_what_dumps_writes_for_every_kind_of_name(city_index: CityIndex) -> None:
+    # the one-to-one fast path and the general one, over names that need escapes, fold to
+    # several characters, end in punctuation, are not ASCII; and a sample of the real names
+    odd = [
+        'Say "Hi"',
+        "Back\\slash",
+        "Tab\there",
+        "Straße",
+        " Lead",
+        "Trail!",
+        "São-Paulo",
+        "北京市",
+        "Ǆemal",
+        "Del\x7fete",
+        "Line\u2028Sep",
+        "Ctrl\x01",
+    ]
+    names = [*odd, *city_index._n.names[::997]]
+    norms = [normalise(name) for name in names]
+    cities = [City(i, name, "XX", "Nowhere", i * 1000) for i, name in enumerate(names)]
+    payloads = Payloads(cities, names, norms)
+    rng = random.Random(5)
+    for entry, norm in enumerate(norms):
+        for _ in range(3):
+            start = rng.randrange(len(norm) + 1)
+            end = rng.randint(start, len(norm))
+            tier = rng.choice(TIERS)
+            result = (entry, tier, entry, start, end, rng.choice((0, 0, 3)))
+            want = [_reference(payloads, cities, result)]
+            assert payloads.encode([result]) == dumps(want), (names[entry], start, end)
+            assert payloads.encode([result]) == _stdlib_dumps(want), (names[entry], start, end)

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from examples.search_as_you_type import CityIndex, load_cities, normalise
-from examples.search_as_you_type._fuzzy import nearest_prefix, prefix_distance
+from examples.search_as_you_type._fuzzy import bigrams, nearest_prefix, prefix_distance
 from examples.search_as_you_type._names import find_inside
 from examples.search_as_you_type._text import folds_in_place, normalise_all, normalise_with_map
 from examples.search_as_you_type._typos import TypoIndex
@@ -41,6 +41,36 @@ def test_index_typo_candidates_share_the_most_pairs_bigger_city_first() -> None:
     assert index.candidates("lodnon", allowed=1, wanted=2) == [0, 4]
     assert index.candidates("lodnon", allowed=1, wanted=10)[:2] == [0, 4]
     assert index.candidates("xyzzy", allowed=1, wanted=10) == []
+
+
+def _dense_candidates(index: TypoIndex, q: str, allowed: int, wanted: int) -> list[int]:
+    """The definition: a pass over every name per pair of the query, counting it once per pair."""
+    shared = [0] * len(index.entries)
+    grams = bigrams(q[: index.span])
+    for gram, pos in grams:
+        holders: set[int] = set()
+        for shift in range(max(0, pos - allowed), pos + allowed + 1):
+            holders.update(int(slot) for slot in index.postings.get((gram, shift), ()))
+        for slot in holders:
+            shared[slot] += 1
+    need = max(1, len(grams) - 3 * allowed)
+    best = sorted((len(grams) - c, slot) for slot, c in enumerate(shared) if c >= need)[:wanted]
+    return [int(index.entries[slot]) for _, slot in best]
+
+
+def test_index_typo_candidates_are_the_definition_s_on_real_names(city_index: CityIndex) -> None:
+    rng = random.Random(8)
+    typos = city_index._n.typos
+    queries = ["anan", "aaaa", "lodnon", "sna nic", "xyzzy", "nnnnnnnnnn", "^^^^"]
+    for city in load_cities()[:2000:40]:
+        q = normalise(city.name)[: rng.randint(4, 10)]
+        i = rng.randrange(len(q))
+        queries.append(q[:i] + rng.choice("aenrx") + q[i + 1 :])
+    for q in queries:
+        for allowed in (1, 2):
+            want = _dense_candidates(typos, q, allowed, 50)
+            assert typos.candidates(q, allowed, 50) == want, (q, allowed)
+            assert typos.candidates(q, allowed, 50) == want, (q, allowed)  # kept unions: the same
 
 
 def test_index_finds_the_city_behind_a_swap_in_its_first_letters(city_index: CityIndex) -> None:
