@@ -61,25 +61,33 @@ class Meter:
     def sample(self, items: int, began: float) -> int:
         """One ``on_next`` that began at ``began`` was timed; ``items`` have gone out.
 
-        Returns how many items on the next one is timed.
+        Returns how many items on the next one is timed (also kept in :attr:`step`).
+        The timed call stands for the :attr:`step` items since the last one,
+        but never for more than the time since that read (a slow timed item
+        among fast ones cannot make the estimate exceed the time that passed).
+        The next step is drawn around ``mask + 1`` from the clock's low bits:
+        a fixed period would alias with work downstream that repeats at the
+        same period (every 256th item slow, say), and time it always or never.
         """
         now = time.perf_counter()
-        mask = self.mask
-        self.emit += (now - began) * (mask + 1)
+        self.emit += min((now - began) * self.step, now - self.last)
         self.sync(items, now)
         self.stats.idle_since = now  # from now to the next read: counted as waiting upstream
+        mask = self.mask
         if now - self.last < SAMPLE_EVERY:
             mask = min(2 * mask + 1, _MOST)
         else:
             mask >>= 1
         self.last, self.mask = now, mask
-        return mask + 1
+        base = mask + 1
+        step = base if base < 4 else min(_MOST + 1, (base >> 1) + 1 + int(now * 1e9) % base)
+        self.step = step
+        return step
 
     def tick(self, began: float) -> int:
         """:meth:`sample` for a countdown: the timed item ran it to 0; returns where it starts again."""
         self.counted += self.step
-        self.step = self.sample(self.counted, began)
-        return self.step
+        return self.sample(self.counted, began)
 
     def items(self, left: int) -> int:
         """Items out, with the countdown of :meth:`tick` at ``left``."""

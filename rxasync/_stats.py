@@ -227,10 +227,17 @@ class StageStats:
         return max(0, self._items_in() - self.items_out - self.dropped) if self.state == "running" else 0
 
     def snapshot(self) -> StageSnapshot:
-        """These counters now, as plain data; a wait in progress counts up to now."""
+        """These counters now, as plain data; a wait in progress counts up to now.
+
+        The waits are sampled estimates on the fast paths (one wait or one
+        call timed for several); their sum is bounded by the stage's age, which
+        a rare long wait scaled up by its sample could otherwise pass.
+        """
         now = time.perf_counter()
         waiting_up = now - self.idle_since if self.idle_since else 0.0
         waiting_down = now - self.blocked_since if self.blocked_since else 0.0
+        age = (self.stopped or now) - self.started
+        demand = min(self.wait_demand_s + waiting_down, age)
         return {
             "id": self.id,
             "name": self.name,
@@ -240,9 +247,9 @@ class StageStats:
             "items_out": self.items_out,
             "in_flight": self._in_flight(),
             "errors": self.errors,
-            "wait_demand_s": self.wait_demand_s + waiting_down,
-            "wait_upstream_s": self.wait_upstream_s + waiting_up,
-            "age_s": (self.stopped or now) - self.started,
+            "wait_demand_s": demand,
+            "wait_upstream_s": min(self.wait_upstream_s + waiting_up, age - demand),
+            "age_s": age,
             "passive": self.passive,
             "dropped": self.dropped,
         }

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
@@ -179,6 +180,9 @@ class _MapStage(Stage):
         self.waiting: list[asyncio.Future[None]] = []  # idle workers
         self.waits = 0  # waits for upstream timed (see waiting_upstream); one worker only
         self.idle_in = 1  # waits for upstream until the next timed one (1: the next one)
+        self.draw = (
+            time.perf_counter_ns() & 0xFFFF
+        )  # seeds the draw of the sampled steps (see waiting_upstream)
         self.sampled = concurrency == 1
         self.slow = False  # the last timed wait for upstream was long: time every one (see waiting_upstream)
         self.counted = 0.0  # wait_upstream_s when that wait began
@@ -318,8 +322,9 @@ class _MapStage(Stage):
 
         Several workers: every wait. One worker waits after every item, so it
         times a sample: its first :data:`_EVERY` waits, then one in
-        :data:`_EVERY` (counted :data:`_EVERY` times: itself and the ones
-        skipped after it) while they are short; once a timed one is long
+        :data:`_EVERY` on average (one in 4 to 12, drawn each time so that a
+        source's periodic gap does not alias with it, and counted that many
+        times: itself and the ones skipped after it) while they are short; once a timed one is long
         (over :data:`~rxasync._pump.SAMPLE_EVERY`: a slow source, where a
         clock read costs nothing), every wait until one is short again.
         """
@@ -332,7 +337,11 @@ class _MapStage(Stage):
         counted = stats.wait_upstream_s  # the last timed wait (and its scale) is in it by now
         self.slow = counted - self.counted > SAMPLE_EVERY * stats.idle_scale
         self.counted = counted
-        self.idle_in = 1 if self.waits <= _EVERY or self.slow else _EVERY
+        if self.waits <= _EVERY or self.slow:
+            self.idle_in = 1
+        else:  # 4 to 12 (8 on average), so that a source's gap every 8th item is not always missed
+            self.draw = (self.draw * 69069 + 1) & 0xFFFF
+            self.idle_in = (_EVERY >> 1) + (self.draw >> 8) % (_EVERY + 1)
         stats.idle(self.idle_in)
 
     # -- termination -------------------------------------------------------------
