@@ -29,11 +29,13 @@ import aiohttp
 import rxasync
 from benchmarks.http_common import server
 from rxasync.http import Timeout, get_json
+from rxasync.http._json import loads  # get_json's decoder: msgspec when installed
 
 CONCURRENCY = 100
 # rxasync's default limits before it took aiohttp's for whole bodies (no total, sock_read re-armed at each read)
 IDLE_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=300)
 ACCEPT = {"Accept": "application/json"}
+TOTAL_TIMEOUT = aiohttp.ClientTimeout(total=300, sock_connect=30)  # get_json's default, as aiohttp's
 
 Fetch = Callable[[aiohttp.ClientSession, str, int], Awaitable[Any]]
 
@@ -56,6 +58,19 @@ async def _raw_accept(session: aiohttp.ClientSession, url: str, i: int) -> Any:
         return await resp.json()
 
 
+async def _raw_as_get_json(session: aiohttp.ClientSession, url: str, i: int) -> Any:
+    """What ``get_json`` asks aiohttp for and how it reads, inline: its floor in aiohttp."""
+    resp = await session.request("GET", url, params={"i": i}, headers=ACCEPT, timeout=TOTAL_TIMEOUT)
+    if not 200 <= resp.status < 300:
+        raise RuntimeError(resp.status)
+    parts = []
+    while chunk := await resp.content.readany():
+        parts.append(chunk)
+    if not resp.closed:
+        resp.release()
+    return loads(parts[0] if len(parts) == 1 else b"".join(parts))
+
+
 async def _get_json(session: aiohttp.ClientSession, url: str, i: int) -> Any:
     return await rxasync.first(get_json(url, session=session, params={"i": i}))
 
@@ -71,6 +86,7 @@ VARIANTS: dict[str, Fetch] = {
     "aiohttp": _raw,
     "aiohttp, sock_read=300 no total": _raw_idle,
     "aiohttp, Accept header": _raw_accept,
+    "aiohttp as get_json does it, inline": _raw_as_get_json,
     "get_json (default: total=300)": _get_json,
     "get_json, Timeout(idle=300) no total (old)": _get_json_idle,
 }

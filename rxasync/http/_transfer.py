@@ -209,12 +209,18 @@ class Transfer:
             parts: list[bytes] = []
             size = 0
             try:  # a plain except, not translate_errors(): its context manager costs ~2 us a request
-                readany = resp.content.readany
-                while chunk := await readany():
-                    size += len(chunk)
-                    if size > limit:
+                content = resp.content
+                if content.is_eof():  # the whole body came with the head (a small answer): no await
+                    parts.append(content.read_nowait())
+                    if len(parts[0]) > limit:
                         raise self._too_large(limit)
-                    parts.append(chunk)
+                else:
+                    readany = content.readany
+                    while chunk := await readany():
+                        size += len(chunk)
+                        if size > limit:
+                            raise self._too_large(limit)
+                        parts.append(chunk)
             except Exception as exc:
                 error = translate(exc, call.method, call.url)
                 if error is not exc:

@@ -19,7 +19,8 @@ from reactivex import operators as ops
 from support import recorded
 
 import rxasync
-from rxasync.http import get_json
+from rxasync import BodyTooLargeError
+from rxasync.http import get, get_json
 
 
 async def _api(req: web.Request) -> web.Response:
@@ -110,3 +111,22 @@ def test_get_json_bad_options_still_fail_when_created() -> None:
         get_json("http://127.0.0.1:1/", max_body_size=0)
     with pytest.raises((TypeError, ValueError), match="max_body_size"):
         get_json("http://127.0.0.1:1/", max_body_size=None)  # type: ignore[arg-type]
+
+
+async def test_small_body_read_with_its_head_keeps_max_body_size_and_empty_bodies(server) -> None:
+    # a small answer arrives with its head: read without an await, still held to the limit
+    async def small(req: web.Request) -> web.Response:
+        return web.json_response({"pad": "x" * 80})
+
+    url = server.route("/small", small)
+    size = len((await rxasync.first(get(url))).body)
+    with pytest.raises(BodyTooLargeError, match=f"max_body_size={size - 1} ") as info:
+        await rxasync.first(get_json(url, max_body_size=size - 1))
+    assert info.value.url == url
+    assert await rxasync.first(get_json(url, max_body_size=size)) == {"pad": "x" * 80}  # the limit itself
+
+    async def empty(req: web.Request) -> web.Response:
+        return web.Response(status=204)
+
+    resp = await rxasync.first(get(server.route("/empty", empty)))
+    assert (resp.status, resp.body) == (204, b"")
