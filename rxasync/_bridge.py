@@ -14,6 +14,7 @@ import asyncio
 import inspect
 from _thread import RLock as _RLock
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from functools import partial
 from types import FunctionType, MethodType
 from typing import Any, TypeVar, overload
 
@@ -304,7 +305,8 @@ async def _one(make: Callable[[], Awaitable[_T]]) -> AsyncIterator[_T]:
     yield await make()
 
 
-_FUNCTIONS = (FunctionType, MethodType)  # never awaitable: no isawaitable() (an ABC check) for them
+# never awaitable (exactly these types): no isawaitable(), an ABC check, for them
+_FUNCTIONS = (FunctionType, MethodType, partial)
 
 
 @overload

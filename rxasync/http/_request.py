@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial  # lighter than a lambda's closure, and called in C
 from typing import Any, Unpack
 
 import aiohttp
@@ -160,7 +161,7 @@ def request(
         (200, 'POST hi')
     """
     call, limit = _body_call(method, url, session, options, "request")
-    return from_awaitable(lambda: fetch(call, limit), name=options.get("name"))
+    return from_awaitable(partial(fetch, call, limit), name=options.get("name"))
 
 
 def get(url: str, *, session: SessionArg = None, **options: Unpack[BodyOptions]) -> Observable[Response]:
@@ -191,7 +192,7 @@ def get(url: str, *, session: SessionArg = None, **options: Unpack[BodyOptions])
         'hello rx'
     """
     call, limit = _body_call("GET", url, session, options, "get")
-    return from_awaitable(lambda: fetch(call, limit), name=options.get("name"))
+    return from_awaitable(partial(fetch, call, limit), name=options.get("name"))
 
 
 def get_json(url: str, *, session: SessionArg = None, **options: Unpack[BodyOptions]) -> Observable[Any]:
@@ -233,4 +234,4 @@ def get_json(url: str, *, session: SessionArg = None, **options: Unpack[BodyOpti
         call.headers = dict(headers)
     else:
         call.headers = {**headers, "Accept": "application/json"}
-    return from_awaitable(lambda: _fetch_json(call, limit), name=options.get("name"))
+    return from_awaitable(partial(_fetch_json, call, limit), name=options.get("name"))
