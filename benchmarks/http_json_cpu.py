@@ -7,10 +7,21 @@ the median microseconds per request and each one's difference from raw
 aiohttp. CPU time per request is far steadier than wall-clock rates on a
 shared machine, so it resolves costs of a few microseconds.
 
-    python -m benchmarks.http_json_cpu [--requests N] [--reps N] [--profile VARIANT]
+    python -m benchmarks.http_json_cpu [--requests N] [--reps N] [--profile VARIANT] [--once VARIANT]
 
 ``--profile VARIANT`` runs that variant once under ``cProfile`` and prints the
-functions with the most time of their own.
+functions with the most time of their own. ``--once VARIANT`` runs it once
+and prints nothing: the client's instructions per request, immune to the
+load, are the difference of two runs under callgrind (the server, a child
+process, is not traced), divided by the requests::
+
+    export PYTHONHASHSEED=0  # the same start-up in both runs
+    valgrind --tool=callgrind python -m benchmarks.http_json_cpu --once aiohttp --requests 0
+    valgrind --tool=callgrind python -m benchmarks.http_json_cpu --once aiohttp --requests 1000
+
+Part of a request's count is the garbage collector's, which depends on when
+a full collection falls; ``callgrind_annotate --inclusive=yes`` gives
+``gc_collect_main``'s share, to subtract.
 """
 
 from __future__ import annotations
@@ -116,9 +127,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--profile", choices=sorted(VARIANTS), default=None)
+    parser.add_argument("--once", choices=sorted(VARIANTS), default=None)
     args = parser.parse_args(argv)
     with server() as base:
         url = f"{base}/json"
+        if args.once is not None:
+            asyncio.run(_cpu_per_request(VARIANTS[args.once], url, args.requests))
+            return
         if args.profile is not None:
             profiler = cProfile.Profile()
             profiler.runcall(asyncio.run, _cpu_per_request(VARIANTS[args.profile], url, args.requests))
