@@ -124,11 +124,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=None, help="GETs per run (default 2000, quick 500)")
+    parser.add_argument("--reps", type=int, default=None, help="runs per variant (default 5, quick 3)")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer requests and runs (python -m benchmarks --quick)"
+    )
     parser.add_argument("--profile", choices=sorted(VARIANTS), default=None)
     parser.add_argument("--once", choices=sorted(VARIANTS), default=None)
     args = parser.parse_args(argv)
+    args.requests = args.requests if args.requests is not None else 500 if args.quick else 2000
+    args.reps = args.reps or (3 if args.quick else 5)
     with server() as base:
         url = f"{base}/json"
         if args.once is not None:
