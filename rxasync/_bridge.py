@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from _thread import RLock as _RLock
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from functools import partial
+from types import FunctionType, MethodType
 from typing import Any, TypeVar, overload
 
 import reactivex
@@ -252,6 +255,60 @@ def direct(source: Observable[Any]) -> Direct | None:
     return path if isinstance(path, Direct) else None
 
 
+class _AwaitedDirect(Direct):
+    """The direct path of a :class:`_Awaited`: ``single`` is the function, ``open`` its one-item iterator."""
+
+    __slots__ = ()
+
+    def __init__(
+        self, make: Callable[[], Awaitable[Any]], scheduler: abc.SchedulerBase | None, name: str | None
+    ) -> None:
+        self.single = make
+        self.scheduler = scheduler
+        self.name = name
+        self.batched = False
+        self.kind = "from_awaitable"
+
+    def open(self) -> AsyncIterator[Any]:
+        make = self.single
+        assert make is not None
+        return _one(make)
+
+
+class _Awaited(Observable[_T]):
+    """``from_awaitable(fn)``: one ``await fn()`` per subscription, built without closures.
+
+    ``get_json`` and ``get`` build one per request: ``reactivex.create``
+    with the bridge's three closures cost about 4 us of it. Subscribing is
+    :func:`_bridge`'s subscription exactly: a pump task over one async
+    generator that yields ``await fn()``; terminals take the direct path.
+    """
+
+    def __init__(
+        self, make: Callable[[], Awaitable[_T]], scheduler: abc.SchedulerBase | None, name: str | None
+    ) -> None:
+        # Observable.__init__'s two attributes, without its chain of mixin __init__ calls
+        self.lock = _RLock()
+        self._subscribe = None
+        self._rxasync_direct = _AwaitedDirect(make, scheduler, name)
+
+    def _subscribe_core(
+        self, observer: abc.ObserverBase[_T], scheduler: abc.SchedulerBase | None = None
+    ) -> abc.DisposableBase:
+        path = self._rxasync_direct
+        loop = resolve_loop(path.scheduler or scheduler, "from_async_iterable")
+        stats = stage_stats(path.kind, path.name)
+        return Pump(path.open, observer, current_demand(), False, None, stats).start(loop)
+
+
+async def _one(make: Callable[[], Awaitable[_T]]) -> AsyncIterator[_T]:
+    yield await make()
+
+
+# never awaitable (exactly these types): no isawaitable(), an ABC check, for them
+_FUNCTIONS = (FunctionType, MethodType, partial)
+
+
 @overload
 def from_awaitable(
     awaitable: Callable[[], Awaitable[_T]],
@@ -301,13 +358,8 @@ def from_awaitable(
         >>> asyncio.run(rxasync.first(rxasync.from_awaitable(answer)))
         42
     """
-    if callable(awaitable) and not inspect.isawaitable(awaitable):
-        make = awaitable
-
-        async def many() -> AsyncIterator[_T]:
-            yield await make()
-
-        return _bridge(many, scheduler, batched=False, single=make, name=name, kind="from_awaitable")
+    if callable(awaitable) and (type(awaitable) in _FUNCTIONS or not inspect.isawaitable(awaitable)):
+        return _Awaited(awaitable, scheduler, name)
     aw = awaitable
 
     async def once() -> AsyncIterator[_T]:

@@ -104,6 +104,8 @@ class WebSocketOptions(TypedDict, total=False):
 def check_options(options: Mapping[str, object], allowed: type, source: str) -> None:
     """Raise ``TypeError`` naming the keys of ``options`` that ``allowed`` (a TypedDict) lacks."""
     keys: frozenset[str] = getattr(allowed, "__optional_keys__", frozenset())
+    if keys.issuperset(options):  # the common case, without a loop in Python
+        return
     unknown = [key for key in options if key not in keys]
     if unknown:
         raise TypeError(

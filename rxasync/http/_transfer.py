@@ -116,17 +116,25 @@ class Transfer:
     ``False`` (a stream) resumes with ``Range`` or fails.
     """
 
-    __slots__ = ("attempts", "call", "closed", "delivered", "identity", "replay", "resp", "session")
+    __slots__ = ("_attempts", "call", "closed", "delivered", "identity", "replay", "resp", "session")
 
     def __init__(self, session: aiohttp.ClientSession | None, call: Call, *, replay: bool) -> None:
         self.session = session
         self.call = call
         self.replay = replay
-        self.attempts = Attempts(call)
+        self._attempts: Attempts | None = None  # made at the first retry or resume: most calls never need it
         self.delivered = 0  # bytes of the body handed out (by chunks)
         self.closed = False
         self.resp: aiohttp.ClientResponse | None = None
         self.identity: _Identity | None = None
+
+    @property
+    def attempts(self) -> Attempts:
+        """The call's attempt count and backoff, shared by every retry and resume of this transfer."""
+        attempts = self._attempts
+        if attempts is None:
+            attempts = self._attempts = Attempts(self.call)
+        return attempts
 
     async def open(self) -> aiohttp.ClientResponse:
         """Send the call (with retries); return the answer, its head read and its body not."""
@@ -201,12 +209,18 @@ class Transfer:
             parts: list[bytes] = []
             size = 0
             try:  # a plain except, not translate_errors(): its context manager costs ~2 us a request
-                readany = resp.content.readany
-                while chunk := await readany():
-                    size += len(chunk)
-                    if size > limit:
+                content = resp.content
+                if content.is_eof():  # the whole body came with the head (a small answer): no await
+                    parts.append(content.read_nowait())
+                    if len(parts[0]) > limit:
                         raise self._too_large(limit)
-                    parts.append(chunk)
+                else:
+                    readany = content.readany
+                    while chunk := await readany():
+                        size += len(chunk)
+                        if size > limit:
+                            raise self._too_large(limit)
+                        parts.append(chunk)
             except Exception as exc:
                 error = translate(exc, call.method, call.url)
                 if error is not exc:

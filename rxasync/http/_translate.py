@@ -144,13 +144,11 @@ def check_url(url: str | yarl.URL, schemes: tuple[str, ...] = ("http", "https"))
         host = parsed.host
     except (TypeError, ValueError) as exc:
         raise InvalidUrlError(f"cannot request {str(url)!r}: {exc}", url=str(url)) from exc
-    wanted = ", ".join(f"{s}://" for s in schemes)
-    if not parsed.scheme:
-        raise InvalidUrlError(f"cannot request {str(url)!r}: it has no scheme ({wanted})", url=str(url))
-    if parsed.scheme.lower() not in schemes:
-        raise InvalidUrlError(
-            f"cannot request {str(url)!r}: scheme {parsed.scheme!r} is not one of {wanted}", url=str(url)
-        )
+    scheme = parsed.scheme
+    if not scheme or scheme.lower() not in schemes:
+        wanted = ", ".join(f"{s}://" for s in schemes)  # built for the error only: this runs per request
+        why = f"scheme {scheme!r} is not one of {wanted}" if scheme else f"it has no scheme ({wanted})"
+        raise InvalidUrlError(f"cannot request {str(url)!r}: {why}", url=str(url))
     if not host:
         raise InvalidUrlError(f"cannot request {str(url)!r}: it has no host", url=str(url))
     return parsed
