@@ -256,7 +256,7 @@ def direct(source: Observable[Any]) -> Direct | None:
 
 
 class _AwaitedDirect(Direct):
-    """The direct path of a :class:`_Awaited`: ``single`` is the function, ``open`` its one-item iterator."""
+    """``from_awaitable(fn)``'s direct path and subscription: ``single`` is ``fn``, ``open`` its one-item iterator."""
 
     __slots__ = ()
 
@@ -274,31 +274,30 @@ class _AwaitedDirect(Direct):
         assert make is not None
         return _one(make)
 
+    def subscribe(self, observer: abc.ObserverBase[Any], scheduler: abc.SchedulerBase | None = None) -> Any:
+        """The observable's subscribe function: :func:`_bridge`'s subscription exactly (a pump task)."""
+        loop = resolve_loop(self.scheduler or scheduler, "from_async_iterable")
+        stats = stage_stats(self.kind, self.name)
+        return Pump(self.open, observer, current_demand(), False, None, stats).start(loop)
 
-class _Awaited(Observable[_T]):
-    """``from_awaitable(fn)``: one ``await fn()`` per subscription, built without closures.
+
+def _awaited(
+    make: Callable[[], Awaitable[_T]], scheduler: abc.SchedulerBase | None, name: str | None
+) -> Observable[_T]:
+    """``from_awaitable(fn)``: a plain ``Observable`` whose subscribe function is a bound method.
 
     ``get_json`` and ``get`` build one per request: ``reactivex.create``
-    with the bridge's three closures cost about 4 us of it. Subscribing is
-    :func:`_bridge`'s subscription exactly: a pump task over one async
-    generator that yields ``await fn()``; terminals take the direct path.
+    with the bridge's three closures cost about 4 us of it. It is an
+    ``Observable`` itself, not a subclass (DESIGN principle 1): made without
+    ``Observable.__init__``'s chain of mixin ``__init__`` calls, with the two
+    attributes that ``__init__`` sets.
     """
-
-    def __init__(
-        self, make: Callable[[], Awaitable[_T]], scheduler: abc.SchedulerBase | None, name: str | None
-    ) -> None:
-        # Observable.__init__'s two attributes, without its chain of mixin __init__ calls
-        self.lock = _RLock()
-        self._subscribe = None
-        self._rxasync_direct = _AwaitedDirect(make, scheduler, name)
-
-    def _subscribe_core(
-        self, observer: abc.ObserverBase[_T], scheduler: abc.SchedulerBase | None = None
-    ) -> abc.DisposableBase:
-        path = self._rxasync_direct
-        loop = resolve_loop(path.scheduler or scheduler, "from_async_iterable")
-        stats = stage_stats(path.kind, path.name)
-        return Pump(path.open, observer, current_demand(), False, None, stats).start(loop)
+    path = _AwaitedDirect(make, scheduler, name)
+    observable: Observable[_T] = Observable.__new__(Observable)
+    observable.lock = _RLock()
+    observable._subscribe = path.subscribe
+    setattr(observable, _DIRECT_ATTR, path)
+    return observable
 
 
 async def _one(make: Callable[[], Awaitable[_T]]) -> AsyncIterator[_T]:
@@ -359,7 +358,7 @@ def from_awaitable(
         42
     """
     if callable(awaitable) and (type(awaitable) in _FUNCTIONS or not inspect.isawaitable(awaitable)):
-        return _Awaited(awaitable, scheduler, name)
+        return _awaited(awaitable, scheduler, name)
     aw = awaitable
 
     async def once() -> AsyncIterator[_T]:
