@@ -61,12 +61,9 @@ def _recycle(path: str, chunk: bytes, count: int) -> None:
     ``write`` benchmark then measures the writer, not the order of the trials.
     """
     scratch = path + ".recycle"
-    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:
-        for _ in range(count):
-            os.write(fd, chunk)
+        _bare(scratch, chunk, count)
     finally:
-        os.close(fd)
         _remove(scratch)
 
 

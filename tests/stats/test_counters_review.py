@@ -107,17 +107,23 @@ async def test_pump_first_exact() -> None:
     exact(stages["src"].snapshot(), 1, "disposed")
 
 
+async def dispose_after(c: Collector, items: int, turns: int) -> int:
+    """Dispose ``c`` from outside once it has more than ``items`` (at most ``turns`` loop turns); items seen then."""
+    for _ in range(turns):
+        if len(c.items) > items:
+            break
+        await asyncio.sleep(0)
+    c.dispose()
+    seen = len(c.items)
+    await settle()
+    await asyncio.sleep(0.01)
+    return seen
+
+
 async def test_pump_external_dispose_exact_and_nothing_after() -> None:
     with recorded() as stages:
         c = Collector(rxasync.from_async_iterable(numbers(100_000, suspend_every=50), name="src"))
-        for _ in range(500):
-            if len(c.items) > 700:
-                break
-            await asyncio.sleep(0)
-        c.dispose()
-        seen = len(c.items)
-        await settle()
-        await asyncio.sleep(0.01)
+        seen = await dispose_after(c, 700, 500)
     assert len(c.items) == seen
     assert not c.completed
     assert c.error is None
@@ -207,14 +213,7 @@ async def test_fused_external_dispose_exact_and_nothing_after() -> None:
     with recorded() as stages:
         src = rxasync.from_async_iterable(numbers(100_000, suspend_every=11), name="src")
         c = Collector(src.pipe(map_async(fn, name="stage")))
-        for _ in range(2000):
-            if len(c.items) > 900:
-                break
-            await asyncio.sleep(0)
-        c.dispose()
-        seen = len(c.items)
-        await settle()
-        await asyncio.sleep(0.01)
+        seen = await dispose_after(c, 900, 2000)
     assert len(c.items) == seen
     assert not c.completed
     assert c.error is None
