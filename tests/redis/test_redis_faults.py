@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -39,8 +39,12 @@ async def fill(url: str, n: int) -> list[str]:
         await client.aclose()
 
 
-async def crash_and_restart(server: RedisServer, after: asyncio.Event) -> None:
+async def crash_and_restart(
+    server: RedisServer, after: asyncio.Event, at_kill: Callable[[], None] | None = None
+) -> None:
     await after.wait()
+    if at_kill is not None:
+        at_kill()
     server.kill()
     await asyncio.sleep(0.3)  # the reader fails and backs off meanwhile
     server.start()
@@ -74,11 +78,19 @@ async def test_group_reader_delivers_every_entry_across_a_kill_and_repeats_only_
         ops.do_action(lambda e: acked.add(e.id)),
         ops.take_while(lambda _: len(acked) < N, inclusive=True),
     )
-    crash = asyncio.ensure_future(crash_and_restart(own_server, halfway))
+    unacked_at_kill: set[str] = set()
+    crash = asyncio.ensure_future(
+        crash_and_restart(own_server, halfway, lambda: unacked_at_kill.update(set(ids) - acked))
+    )
     await asyncio.wait_for(rxasync.to_list(pipeline), 60)
     await crash
     assert set(delivered) == set(ids)  # every entry at least once
-    assert repeated_after_ack == []  # only entries not yet acknowledged come again
+    # Only entries not acknowledged at the kill come again. A re-read from the pending list after
+    # the restart may reach `on_read` after its first copy's XACK has completed meanwhile (it waits
+    # in the pipeline's buffer while that XACK, sent after the restart, runs): it was still pending
+    # when the server sent it. CI saw 8 of those once, at load. An entry acknowledged before the
+    # kill never comes again (the server's append-only file is fsynced before each reply).
+    assert set(repeated_after_ack) <= unacked_at_kill
     print(f"delivered {len(delivered)}, distinct {len(set(delivered))}")
     client = aioredis.Redis.from_url(own_server.url)
     assert (await client.xpending("s", "g"))["pending"] == 0
