@@ -57,10 +57,19 @@ LATENCY_QUERIES = [
 
 
 @contextmanager
-def demo_server(debounce: float) -> Iterator[str]:
-    """The demo in a child process on a free port of 127.0.0.1; yields its URL."""
+def demo_server(debounce: float, workers: int = 1) -> Iterator[str]:
+    """The demo in a child process on a free port of 127.0.0.1 (``--workers``); yields its URL."""
+    command = [
+        sys.executable,
+        "-m",
+        "examples.search_as_you_type",
+        "--port",
+        "0",
+        "--debounce",
+        str(debounce),
+    ]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "examples.search_as_you_type", "--port", "0", "--debounce", str(debounce)],
+        [*command, "--workers", str(workers)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

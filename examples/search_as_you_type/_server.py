@@ -9,6 +9,7 @@ the endpoint counts as ``aborted`` in ``/api/stats``.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
 from collections.abc import AsyncIterator, Callable
@@ -118,7 +119,9 @@ async def _stats(request: web.Request) -> web.Response:
     # index_ready: the indexes built on a thread at start-up are there (until then, substrings
     # are found by a slower scan and a typo search waits)
     index = request.app.get(INDEX)
-    return web.json_response({**asdict(request.app[STATS]), "index_ready": bool(index and index.ready())})
+    # pid: the process whose counts these are (with --workers, each worker has its own)
+    ready = bool(index and index.ready())
+    return web.json_response({**asdict(request.app[STATS]), "index_ready": ready, "pid": os.getpid()})
 
 
 def _bad_request(message: str) -> web.Response:
@@ -193,8 +196,12 @@ async def _websocket(request: web.Request) -> web.StreamResponse:
 
 
 @asynccontextmanager
-async def serve(app: web.Application, port: int = 0) -> AsyncIterator[str]:
-    """Run ``app`` on 127.0.0.1 (``port=0``: a free port); yield its base URL; stop it after."""
+async def serve(app: web.Application, port: int = 0, *, reuse_port: bool = False) -> AsyncIterator[str]:
+    """Run ``app`` on 127.0.0.1 (``port=0``: a free port); yield its base URL; stop it after.
+
+    ``reuse_port``: listen with ``SO_REUSEPORT``, so several processes share the port
+    (``--workers``; the kernel spreads the connections among them).
+    """
     # handler_cancellation: a search whose client hung up is cancelled (and counted as aborted);
     # max_line_size: a 10 KB query reaches /api/search and gets a clear JSON error, not a parser 400
     # keepalive_timeout: also the time a new connection has to send a whole request head (slowloris)
@@ -212,7 +219,7 @@ async def serve(app: web.Application, port: int = 0) -> AsyncIterator[str]:
     assert runner.server is not None
     app[GUARD].install(runner.server)
     try:
-        site = web.TCPSite(runner, HOST, port)
+        site = web.TCPSite(runner, HOST, port, reuse_port=reuse_port or None)
         await site.start()
         server = site._server
         sockets = getattr(server, "sockets", None) or []

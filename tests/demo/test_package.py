@@ -25,11 +25,20 @@ def test_package_doctests_pass(name: str) -> None:
 
 def test_cli_defaults_listen_on_loopback_only() -> None:
     args = parse_args([])
-    assert (args.host, args.port, args.latency) == ("127.0.0.1", 8080, 0.0)
+    assert (args.host, args.port, args.latency, args.workers) == ("127.0.0.1", 8080, 0.0, 1)
     assert parse_args(["--port", "0", "--latency", "0.5"]).latency == 0.5
 
 
-@pytest.mark.parametrize("argv", [["--host", "0.0.0.0"], ["--latency", "-1"], ["--port", "70000"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--host", "0.0.0.0"],
+        ["--latency", "-1"],
+        ["--port", "70000"],
+        ["--workers", "0"],
+        ["--workers", "65"],
+    ],
+)
 def test_cli_refuses_other_hosts_and_bad_numbers(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         parse_args(argv)
