@@ -13,7 +13,7 @@ The demo runs in its own process (``python -m examples.search_as_you_type
    real city names, some with a typo), so the server's result cache helps
    only with repeats.
 
-    python -m benchmarks.demo_latency [--quick] [--requests N]
+    python -m benchmarks.demo_latency [--quick] [--requests N] [--workers N]
 """
 
 from __future__ import annotations
@@ -177,6 +177,7 @@ def _extra(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--requests", type=int, default=None, help="endpoint requests (default 5000, quick 1000)"
     )
+    parser.add_argument("--workers", type=int, default=1, help="the demo's --workers (default 1)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -189,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{len(LATENCY_QUERIES)} typed queries, {requests} requests, Python {sys.version.split()[0]})",
         flush=True,
     )
-    with demo_server(DEBOUNCE) as url:
+    with demo_server(DEBOUNCE, args.workers) as url:
         asyncio.run(_run(url, requests))
 
 
