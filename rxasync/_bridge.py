@@ -165,15 +165,10 @@ def _bridge(
     scheduler: abc.SchedulerBase | None,
     batched: bool,
     on_unstarted: Callable[[], None] | None = None,
-    single: Callable[[], Awaitable[Any]] | None = None,
     name: str | None = None,
     kind: str | None = None,
 ) -> Observable[Any]:
-    """The one bridge: an observable whose subscriptions each pump ``iterable`` in a task.
-
-    ``single``: the iterable yields exactly the result of awaiting
-    ``single()`` (``from_awaitable``); the direct path then awaits it as is.
-    """
+    """The one bridge: an observable whose subscriptions each pump ``iterable`` in a task (:meth:`Direct.subscribe`)."""
     what = "from_async_batches" if batched else "from_async_iterable"
     kind = kind or what
     one_shot = not callable(iterable) and isinstance(iterable, AsyncIterator)
@@ -192,16 +187,9 @@ def _bridge(
         used = True
         return aiter(iterable)
 
-    def subscribe(
-        observer: abc.ObserverBase[Any], sub_scheduler: abc.SchedulerBase | None = None
-    ) -> abc.DisposableBase:
-        loop = resolve_loop(scheduler or sub_scheduler, what)
-        stats = stage_stats(kind, name)
-        pump = Pump(open_iterator, observer, current_demand(), batched, on_unstarted, stats)
-        return pump.start(loop)
-
-    observable = reactivex.create(subscribe)
-    setattr(observable, _DIRECT_ATTR, Direct(open_iterator, scheduler, batched, single, kind, name))
+    path = Direct(open_iterator, scheduler, batched, None, kind, name, on_unstarted)
+    observable = reactivex.create(path.subscribe)
+    setattr(observable, _DIRECT_ATTR, path)
     return observable
 
 
@@ -219,7 +207,7 @@ class Direct:
     is counted there under its name (:meth:`stats`); an unnamed one is not.
     """
 
-    __slots__ = ("batched", "kind", "name", "open", "scheduler", "single")
+    __slots__ = ("batched", "kind", "name", "on_unstarted", "open", "scheduler", "single")
 
     def __init__(
         self,
@@ -229,6 +217,7 @@ class Direct:
         single: Callable[[], Awaitable[Any]] | None = None,
         kind: str = "from_async_iterable",
         name: str | None = None,
+        on_unstarted: Callable[[], None] | None = None,
     ) -> None:
         self.open = open_iterator
         self.scheduler = scheduler
@@ -236,6 +225,15 @@ class Direct:
         self.single = single
         self.kind = kind
         self.name = name
+        self.on_unstarted = on_unstarted
+
+    def subscribe(self, observer: abc.ObserverBase[Any], scheduler: abc.SchedulerBase | None = None) -> Any:
+        """The bridge observable's subscribe function: one pump task per subscription."""
+        loop = resolve_loop(
+            self.scheduler or scheduler, "from_async_batches" if self.batched else "from_async_iterable"
+        )
+        stats = stage_stats(self.kind, self.name)
+        return Pump(self.open, observer, current_demand(), self.batched, self.on_unstarted, stats).start(loop)
 
     def stats(self) -> StageStats | None:
         """New counters for one direct pull of a named source (``None`` if unnamed: not counted)."""
@@ -256,7 +254,7 @@ def direct(source: Observable[Any]) -> Direct | None:
 
 
 class _AwaitedDirect(Direct):
-    """``from_awaitable(fn)``'s direct path and subscription: ``single`` is ``fn``, ``open`` its one-item iterator."""
+    """``from_awaitable(fn)``'s direct path: ``single`` is ``fn``, ``open`` its one-item iterator."""
 
     __slots__ = ()
 
@@ -268,17 +266,12 @@ class _AwaitedDirect(Direct):
         self.name = name
         self.batched = False
         self.kind = "from_awaitable"
+        self.on_unstarted = None
 
     def open(self) -> AsyncIterator[Any]:
         make = self.single
         assert make is not None
         return _one(make)
-
-    def subscribe(self, observer: abc.ObserverBase[Any], scheduler: abc.SchedulerBase | None = None) -> Any:
-        """The observable's subscribe function: :func:`_bridge`'s subscription exactly (a pump task)."""
-        loop = resolve_loop(self.scheduler or scheduler, "from_async_iterable")
-        stats = stage_stats(self.kind, self.name)
-        return Pump(self.open, observer, current_demand(), False, None, stats).start(loop)
 
 
 def _awaited(

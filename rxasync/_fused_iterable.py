@@ -35,7 +35,7 @@ import reactivex
 from reactivex import Observable
 from reactivex.scheduler import CurrentThreadScheduler
 
-__all__ = ["fuse_from_iterable", "plain_iterable", "pull"]
+__all__ = ["close_quietly", "fuse_from_iterable", "plain_iterable", "pull"]
 
 _FROM_ITERABLE = reactivex.from_iterable(())._subscribe.__code__  # type: ignore[union-attr]
 _SUBSCRIBE = Observable.subscribe
@@ -96,11 +96,34 @@ def fuse_from_iterable(
     return opened[0]
 
 
-def pull(buffer: deque[Any], iterator: Iterator[Any], most: int) -> bool:
-    """Up to ``most`` items of ``iterator`` into ``buffer``; True once it is exhausted.
+def pull(
+    buffer: deque[Any],
+    iterator: Iterator[Any],
+    most: int,
+    on_error: Callable[[Exception], None],
+    on_completed: Callable[[], None],
+) -> bool:
+    """Up to ``most`` items of ``iterator`` into ``buffer``; True once it has ended (the end delivered).
 
-    An exception from the iterator propagates, with the items before it in ``buffer``.
+    An exception from the iterator is ``on_error``'s, after the items before it.
     """
     before = len(buffer)
-    buffer.extend(islice(iterator, most))
-    return len(buffer) - before < most
+    try:
+        buffer.extend(islice(iterator, most))
+    except Exception as error:  # the items before it are buffered; the error comes after them
+        on_error(error)
+        return True
+    if len(buffer) - before < most:
+        on_completed()
+        return True
+    return False
+
+
+def close_quietly(iterator: Iterator[Any]) -> None:
+    """Close a generator left part-way (``close()``, if it has one); an error there has no one to go to."""
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception:  # the consumer is gone: as with a dispose, its cleanup error is dropped
+            pass

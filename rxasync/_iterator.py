@@ -20,7 +20,7 @@ from reactivex import Observable
 from ._checks import check_int, check_observable
 from ._errors import BufferOverflowError
 from ._flow import BufferDemand, resolve_loop
-from ._fused_iterable import fuse_from_iterable, pull
+from ._fused_iterable import close_quietly, fuse_from_iterable, pull
 from ._stage import Endpoint
 
 __all__ = ["AsyncObservableIterator", "Overflow", "to_async_iterable"]
@@ -285,20 +285,6 @@ class _Channel(Endpoint, Generic[_T]):
                 w.set_result(None)
 
     # -- consumer side -----------------------------------------------------
-    def _refill(self) -> None:
-        """A fused ``from_iterable`` (see :meth:`_BlockingChannel.attach`): its next items, or its end."""
-        iterator = self._pull
-        assert iterator is not None
-        try:
-            done = pull(self.buffer, iterator, self._max)
-        except Exception as error:  # the items before it are buffered; the error comes after them
-            self._pull = None
-            self.on_error(error)
-            return
-        if done:
-            self._pull = None
-            self.on_completed()
-
     def start(self) -> None:
         self.started = True
         self.bind(resolve_loop(None, "to_async_iterable"))
@@ -308,8 +294,9 @@ class _Channel(Endpoint, Generic[_T]):
         if not self.started:
             self.start()
         buf = self.buffer
-        if not buf and self._pull is not None:
-            self._refill()
+        pulled = self._pull  # a fused from_iterable (_BlockingChannel.attach): pull it, or its end
+        if not buf and pulled is not None and pull(buf, pulled, self._max, self.on_error, self.on_completed):
+            self._pull = None
         while not buf:
             if self.terminated:
                 self._closed = True
@@ -355,7 +342,7 @@ class _Channel(Endpoint, Generic[_T]):
         self._closed = True
         iterator, self._pull = self._pull, None
         if iterator is not None:  # a fused from_iterable cut short: a generator's finally runs now
-            _close_quietly(iterator)
+            close_quietly(iterator)
         stats = self.stats  # items out are exact now (see _iterate): so are items in, frozen at the end
         stats.items_in = max(stats.items_in, stats.items_out + stats.dropped + len(self.buffer))
         self.buffer.clear()
@@ -365,16 +352,6 @@ class _Channel(Endpoint, Generic[_T]):
             self.terminated = True
         if wake:
             self._wake()  # an `async for` waiting in another task ends (StopAsyncIteration)
-
-
-def _close_quietly(iterator: Iterator[Any]) -> None:
-    """Close a generator left part-way (``close()``, if it has one); an error there has no one to go to."""
-    close = getattr(iterator, "close", None)
-    if close is not None:
-        try:
-            close()
-        except Exception:  # the consumer is gone: as with a dispose, its cleanup error is dropped
-            pass
 
 
 class _BlockingChannel(_Channel[_T]):
