@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from ._cities import City
 from ._text import normalise_all
@@ -162,7 +162,7 @@ class Sorted:
 class Names:
     """Every entry (name, normalised name, owner city, main or not), with the lookups built on them."""
 
-    def __init__(self, cities: Sequence[City]) -> None:
+    def __init__(self, cities: Sequence[City], *, later: bool = True) -> None:
         self.names: list[str] = []  # entry -> original name
         self.norms: list[str] = []  # entry -> normalised name
         self.owner: list[int] = []  # entry -> city number
@@ -190,8 +190,18 @@ class Names:
         self.bigrams: Pieces | None = None
         self.trigrams_ready, self._typos_ready = threading.Event(), threading.Event()
         self._typos: TypoIndex | None = None
-        pieces = [(self.norms[e], e) for e in inside]
-        threading.Thread(target=self._index_later, args=(pieces,), name="index", daemon=True).start()
+        self._pieces = [(self.norms[e], e) for e in inside]
+        if later:
+            self.build_later()
+
+    def build_later(self, before: Callable[[], object] | None = None) -> None:
+        """Start the thread that builds the typo index and the pieces (``later=False`` waits for this).
+
+        ``before``: run first on that thread (a ``--workers`` worker makes its pages its own there).
+        """
+        pieces, self._pieces = self._pieces, []
+        thread = threading.Thread(target=self._index_later, args=(pieces, before), name="index", daemon=True)
+        thread.start()
 
     @property
     def typos(self) -> TypoIndex:
@@ -201,8 +211,10 @@ class Names:
             raise RuntimeError("the typo index could not be built (see the index thread's error)")
         return self._typos
 
-    def _index_later(self, pieces: list[tuple[str, int]]) -> None:
+    def _index_later(self, pieces: list[tuple[str, int]], before: Callable[[], object] | None) -> None:
         try:
+            if before is not None:
+                before()
             self._typos = TypoIndex(self.main, self.norms, TYPO_SPAN)
         finally:
             self._typos_ready.set()
