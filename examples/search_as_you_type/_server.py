@@ -19,12 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import reactivex
 from aiohttp import web
+
+from rxasync import http
 
 from ._connection import Connection
 from ._guard import ConnectionGuard, host_check
 from ._json import EncodedCache, dumps
-from ._pipeline import SearchFunction
+from ._pipeline import SearchFunction, search_pipeline
 from ._ranking import CityIndex
 from ._settings import Settings, Stats
 from ._text import MAX_QUERY_CHARS, normalise
@@ -94,6 +97,9 @@ async def _startup(app: web.Application) -> None:
         cities = await asyncio.to_thread(load_cities)
         app[INDEX] = await asyncio.to_thread(CityIndex, cities)
     app[SESSION] = aiohttp.ClientSession()
+    # Build one pipeline now (never subscribed): RxPY imports each operator's module on its first
+    # use, so the first WebSocket search of a process took 50-90 ms more than the next ones.
+    search_pipeline(reactivex.never(), _http_search_to(app, 0))
 
 
 async def _close_websockets(app: web.Application) -> None:
@@ -165,15 +171,17 @@ async def _search(request: web.Request) -> web.Response:
 
 def _http_search(request: web.Request) -> SearchFunction:
     """Searches through this server's own ``/api/search``, with ``rxasync.http``."""
-    from rxasync import http
-
     # With --workers, the port of this worker alone: its WebSockets' searches stay in the process
     # that serves them (its answer cache, its counts), as with one process, not on the shared port.
     own = request.app[OWN_PORT]
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
     port = own[0] if own else sockname[1] if sockname else request.url.port
+    return _http_search_to(request.app, port or 0)
+
+
+def _http_search_to(app: web.Application, port: int) -> SearchFunction:
     url = f"http://{HOST}:{port}/api/search"
-    session = request.app[SESSION]
+    session = app[SESSION]
 
     def search(q: str) -> Any:
         return http.get_json(url, session=session, params={"q": q}, retry=False, timeout=10.0)
