@@ -131,8 +131,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.workers > 1:
         from ._workers import serve_forked
 
-        code = serve_forked(args, index)
-        sys.stdout.flush()
+        try:
+            code = serve_forked(args, index)
+        except KeyboardInterrupt:  # before serve_forked blocked the signals (it takes them after)
+            code = 130
+        with contextlib.suppress(OSError):
+            sys.stdout.flush()
         os._exit(code)
     asyncio.run(run(args, index))
     # Everything is closed. Freeing the index's million objects one by one would take the

@@ -17,6 +17,7 @@ queries by one ``str.find`` pass over the names joined in rank order
 from __future__ import annotations
 
 import bisect
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
@@ -191,6 +192,7 @@ class Names:
         self.trigrams_ready, self._typos_ready = threading.Event(), threading.Event()
         self._typos: TypoIndex | None = None
         self._pieces = [(self.norms[e], e) for e in inside]
+        self.later_started = False
         if later:
             self.build_later()
 
@@ -199,6 +201,9 @@ class Names:
 
         ``before``: run first on that thread (a ``--workers`` worker makes its pages its own there).
         """
+        if self.later_started:
+            raise RuntimeError("the rest of the index is already being built")
+        self.later_started = True
         pieces, self._pieces = self._pieces, []
         thread = threading.Thread(target=self._index_later, args=(pieces, before), name="index", daemon=True)
         thread.start()
@@ -212,9 +217,12 @@ class Names:
         return self._typos
 
     def _index_later(self, pieces: list[tuple[str, int]], before: Callable[[], object] | None) -> None:
-        try:
-            if before is not None:
+        if before is not None:
+            try:
                 before()
+            except Exception as exc:  # only a speed-up: the index is built all the same
+                print(f"index thread: {before!r} failed: {exc!r}", file=sys.stderr, flush=True)
+        try:
             self._typos = TypoIndex(self.main, self.norms, TYPO_SPAN)
         finally:
             self._typos_ready.set()

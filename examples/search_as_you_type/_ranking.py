@@ -99,6 +99,10 @@ class CityIndex:
         """
         self._n.build_later(before)
 
+    def later_started(self) -> bool:
+        """Whether the thread that builds the rest has been started (it can be, once)."""
+        return self._n.later_started
+
     def ready(self) -> bool:
         """Whether the indexes built on a thread at start-up are all there (about a second)."""
         return self._n.trigrams_ready.is_set()

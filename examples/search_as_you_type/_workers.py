@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ctypes
-import errno
 import gc
 import os
 import select
@@ -39,7 +39,9 @@ import sys
 import threading
 import time
 import traceback
+from typing import TextIO
 
+from ._pages import own_pages
 from ._ranking import CityIndex
 from ._server import HOST
 
@@ -48,7 +50,7 @@ __all__ = ["AUTO_MOST", "MAX_WORKERS", "serve_forked", "worker_count"]
 MAX_WORKERS = 64
 AUTO_MOST = 4  # --workers auto: one per core the demo may run on, at most this many
 START_SECONDS = 60.0  # how long the workers get to listen
-_MADV_POPULATE_WRITE = 23  # <linux/mman.h>, Linux 5.14+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 STOP_SECONDS = 10.0  # how long they get to stop before they are killed
 _SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGCHLD}
 
@@ -61,37 +63,13 @@ def worker_count(value: str) -> int:
         3
     """
     if value == "auto":
+        if not hasattr(os, "fork") or not sys.platform.startswith("linux"):
+            return 1  # SO_REUSEPORT spreads connections among processes on Linux only
         return max(1, min(AUTO_MOST, len(os.sched_getaffinity(0))))
     count = int(value)  # ValueError: argparse says "invalid worker_count value"
     if not 1 <= count <= MAX_WORKERS:
         raise ValueError(value)
     return count
-
-
-def own_pages() -> int:
-    """Copy now every private writable page this process shares copy-on-write; the bytes asked for.
-
-    ``madvise(MADV_POPULATE_WRITE)`` (Linux 5.14+) over the anonymous
-    writable mappings: the kernel faults each page in for writing, so later
-    writes (reference counts) cost no copy. Where the kernel lacks it, nothing
-    is done (0), and pages are copied when first written, as without it.
-    """
-    libc = ctypes.CDLL(None, use_errno=True)
-    madvise = libc.madvise
-    madvise.argtypes, madvise.restype = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int], ctypes.c_int
-    asked = 0
-    with open("/proc/self/maps") as maps:
-        for line in maps:
-            fields = line.split()
-            if fields[1] != "rw-p" or (len(fields) > 5 and fields[5] != "[heap]"):
-                continue  # files, the stack and such: not the interpreter's heap
-            start, end = (int(x, 16) for x in fields[0].split("-"))
-            if madvise(start, end - start, _MADV_POPULATE_WRITE) != 0:
-                if ctypes.get_errno() == errno.EINVAL:
-                    return asked  # an older kernel: copied on first write instead
-                continue  # a mapping that changed meanwhile (ENOMEM): the next one
-            asked += end - start
-    return asked
 
 
 def serve_forked(args: argparse.Namespace, index: CityIndex) -> int:
@@ -103,68 +81,104 @@ def serve_forked(args: argparse.Namespace, index: CityIndex) -> int:
         index = load_index(later=False)
         raise SystemExit(serve_forked(parse_args(["--workers", "2"]), index))
     """
-    if threading.active_count() > 1:
-        raise RuntimeError(f"threads alive, cannot fork: {threading.enumerate()!r}")
-    gc.collect()
-    gc.freeze()  # the index stays out of the workers' collections
-    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        holder.bind((HOST, args.port))  # bound, never listening: it only keeps the port
-    except OSError as exc:
-        holder.close()
-        print(f"cannot listen on {HOST}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    port = holder.getsockname()[1]
-    worker_args = argparse.Namespace(**{**vars(args), "port": port})
-    signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)  # taken with sigtimedwait below
-    ready_r, ready_w = os.pipe()
-    sys.stdout.flush()
+    if index.later_started() or threading.active_count() > 1:
+        raise RuntimeError(f"cannot fork: threads alive or started ({threading.enumerate()!r})")
+    # From here on a Ctrl+C or SIGTERM is taken by sigtimedwait (never a KeyboardInterrupt), and
+    # the workers are forked with them blocked (a worker unblocks them once it can stop cleanly).
+    signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
     children: list[int] = []
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ready_r, ready_w = os.pipe()
     try:
+        gc.collect()
+        gc.freeze()  # the index stays out of the workers' collections
+        try:
+            holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            holder.bind((HOST, args.port))  # bound, never listening: it only keeps the port
+        except OSError as exc:
+            _say(f"cannot listen on {HOST}:{args.port}: {exc.strerror or exc}", sys.stderr)
+            return 1
+        port = holder.getsockname()[1]
+        worker_args = argparse.Namespace(**{**vars(args), "port": port})
+        sys.stdout.flush()
+        parent = os.getpid()
         for _ in range(args.workers):
             pid = os.fork()
             if pid == 0:  # pragma: no cover (a worker; the tests run it as a process)
-                os.close(ready_r)
-                holder.close()
-                _worker(worker_args, index, ready_w)
+                _worker(worker_args, index, (ready_r, ready_w, holder), parent)
             children.append(pid)
         os.close(ready_w)
+        ready_w = -1
         url = f"http://{HOST}:{port}"
         if not _wait_ready(ready_r, len(children)):
             return _stop(children, 1)
         from .__main__ import address_line
 
-        print(address_line(args, url), flush=True)
+        _say(address_line(args, url))
         code = _wait_stop(children)
-        print("stopping...", flush=True)
+        _say("stopping...")
         return _stop(children, code)
     finally:
-        os.close(ready_r)
+        if children:  # also when the parent failed (a closed stdout, say): no worker is left behind
+            _stop(children, 1, quiet=True)
+        for fd in (ready_r, ready_w):
+            if fd >= 0:
+                os.close(fd)
         holder.close()
+        while signal.sigtimedwait(_SIGNALS, 0) is not None:  # a second Ctrl+C: taken, not raised
+            pass
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
 
 
-def _worker(args: argparse.Namespace, index: CityIndex, ready_w: int) -> None:  # pragma: no cover
-    from .__main__ import run
-
-    def listening(url: str) -> None:
-        os.write(ready_w, b"1")
-        os.close(ready_w)
-
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
-    index.build_later(own_pages)
-    code = 0
+def _worker(
+    args: argparse.Namespace, index: CityIndex, fds: tuple[int, int, socket.socket], parent: int
+) -> None:  # pragma: no cover (a worker; the tests run it as a process)
+    """A forked worker's whole life: it never returns (``os._exit``), whatever happens."""
+    ready_r, ready_w, holder = fds
+    code = 1
     try:
+        os.close(ready_r)
+        holder.close()
+        _die_with_parent(parent)
+        from .__main__ import run
+
+        def listening(url: str) -> None:
+            os.write(ready_w, b"1")
+            os.close(ready_w)
+
+        index.build_later(own_pages)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)  # a Ctrl+C pending since the fork: now
         asyncio.run(run(args, index, listening))
+        code = 0
+    except KeyboardInterrupt:  # before the loop took SIGINT over: the parent stops the rest
+        code = 130
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
         traceback.print_exc()
-        code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+
+
+def _die_with_parent(parent: int) -> None:  # pragma: no cover (a worker)
+    """SIGTERM this worker when its parent dies (even by SIGKILL): no worker outlives the demo.
+
+    Otherwise orphans would keep serving, and share the port with the next demo started on it.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the prctl
+        os._exit(1)
+
+
+def _say(text: str, stream: TextIO | None = None) -> None:
+    """Print a line; a reader that has gone (a closed pipe) does not stop the demo's shutdown."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=stream or sys.stdout, flush=True)
 
 
 def _wait_ready(ready_r: int, workers: int) -> bool:
@@ -191,14 +205,17 @@ def _wait_stop(children: list[int]) -> int:
         for pid in children:
             if os.waitpid(pid, os.WNOHANG)[0] == pid:
                 children.remove(pid)
-                print(f"a worker (pid {pid}) exited; stopping the others", file=sys.stderr, flush=True)
+                _say(f"a worker (pid {pid}) exited; stopping the others", sys.stderr)
                 return 1
 
 
-def _stop(children: list[int], code: int) -> int:
-    """SIGTERM every worker, wait for them (``STOP_SECONDS``), SIGKILL what is left."""
+def _stop(children: list[int], code: int, *, quiet: bool = False) -> int:
+    """SIGTERM every worker, wait for them (``STOP_SECONDS``), SIGKILL what is left; empties ``children``."""
+    if not children:
+        return code
     for pid in children:
-        os.kill(pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_SECONDS
     left = list(children)
     while left and time.monotonic() < deadline:
@@ -207,7 +224,10 @@ def _stop(children: list[int], code: int) -> int:
                 left.remove(pid)
         time.sleep(0.02)
     for pid in left:
-        os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-    print("stopped", flush=True)
+    children.clear()
+    if not quiet:
+        _say("stopped")
     return code

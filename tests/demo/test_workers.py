@@ -15,6 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from examples.search_as_you_type._pages import supported
 from examples.search_as_you_type._workers import AUTO_MOST, MAX_WORKERS, worker_count
 from tests.demo._process import ROOT, demo_process
 
@@ -108,28 +109,33 @@ async def _ws_searches(url: str, queries: list[str]) -> list[dict[str, object]]:
     return out
 
 
+async def _many_websockets(url: str, sockets: int, queries: list[str]) -> list[list[dict[str, object]]]:
+    return await asyncio.gather(*(_ws_searches(url, queries[i:] + queries[:i]) for i in range(sockets)))
+
+
 def test_a_websockets_searches_stay_in_its_worker() -> None:
     # Each worker also listens on a port of its own, and its WebSockets search through it: the
-    # worker that holds the WebSocket answers every one of its searches (its answer cache, its
-    # counts), as one process does. Through the shared port, ten searches would all land on
-    # that worker once in 512 runs.
-    queries = ["lond", "pari", "berl", "madr", "tokyo", "osak", "seoul", "lima", "quito", "bogo"]
+    # worker that holds a WebSocket answers every one of its searches (its answer cache, its
+    # counts), as one process does. Eight WebSockets search at once, so each worker's client
+    # session opens several connections; through the shared port the kernel would spread those
+    # between the workers, and a worker's searches answered would not be the searches its own
+    # WebSockets asked for.
+    queries = ["lond", "pari", "berl", "madr", "tokyo", "osak", "seoul", "lima"]
     with demo_process("--workers", "2") as (_proc, url, _lines):
-        messages = asyncio.run(asyncio.wait_for(_ws_searches(url, queries), 60))
-        assert [m["q"] for m in messages] == queries
-        assert [r["name"] for r in messages[0]["results"]][:2] == ["London", "Londrina"]  # type: ignore[attr-defined]
+        _every_worker(url, 2)
+        answers = asyncio.run(asyncio.wait_for(_many_websockets(url, 8, queries), 60))
+        assert all(len(messages) == len(queries) for messages in answers)
+        assert [r["name"] for r in answers[0][0]["results"]][:2] == ["London", "Londrina"]  # type: ignore[attr-defined]
         stats = _every_worker(url, 2)
-        holder = [s for s in stats.values() if s["messages_received"] == len(queries)]
-        other = [s for s in stats.values() if s["messages_received"] == 0]
-        assert len(holder) == 1, stats
-        assert len(other) == 1, stats
-        assert holder[0]["searches_started"] == len(queries)
-        assert other[0]["searches_started"] == 0
+        received = {pid: s["messages_received"] for pid, s in stats.items()}
+        started = {pid: s["searches_started"] for pid, s in stats.items()}
+        assert sum(received.values()) == 8 * len(queries)  # type: ignore[arg-type]
+        assert started == received  # each worker searched exactly what its WebSockets asked
 
 
 _OWN_PAGES = """
-import os, sys
-from examples.search_as_you_type._workers import own_pages
+import mmap, os
+from examples.search_as_you_type._pages import own_pages
 
 def private_dirty_mib():
     with open("/proc/self/smaps_rollup") as f:
@@ -138,6 +144,7 @@ def private_dirty_mib():
                 return int(line.split()[1]) // 1024
 
 data = [str(i) for i in range(2_000_000)]  # about 110 MiB of small objects, as the index is
+reserved = mmap.mmap(-1, 256 << 20)  # 256 MiB reserved and never touched
 for own in (False, True):
     pid = os.fork()
     if pid == 0:
@@ -149,9 +156,11 @@ for own in (False, True):
 """
 
 
+@pytest.mark.skipif(not supported(), reason="the kernel lacks MADV_POPULATE_WRITE (Linux 5.14+)")
 def test_a_worker_makes_the_pages_it_shares_its_own() -> None:
-    # A forked child shares its parent's pages until it writes them; own_pages copies them all
-    # at once (MADV_POPULATE_WRITE), so a search's reference counts later cost no page fault.
+    # A forked child shares its parent's pages until it writes them; own_pages copies the ones
+    # present at once (MADV_POPULATE_WRITE), so a search's reference counts later cost no page
+    # fault, and leaves alone what the parent reserved and never touched.
     done = subprocess.run(
         [sys.executable, "-c", _OWN_PAGES], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
@@ -162,6 +171,7 @@ def test_a_worker_makes_the_pages_it_shares_its_own() -> None:
     assert int(after_plain) - int(before_plain) < 20  # without it: shared, nothing copied
     assert int(asked) >= 100  # with it: all of the data copied
     assert int(after) - int(before) >= 100
+    assert int(asked) < 250  # but not the 256 MiB never touched
 
 
 def test_workers_is_a_count_or_auto() -> None:
@@ -179,3 +189,59 @@ def test_workers_is_a_count_or_auto() -> None:
     )
     assert done.returncode == 2
     assert "--workers: invalid worker_count value: '0'" in done.stderr
+
+
+def test_workers_die_with_a_killed_parent() -> None:
+    # SIGKILL gives the parent no chance to stop them: each worker asked the kernel to SIGTERM it
+    # when its parent dies, so none keeps serving (and sharing the port with the next demo)
+    with demo_process("--workers", "2") as (proc, _url, _lines):
+        workers = _children(proc.pid)
+        proc.kill()
+        proc.wait(10)
+        assert all(_gone(pid) for pid in workers)
+
+
+def test_a_closed_stdout_leaves_no_worker_behind() -> None:
+    # the parent's "stopping..." fails on a pipe nobody reads any more: it still stops the workers
+    with demo_process("--workers", "2") as (proc, _url, _lines):
+        workers = _children(proc.pid)
+        assert proc.stdout is not None
+        proc.stdout.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+        assert all(_gone(pid) for pid in workers)
+
+
+def test_ctrl_c_twice_stops_cleanly() -> None:
+    # a second SIGINT while it stops is taken, not raised as a KeyboardInterrupt traceback
+    with demo_process("--workers", "2") as (proc, _url, _lines):
+        workers = _children(proc.pid)
+        for pid in (proc.pid, *workers):  # what Ctrl+C does: SIGINT to the whole process group
+            os.kill(pid, signal.SIGINT)
+        time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 0
+        assert proc.stdout is not None
+        rest = proc.stdout.read()
+        assert "Traceback" not in rest
+        assert "stopped" in rest
+        assert all(_gone(pid) for pid in workers)
+
+
+def test_the_rest_of_the_index_is_built_once_and_in_spite_of_a_failed_speed_up() -> None:
+    from examples.search_as_you_type._cities import City
+    from examples.search_as_you_type._ranking import CityIndex
+
+    cities = [City(1, "London", "GB", "United Kingdom", 8_961_989), City(2, "Sondon", "XX", "X", 10)]
+    index = CityIndex(cities, later=False)
+    assert not index.later_started()
+
+    def fails() -> None:
+        raise OSError("no /proc here")
+
+    index.build_later(fails)  # own_pages failing costs its speed-up only
+    assert index._n.trigrams_ready.wait(30)
+    assert [h.city.name for h in index.search("ondo")] == ["London", "Sondon"]
+    with pytest.raises(RuntimeError, match="already"):
+        index.build_later()  # a second build would have replaced the pieces with empty ones
+    assert [h.city.name for h in index.search("ondon")] == ["London", "Sondon"]
