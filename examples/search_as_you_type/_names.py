@@ -17,8 +17,9 @@ queries by one ``str.find`` pass over the names joined in rank order
 from __future__ import annotations
 
 import bisect
+import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from ._cities import City
 from ._text import normalise_all
@@ -162,7 +163,7 @@ class Sorted:
 class Names:
     """Every entry (name, normalised name, owner city, main or not), with the lookups built on them."""
 
-    def __init__(self, cities: Sequence[City]) -> None:
+    def __init__(self, cities: Sequence[City], *, later: bool = True) -> None:
         self.names: list[str] = []  # entry -> original name
         self.norms: list[str] = []  # entry -> normalised name
         self.owner: list[int] = []  # entry -> city number
@@ -190,8 +191,22 @@ class Names:
         self.bigrams: Pieces | None = None
         self.trigrams_ready, self._typos_ready = threading.Event(), threading.Event()
         self._typos: TypoIndex | None = None
-        pieces = [(self.norms[e], e) for e in inside]
-        threading.Thread(target=self._index_later, args=(pieces,), name="index", daemon=True).start()
+        self._pieces = [(self.norms[e], e) for e in inside]
+        self.later_started = False
+        if later:
+            self.build_later()
+
+    def build_later(self, before: Callable[[], object] | None = None) -> None:
+        """Start the thread that builds the typo index and the pieces (``later=False`` waits for this).
+
+        ``before``: run first on that thread (a ``--workers`` worker makes its pages its own there).
+        """
+        if self.later_started:
+            raise RuntimeError("the rest of the index is already being built")
+        self.later_started = True
+        pieces, self._pieces = self._pieces, []
+        thread = threading.Thread(target=self._index_later, args=(pieces, before), name="index", daemon=True)
+        thread.start()
 
     @property
     def typos(self) -> TypoIndex:
@@ -201,7 +216,12 @@ class Names:
             raise RuntimeError("the typo index could not be built (see the index thread's error)")
         return self._typos
 
-    def _index_later(self, pieces: list[tuple[str, int]]) -> None:
+    def _index_later(self, pieces: list[tuple[str, int]], before: Callable[[], object] | None) -> None:
+        if before is not None:
+            try:
+                before()
+            except Exception as exc:  # only a speed-up: the index is built all the same
+                print(f"index thread: {before!r} failed: {exc!r}", file=sys.stderr, flush=True)
         try:
             self._typos = TypoIndex(self.main, self.norms, TYPO_SPAN)
         finally:

@@ -28,7 +28,7 @@ districts that matched. Names and queries go through the same
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,15 +81,27 @@ class CityIndex:
         ['London', 'Londrina']
     """
 
-    def __init__(self, cities: Sequence[City], *, cache_size: int = 4096) -> None:
+    def __init__(self, cities: Sequence[City], *, cache_size: int = 4096, later: bool = True) -> None:
         self.cities = sorted(cities, key=lambda c: (-c.population, c.name))
-        self._n = Names(self.cities)
+        self._n = Names(self.cities, later=later)
         self._payloads = Payloads(self.cities, self._n.names, self._n.norms)
         self._cache: OrderedDict[tuple[str, int], list[Hit]] = OrderedDict()
         self._cache_size = cache_size
 
     def __len__(self) -> int:
         return len(self.cities)
+
+    def build_later(self, before: Callable[[], object] | None = None) -> None:
+        """With ``later=False``: start the thread that builds the rest (typos, substrings; about a second).
+
+        Until it is done, substrings are found by a slower scan and a typo search waits.
+        ``before`` runs first on that thread.
+        """
+        self._n.build_later(before)
+
+    def later_started(self) -> bool:
+        """Whether the thread that builds the rest has been started (it can be, once)."""
+        return self._n.later_started
 
     def ready(self) -> bool:
         """Whether the indexes built on a thread at start-up are all there (about a second)."""

@@ -19,12 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import reactivex
 from aiohttp import web
+
+from rxasync import http
 
 from ._connection import Connection
 from ._guard import ConnectionGuard, host_check
 from ._json import EncodedCache, dumps
-from ._pipeline import SearchFunction
+from ._pipeline import SearchFunction, search_pipeline
 from ._ranking import CityIndex
 from ._settings import Settings, Stats
 from ._text import MAX_QUERY_CHARS, normalise
@@ -49,6 +52,8 @@ MAKE_SEARCH: web.AppKey[Callable[[web.Request], SearchFunction]] = web.AppKey("m
 GUARD = web.AppKey("guard", ConnectionGuard)
 ANSWERS = web.AppKey("answers", EncodedCache)
 SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")
+#: With ``--workers``, the port only this process listens on (set once it listens): its WebSockets search through it
+OWN_PORT: web.AppKey[list[int]] = web.AppKey("own_port")
 SHUTDOWN_SECONDS = 0.5  # how long open WebSockets get to say goodbye when the server stops
 
 
@@ -68,6 +73,7 @@ def create_app(
     app = web.Application(middlewares=[host_check, guard.middleware])
     app[STATS], app[SETTINGS], app[GUARD] = stats, settings, guard
     app[SOCKETS] = set()
+    app[OWN_PORT] = []
     app[ANSWERS] = EncodedCache()
     app[RANDOM] = random.Random()
     if index is not None:
@@ -91,6 +97,9 @@ async def _startup(app: web.Application) -> None:
         cities = await asyncio.to_thread(load_cities)
         app[INDEX] = await asyncio.to_thread(CityIndex, cities)
     app[SESSION] = aiohttp.ClientSession()
+    # Build one pipeline now (never subscribed): RxPY imports each operator's module on its first
+    # use, so the first WebSocket search of a process took 50-90 ms more than the next ones.
+    search_pipeline(reactivex.never(), _http_search_to(app, 0))
 
 
 async def _close_websockets(app: web.Application) -> None:
@@ -162,12 +171,17 @@ async def _search(request: web.Request) -> web.Response:
 
 def _http_search(request: web.Request) -> SearchFunction:
     """Searches through this server's own ``/api/search``, with ``rxasync.http``."""
-    from rxasync import http
-
+    # With --workers, the port of this worker alone: its WebSockets' searches stay in the process
+    # that serves them (its answer cache, its counts), as with one process, not on the shared port.
+    own = request.app[OWN_PORT]
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
-    port = sockname[1] if sockname else request.url.port
+    port = own[0] if own else sockname[1] if sockname else request.url.port
+    return _http_search_to(request.app, port or 0)
+
+
+def _http_search_to(app: web.Application, port: int) -> SearchFunction:
     url = f"http://{HOST}:{port}/api/search"
-    session = request.app[SESSION]
+    session = app[SESSION]
 
     def search(q: str) -> Any:
         return http.get_json(url, session=session, params={"q": q}, retry=False, timeout=10.0)
@@ -200,7 +214,8 @@ async def serve(app: web.Application, port: int = 0, *, reuse_port: bool = False
     """Run ``app`` on 127.0.0.1 (``port=0``: a free port); yield its base URL; stop it after.
 
     ``reuse_port``: listen with ``SO_REUSEPORT``, so several processes share the port
-    (``--workers``; the kernel spreads the connections among them).
+    (``--workers``; the kernel spreads the connections among them), and also on a free
+    port of this process alone (:data:`OWN_PORT`), which its WebSockets search through.
     """
     # handler_cancellation: a search whose client hung up is cancelled (and counted as aborted);
     # max_line_size: a 10 KB query reaches /api/search and gets a clear JSON error, not a parser 400
@@ -224,6 +239,10 @@ async def serve(app: web.Application, port: int = 0, *, reuse_port: bool = False
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         bound = sockets[0].getsockname()[1] if sockets else port
+        if reuse_port:
+            own = web.TCPSite(runner, HOST, 0)
+            await own.start()
+            app[OWN_PORT][:] = [own._server.sockets[0].getsockname()[1]]  # type: ignore[union-attr]
         yield f"http://{HOST}:{bound}"
     finally:
         await runner.cleanup()

@@ -53,10 +53,14 @@ def demo_process(
 ) -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
     """Start the demo with ``--port 0``; yield the process, its URL and the lines it printed first.
 
+    One process (``--workers 1``) unless ``args`` name ``--workers``.
+
     ``fd_limit``: the demo's soft limit of open files, set in the child before
     it runs the demo (not with ``preexec_fn``, whose fork runs the at-fork
     hooks of this process: JAX's warns, and the warning fails the test).
     """
+    if "--workers" not in args:  # one process, whose counts and caps the tests read (`make demo`: auto)
+        args = (*args, "--workers", "1")
     command = [sys.executable, "-m", "examples.search_as_you_type", "--port", "0", *args]
     if fd_limit is not None:
         command = [sys.executable, "-c", _WITH_FD_LIMIT, str(fd_limit), *command]

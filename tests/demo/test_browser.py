@@ -136,6 +136,21 @@ async def test_browser_typing_lond_shows_london_first_within_a_second(page: Any,
     await page.wait_for_function("() => document.querySelectorAll('#results li').length === 0")
 
 
+async def test_browser_two_workers_as_make_demo_runs_them_on_two_cores(page: Any) -> None:
+    # `make demo` runs --workers auto (two processes on this machine's two cores): the page, its
+    # WebSocket and the typo tier work the same through either worker
+    with demo_server("--workers", "2") as url:
+        box = await open_page(page, url)
+        for typed, expected in (("lond", "London"), ("lodnon", "London"), ("北京", "Beijing")):
+            await box.fill(typed)
+            await page.wait_for_function(
+                "q => document.body.dataset.state === 'results' && document.querySelector('#results').dataset.q === q",
+                arg=normalise(typed),
+                timeout=10_000,
+            )
+            assert await first_result(page) == expected, typed
+
+
 async def test_browser_fast_typing_sends_at_most_two_searches(page: Any, server: str) -> None:
     box = await open_page(page, server)
     await box.focus()

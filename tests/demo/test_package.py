@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import os
 import pkgutil
 
 import pytest
 
 import examples.search_as_you_type as demo
 from examples.search_as_you_type.__main__ import parse_args
+from examples.search_as_you_type._workers import worker_count
 
 
 def modules() -> list[str]:
@@ -25,7 +27,8 @@ def test_package_doctests_pass(name: str) -> None:
 
 def test_cli_defaults_listen_on_loopback_only() -> None:
     args = parse_args([])
-    assert (args.host, args.port, args.latency, args.workers) == ("127.0.0.1", 8080, 0.0, 1)
+    assert (args.host, args.port, args.latency) == ("127.0.0.1", 8080, 0.0)
+    assert args.workers == worker_count("auto") == max(1, min(4, len(os.sched_getaffinity(0))))
     assert parse_args(["--port", "0", "--latency", "0.5"]).latency == 0.5
 
 
