@@ -93,8 +93,8 @@ CUTS: list[tuple[str, str, str, str, int]] = [
     (
         "operators/_fused.py",
         "map_async fused: the source's countdown to the next timed item, its timing and counts",
-        r"^( *)left = self\.left - 1\n\1self\.left = left\n\1if not left:.*\n\1    self\.began = perf_counter\(\)\n"
-        r"|^( *)if self\.began:.*\n(?:\2    .*\n)+|^( *)if self\.meter is not None:\n\3    self\.meter\.sync\(.*\n",
+        r"^( *)left = self\.left = _COUNTDOWN\[self\.left\].*\n\1if left is None:.*\n\1    self\.began = perf_counter\(\)\n"
+        r"|^( *)if self\.left is None:.*\n(?:\2    .*\n)+|^( *)if self\.meter is not None:\n\3    self\.meter\.sync\(.*\n",
         "",
         3,
     ),
