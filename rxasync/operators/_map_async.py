@@ -179,7 +179,7 @@ class _MapStage(Stage):
         self.workers: set[asyncio.Task[None]] = set()
         self.waiting: list[asyncio.Future[None]] = []  # idle workers
         self.waits = 0  # waits for upstream timed (see waiting_upstream); one worker only
-        self.idle_in: int | None = 1  # waits for upstream until the next timed one (1: the next one)
+        self.idle_in: Any = 1  # waits for upstream until the next timed one (1: the next one)
         self.draw = (
             time.perf_counter_ns() & 0xFFFF
         )  # seeds the draw of the sampled steps (see waiting_upstream)

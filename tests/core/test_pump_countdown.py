@@ -163,3 +163,15 @@ async def test_dispose_from_another_thread_stops_within_a_countdown() -> None:
     assert at
     assert len(seen) - at[0] <= 256, (len(seen), at)
     exact(stages["src"].snapshot(), len(seen), "disposed")
+
+
+def test_each_endpoint_class_has_its_own_per_item_code() -> None:
+    # (a shared code object would be specialized for one class and miss for the other, every item)
+    from rxasync._stage import Endpoint
+    from rxasync._terminals import _ToList
+    from rxasync.operators._map_async import _MapStage
+
+    assert _ToList.on_next.__code__ is not _MapStage.on_next.__code__
+    assert _ToList.on_next.__code__ is not Endpoint.on_next.__code__
+    assert _ToList.finish.__code__ is not _MapStage.finish.__code__
+    assert _ToList.on_next.__qualname__ == "Endpoint.on_next"
