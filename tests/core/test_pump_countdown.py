@@ -175,3 +175,22 @@ def test_each_endpoint_class_has_its_own_per_item_code() -> None:
     assert _ToList.on_next.__code__ is not Endpoint.on_next.__code__
     assert _ToList.finish.__code__ is not _MapStage.finish.__code__
     assert _ToList.on_next.__qualname__ == "Endpoint.on_next"
+
+
+async def test_batched_take_n_pulls_no_batch_after_and_counts_n(sampling: float) -> None:
+    pulls = 0
+
+    async def batches() -> AsyncIterator[list[int]]:
+        nonlocal pulls
+        for start in range(0, 7000, 7):
+            pulls += 1
+            yield list(range(start, start + 7))
+
+    for n in (*range(1, 30), 255, 256, 257, 600):
+        pulls = 0
+        with recorded() as stages:
+            out = await rxasync.to_list(rxasync.from_async_batches(batches, name="b").pipe(ops.take(n)))
+            await settle()
+        assert out == list(range(n))
+        assert pulls == -(-n // 7), n  # the batch of the n-th item is the last one pulled
+        exact(stages["b"].snapshot(), n, "disposed")
