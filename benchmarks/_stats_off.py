@@ -25,11 +25,27 @@ from pathlib import Path
 CUTS: list[tuple[str, str, str, str, int]] = [
     (
         "_pump.py",
-        "pump: the countdown to the next timed item",
-        r"^( *)left -= 1\n\1if left:\n\1    emit\(item\)\n\1else:\n\1    began = time\.perf_counter\(\)\n"
-        r"\1    emit\(item\)\n\1    left = meter\.tick\(began\)\n",
-        r"\1emit(item)\n",
+        "pump: the countdown (with the dispose test folded in) and the timed item",
+        # the loop keeps the emit and the test of `disposed` after it, as without counters
+        r"^( *)left = countdown\[left\]\n\1emit\(item\)\n\1if left is None:.*\n\1    if self\.disposed:\n"
+        r"\1        return\n\1    left, emit = \(meter\.due\(\), timed\) if emit is on_next else \(meter\.lap\(\), on_next\)\n",
+        r"\1emit(item)\n\1if self.disposed:\n\1    return\n",
         2,
+    ),
+    (
+        "_pump.py",
+        "pump: the countdown's setup (the timed on_next, the stop that dispose() calls)",
+        r"^( *)# The countdown: .*\n(?:\1#.*\n)*\1countdown = _COUNTDOWN\n(?:.*\n)*?\1self\.stop = stop\n"
+        r"|^( *)self\.stop = None\n|^( *)stop = self\.stop\n\3if stop is not None:.*\n\3    stop\(\)\n",
+        "",
+        3,
+    ),
+    (
+        "_pump.py",
+        "pump: the observer's on_next is the emit (no timed one to swap in)",
+        r"^( *)on_next = (_emitter\(observer\) .*\n)",
+        r"\1emit = \2",
+        1,
     ),
     (
         "_pump.py",
@@ -77,8 +93,8 @@ CUTS: list[tuple[str, str, str, str, int]] = [
     (
         "operators/_fused.py",
         "map_async fused: the source's countdown to the next timed item, its timing and counts",
-        r"^( *)left = self\.left - 1\n\1self\.left = left\n\1if not left:.*\n\1    self\.began = perf_counter\(\)\n"
-        r"|^( *)if self\.began:.*\n(?:\2    .*\n)+|^( *)if self\.meter is not None:\n\3    self\.meter\.sync\(.*\n",
+        r"^( *)left = self\.left = _COUNTDOWN\[self\.left\].*\n\1if left is None:.*\n\1    self\.began = perf_counter\(\)\n"
+        r"|^( *)if self\.left is None:.*\n(?:\2    .*\n)+|^( *)if self\.meter is not None:\n\3    self\.meter\.sync\(.*\n",
         "",
         3,
     ),

@@ -23,15 +23,18 @@ On a loaded machine the times swing by 10% and more; instructions do not.
 difference of two counts (``--items 5000`` and ``25000``) over 20,000 is
 the instructions per item, the same on any load::
 
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null .venv/bin/python \\
-        -m benchmarks.stats_overhead --once on --only subscriber --items 5000 --sample-every 0.1
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null .venv/bin/python \\
+        -m benchmarks.stats_overhead --once on --only subscriber --items 5000 --sample-every 1
 
-``--sample-every 0.1`` (both sides alike): under callgrind the code runs
+(``PYTHONHASHSEED=0``: with a random seed the same code read up to 36 an item apart.)
+
+``--sample-every 1`` (both sides alike): under callgrind the code runs
 about 50 times slower, so the counters' clock, which times one item in
 however many pass in ``SAMPLE_EVERY`` (2 ms), would time one in a few
 dozen, and ``map_async``'s sampled waits for upstream would all look long
 enough to time each: the counts would be those of a slow pipeline, not of
-this one at full speed. 50 times 2 ms gives the sampling of a real run.
+this one at full speed. 50 times 2 ms (0.1) gives the sampling of a real
+run on a quiet machine; 1 keeps it so on a loaded one.
 """
 
 from __future__ import annotations

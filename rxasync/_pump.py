@@ -6,8 +6,9 @@ after each item, closes the iterator (``aclose``) before it delivers the
 end, and is cancelled by dispose. ``_bridge`` makes the observables.
 
 Its statistics (:class:`~rxasync._stats.StageStats`, kind ``from_async_iterable``
-...) cost no call and no clock read per item: the pump counts in a local
-variable and, about every :data:`SAMPLE_EVERY` seconds of items (and at the
+...) cost no call and no clock read per item: the pump counts down in a local
+variable (a tuple lookup, its test after ``on_next`` also the test of
+``disposed``) and, about every :data:`SAMPLE_EVERY` seconds of items (and at the
 end), a :class:`Meter` reads the clock around one ``on_next``,
 writes the counts, and splits the time since the start into waiting for
 demand (measured exactly, at the wait), downstream's work in ``on_next``
@@ -39,6 +40,9 @@ SAMPLE_EVERY = 0.002
 # ``left -= 1`` allocates a new int and frees the old one (about 80 instructions an item, a third
 # of the countdown's cost, measured with callgrind); a read per 256 items costs nothing visible.
 _MOST = 255
+# The pump's countdown: _COUNTDOWN[k] is k - 1, and None for 0 (a lookup and a test against None
+# are cheaper than a subtraction and a truth test: no C call).
+_COUNTDOWN: tuple[int | None, ...] = (None, None, *range(1, _MOST + 1))
 
 
 class Meter:
@@ -49,7 +53,7 @@ class Meter:
     ``mask + 1``, estimates the time spent in downstream's ``on_next``.
     """
 
-    __slots__ = ("counted", "emit", "last", "mask", "start", "stats", "step")
+    __slots__ = ("began", "counted", "emit", "last", "mask", "start", "stats", "step")
 
     def __init__(self, stats: StageStats) -> None:
         self.stats = stats
@@ -57,6 +61,7 @@ class Meter:
         self.start = self.last = stats.idle_since = time.perf_counter()  # until an item: waiting upstream
         self.emit = 0.0  # estimated seconds inside downstream's on_next
         self.mask = 0
+        self.began = 0.0  # when the pump's timed on_next began
 
     def sample(self, items: int, began: float) -> int:
         """One ``on_next`` that began at ``began`` was timed; ``items`` have gone out.
@@ -69,19 +74,43 @@ class Meter:
         a fixed period would alias with work downstream that repeats at the
         same period (every 256th item slow, say), and time it always or never.
         """
-        now = time.perf_counter()
-        self.emit += min((now - began) * self.step, now - self.last)
-        self.sync(items, now)
-        self.stats.idle_since = now  # from now to the next read: counted as waiting upstream
+        now = time.perf_counter()  # (no min() or max(): each parses its arguments, ~700 instructions)
+        since = now - self.last
+        took = (now - began) * self.step
+        self.emit += took if took < since else since
+        stats = self.stats
+        stats.items_in = stats.items_out = items  # sync(), inline: this runs once per countdown
+        upstream = now - self.start - stats.wait_demand_s - self.emit
+        stats.wait_upstream_s = upstream if upstream > 0.0 else 0.0
+        stats.idle_since = now  # from now to the next read: counted as waiting upstream
         mask = self.mask
-        if now - self.last < SAMPLE_EVERY:
-            mask = min(2 * mask + 1, _MOST)
-        else:
+        if since >= SAMPLE_EVERY:
             mask >>= 1
+        elif mask < _MOST:
+            mask = 2 * mask + 1
         self.last, self.mask = now, mask
-        base = mask + 1
-        step = base if base < 4 else min(_MOST + 1, (base >> 1) + 1 + int(now * 1e9) % base)
+        if mask < 3:
+            step = mask + 1
+        else:
+            step = (mask >> 1) + 2 + int(now * 1e9) % (mask + 1)
+            if step > _MOST + 1:
+                step = _MOST + 1
         self.step = step
+        return step
+
+    def due(self) -> int:
+        """The pump's countdown ran out: the next item is the timed one (one item more); returns 1."""
+        self.step += 1
+        return 1
+
+    def lap(self) -> int:
+        """:meth:`tick` for the pump's timed item (begun at :attr:`began`); returns its next countdown.
+
+        The countdown runs to the item before the next timed one (:meth:`due`), so one less.
+        """
+        self.counted += self.step
+        step = self.sample(self.counted, self.began) - 1
+        step = self.step = step if step else 1
         return step
 
     def tick(self, began: float) -> int:
@@ -89,9 +118,9 @@ class Meter:
         self.counted += self.step
         return self.sample(self.counted, began)
 
-    def items(self, left: int) -> int:
-        """Items out, with the countdown of :meth:`tick` at ``left``."""
-        return self.counted + self.step - left
+    def items(self, left: int | None) -> int:
+        """Items out, with the countdown of :meth:`tick` at ``left`` (``None``: 0, the pump's end of one)."""
+        return self.counted + self.step - (left or 0)
 
     def sync(self, items: int, now: float = 0.0) -> None:
         """Write the counts and the upstream wait up to now (nothing left running)."""
@@ -116,6 +145,7 @@ class Pump:
         "open",
         "started",
         "stats",
+        "stop",
         "task",
     )
 
@@ -137,6 +167,7 @@ class Pump:
         self.observer = observer
         self.demand = demand
         self.disposed = False
+        self.stop: Callable[[], None] | None = None  # while run() runs: makes its loop see `disposed`
         self.task: asyncio.Task[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
@@ -167,6 +198,9 @@ class Pump:
             except RuntimeError:  # the loop is closed: nothing runs any more
                 pass
             return
+        stop = self.stop
+        if stop is not None:  # running (on this thread, so not between two of its steps)
+            stop()
         self._cancel()
 
     def _gone(self) -> bool:
@@ -192,27 +226,43 @@ class Pump:
         observer, demand = self.observer, self.demand
         # Subscribed from another thread, RxPY may still be wiring the
         # subscription there when this task starts: call the observer as is.
-        emit = _emitter(observer) if self.on_loop_start else observer.on_next
+        on_next = _emitter(observer) if self.on_loop_start else observer.on_next
         stats = self.stats
         meter = Meter(stats)
         limit, sized = (demand.limit, demand.sized) if demand is not None else (0, None)
         error: Exception | None = None
         iterator: AsyncIterator[Any] | None = None
-        left = 1  # items until the next timed one (the meter counts them from it)
+        # The countdown: items until the next test of `disposed` (`left`, 255 to 1, then None), after
+        # which the next item is timed. It is counted down before the item goes out (an item whose
+        # on_next raised is out) and tested after: dispose() on the loop's thread ends it (`stop`), so a
+        # dispose inside on_next (take(n), first()) ends the loop before the iterator is pulled again.
+        # A lookup in a tuple and a test against None: no C call (a `left -= 1` and `if not left` made
+        # two, ~50 instructions an item).
+        countdown = _COUNTDOWN
+        left: Any = 1
+
+        def timed(item: Any) -> None:  # one item's on_next, timed (the first, then one per countdown)
+            meter.began = time.perf_counter()
+            on_next(item)
+
+        def stop() -> None:  # dispose() on the loop's thread: the next test of `left` sees it
+            nonlocal left
+            meter.step -= left or 0  # the items out stay counted: meter.items(None) is what it was
+            left = None
+
+        emit: Callable[[Any], None] = timed
+        self.stop = stop
         try:
             iterator = self.open()
             if self.batched:
                 async for batch in iterator:
                     for item in batch:
-                        left -= 1
-                        if left:
-                            emit(item)
-                        else:
-                            began = time.perf_counter()
-                            emit(item)
-                            left = meter.tick(began)
-                        if self.disposed:
-                            return
+                        left = countdown[left]
+                        emit(item)
+                        if left is None:  # the countdown ran out, or dispose() ended it
+                            if self.disposed:
+                                return
+                            left, emit = (meter.due(), timed) if emit is on_next else (meter.lap(), on_next)
                         if demand and (demand.pending if sized is None else len(sized)) >= limit:  # full
                             stats.idle_since = 0.0
                             began = stats.blocked_since = time.perf_counter()
@@ -222,15 +272,12 @@ class Pump:
                             stats.blocked_since = 0.0
             else:
                 async for item in iterator:
-                    left -= 1
-                    if left:
-                        emit(item)
-                    else:
-                        began = time.perf_counter()
-                        emit(item)
-                        left = meter.tick(began)
-                    if self.disposed:
-                        return
+                    left = countdown[left]
+                    emit(item)
+                    if left is None:  # the countdown ran out, or dispose() ended it
+                        if self.disposed:
+                            return
+                        left, emit = (meter.due(), timed) if emit is on_next else (meter.lap(), on_next)
                     if demand and (demand.pending if sized is None else len(sized)) >= limit:  # full
                         stats.idle_since = 0.0
                         began = stats.blocked_since = time.perf_counter()
@@ -241,6 +288,7 @@ class Pump:
         except Exception as exc:  # delivered as on_error, after the iterator is closed
             error = exc
         finally:
+            self.stop = None
             aclose = getattr(iterator, "aclose", None)
             if aclose is not None:
                 try:
@@ -269,7 +317,9 @@ def _emitter(observer: abc.ObserverBase[Any]) -> Callable[[Any], None]:
     calls the next ``on_next``. It is stopped by its own ``on_error`` /
     ``on_completed``, which only the pump calls, after its last item, and by
     ``dispose``, which also disposes the pump's subscription in the same call,
-    so the pump's own ``disposed`` test after every item covers it (the pump
+    so the pump's own ``disposed`` test after every item covers it (the
+    countdown's, which a dispose on the loop's thread ends at once; one from
+    another thread is seen within a countdown, at most 256 items) (the pump
     starts after ``subscribe`` has returned and RxPY has wired that
     subscription: on the loop's thread, which is when this is used). Calling
     the inner ``on_next`` saves a Python call per item (about a quarter of

@@ -26,7 +26,7 @@ from reactivex import abc
 
 from .._bridge import Direct
 from .._flow import _DEMAND, Demand
-from .._pump import Meter
+from .._pump import _COUNTDOWN, Meter
 from .._stage import Endpoint
 from .._stats import State, stage_stats
 
@@ -57,8 +57,8 @@ class Fused(abc.DisposableBase):
         self.stats = stage_stats(path.kind, path.name)  # the source's counters, as the pump keeps them
         self.iterator: Any = None
         self.meter: Meter | None = None  # counts the items pulled as the pump does, from the first pull
-        self.left = 1  # items until the next timed one (1 to 256: a cached small int, no allocation)
-        self.began = 0.0  # when the timed item was pulled (0: none is being timed)
+        self.left: Any = 1  # items until the next timed one (1 to 256; None: the timed one is out)
+        self.began = 0.0  # when the timed item was pulled (read at the next pull, once `left` is None)
         self.done = False
 
     async def pull(self, stage: Endpoint) -> None:
@@ -76,7 +76,7 @@ class Fused(abc.DisposableBase):
         credits), scaled as the pump scales its timed ``on_next``; the rest
         is waiting upstream.
         """
-        if self.began:  # the stage held the timed item until now: the source waited for its demand
+        if self.left is None:  # the stage held the timed item until now: the source waited for its demand
             meter = self.meter
             assert meter is not None
             self.left = meter.tick(self.began)
@@ -121,9 +121,8 @@ class Fused(abc.DisposableBase):
             self.end(stage, error)
 
     def deliver(self, stage: Endpoint, item: Any) -> None:
-        left = self.left - 1
-        self.left = left
-        if not left:  # the timed one: its time in the stage is read at the next pull
+        left = self.left = _COUNTDOWN[self.left]  # (a lookup and a test against None: no C call)
+        if left is None:  # the timed one: its time in the stage is read at the next pull
             self.began = perf_counter()
         stage.on_next(item)
 

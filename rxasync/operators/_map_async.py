@@ -30,7 +30,7 @@ from reactivex import Observable, abc
 from .._bridge import direct
 from .._checks import check_int
 from .._errors import RxAsyncError
-from .._pump import SAMPLE_EVERY
+from .._pump import _COUNTDOWN, SAMPLE_EVERY
 from .._stage import Stage, stage_observable
 from ._fused import Fused, fusable
 
@@ -179,7 +179,7 @@ class _MapStage(Stage):
         self.workers: set[asyncio.Task[None]] = set()
         self.waiting: list[asyncio.Future[None]] = []  # idle workers
         self.waits = 0  # waits for upstream timed (see waiting_upstream); one worker only
-        self.idle_in = 1  # waits for upstream until the next timed one (1: the next one)
+        self.idle_in: Any = 1  # waits for upstream until the next timed one (1: the next one)
         self.draw = (
             time.perf_counter_ns() & 0xFFFF
         )  # seeds the draw of the sampled steps (see waiting_upstream)
@@ -310,8 +310,8 @@ class _MapStage(Stage):
                     self.stats.unblocked()
                 self.finish()
                 if not self.demand.pending and not self.upstream_done:  # nothing in flight: waiting upstream
-                    self.idle_in -= 1  # a countdown, so that the waits not timed cost no call
-                    if not self.idle_in:
+                    idle_in = self.idle_in = _COUNTDOWN[self.idle_in]  # so the waits not timed cost no call
+                    if idle_in is None:  # (a lookup and a test against None: no C call, as the pump's)
                         self.waiting_upstream()
                 self.check_done()
         finally:

@@ -326,7 +326,7 @@ async def test_stats_source_stopped_by_take_counts_every_item_it_sent(batched: b
 
 
 def test_stats_weighted_endpoint_finish_releases_without_counting_items() -> None:
-    from rxasync._stage import Endpoint
+    from rxasync._stage import Endpoint, _origin
 
     class Weighted(Endpoint):
         weighted = True
@@ -338,6 +338,7 @@ def test_stats_weighted_endpoint_finish_releases_without_counting_items() -> Non
         def finish(self, n: int = 1) -> None:
             pass
 
-    assert Weighted.finish is Endpoint.release
-    assert Plain.finish is Endpoint.finish
-    assert Own.finish is not Endpoint.release
+    # (each class has its own copy of the inherited one: _origin is the function it copies)
+    assert _origin(Weighted.finish) is Endpoint.release
+    assert _origin(Plain.finish) is Endpoint.finish
+    assert _origin(Own.finish) is Own.__dict__["finish"]

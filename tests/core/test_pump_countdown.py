@@ -1,0 +1,196 @@
+"""The pump's countdown, with the test of ``disposed`` folded in: a dispose inside ``on_next`` ends the
+loop before the iterator is pulled again (at a timed item, at the item before one, at any item), the
+counts stay exact, a disposed pump never waits on demand, a dispose from another thread stops it within
+a countdown, and an ``on_next`` that raises counts its item."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import reactivex.operators as ops
+from support import recorded
+
+import rxasync
+from rxasync import _pump
+
+
+class Counted:
+    """An async generator factory that counts its pulls and its closes."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.pulls, self.closed = n, 0, 0
+
+    def __call__(self) -> AsyncIterator[int]:
+        return self.gen()
+
+    async def gen(self) -> AsyncIterator[int]:
+        try:
+            for i in range(self.n):
+                self.pulls += 1
+                yield i
+        finally:
+            self.closed += 1
+
+
+async def settle() -> None:
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+def exact(s: dict[str, Any], n: int, state: str) -> None:
+    assert (s["items_in"], s["items_out"], s["in_flight"], s["state"]) == (n, n, 0, state), s
+
+
+@pytest.fixture(params=[0.0, 1e9], ids=["every-other-item-timed", "sampled"])
+def sampling(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> float:
+    # 0.0: every read is late, the meter's mask stays 0: items 1, 3, 5... are timed, 2, 4, 6... come
+    # before a timed one. 1e9: no read is late, the countdown grows to its longest (255).
+    monkeypatch.setattr(_pump, "SAMPLE_EVERY", request.param)
+    return float(request.param)
+
+
+async def test_take_n_pulls_exactly_n_and_counts_n(sampling: float) -> None:
+    for n in range(1, 601 if sampling else 41):
+        source = Counted(5000)
+        with recorded() as stages:
+            out = await rxasync.to_list(rxasync.from_async_iterable(source, name="src").pipe(ops.take(n)))
+            await settle()
+        assert out == list(range(n))
+        assert (source.pulls, source.closed) == (n, 1), n  # nothing pulled after the dispose in on_next
+        exact(stages["src"].snapshot(), n, "disposed")
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 255, 256, 257, 600])
+async def test_dispose_inside_a_subscribers_on_next(sampling: float, n: int) -> None:
+    source = Counted(5000)
+    seen: list[int] = []
+    done = asyncio.Event()
+    with recorded() as stages:
+        subscription: list[Any] = []
+
+        def on_next(i: int) -> None:
+            seen.append(i)
+            if len(seen) == n:
+                subscription[0].dispose()
+                done.set()
+
+        subscription.append(rxasync.from_async_iterable(source, name="src").subscribe(on_next))
+        await asyncio.wait_for(done.wait(), 5)
+        await settle()
+    assert seen == list(range(n))  # none after the dispose
+    assert (source.pulls, source.closed) == (n, 1)
+    exact(stages["src"].snapshot(), n, "disposed")
+
+
+async def test_disposed_inside_on_next_with_demand_full_does_not_wait(sampling: float) -> None:
+    # to_async_iterable's buffer of n is full with the n-th item, the one take(n) disposes at: a pump
+    # that went on to its demand test would wait there (nobody reads yet), its source never closed.
+    for n in (1, 2, 3, 4, 255, 256, 257):
+        source = Counted(5000)
+        with recorded() as stages:
+            items = rxasync.to_async_iterable(
+                rxasync.from_async_iterable(source, name="src").pipe(ops.take(n)), max_buffer=n
+            )
+            async with items as it:
+                for _ in range(200):
+                    if source.closed:
+                        break
+                    await asyncio.sleep(0)
+                assert (source.pulls, source.closed) == (n, 1), n
+                assert stages["src"].snapshot()["state"] == "disposed"
+                assert [i async for i in it] == list(range(n))
+        exact(stages["src"].snapshot(), n, "disposed")
+
+
+async def test_an_on_next_that_raises_counts_its_item(sampling: float) -> None:
+    for at in (0, 1, 2, 3, 300):
+        source = Counted(5000)
+        with recorded() as stages:
+            outcome = await raising_at(rxasync.from_async_iterable(source, name="src"), at)
+        assert str(outcome) == "bad"
+        assert (source.pulls, source.closed) == (at + 1, 1)
+        s = stages["src"].snapshot()
+        assert (s["items_out"], s["errors"], s["state"]) == (at + 1, 1, "error"), s
+
+
+async def raising_at(source: Any, at: int) -> Exception:
+    """Subscribe with an on_next that raises at item ``at``; the error delivered."""
+    done: asyncio.Future[Exception] = asyncio.get_running_loop().create_future()
+
+    def on_next(i: int) -> None:
+        if i == at:
+            raise ValueError("bad")
+
+    source.subscribe(on_next, done.set_result)
+    return await asyncio.wait_for(done, 5)
+
+
+async def test_dispose_from_another_thread_stops_within_a_countdown() -> None:
+    # The loop tests `disposed` once a countdown (at most 255 items, then the timed one): a dispose
+    # from another thread cannot zero it safely, so up to 256 items may still go out after it.
+    source = Counted(10**7)
+    seen: list[int] = []
+    gate = threading.Event()
+    at: list[int] = []
+
+    def on_next(i: int) -> None:
+        seen.append(i)
+        if i == 1000:
+            gate.set()
+
+    with recorded() as stages:
+        subscription = rxasync.from_async_iterable(source, name="src").subscribe(on_next)
+
+        def dispose() -> None:
+            gate.wait(5)
+            subscription.dispose()
+            at.append(len(seen))
+
+        thread = threading.Thread(target=dispose)
+        thread.start()
+        # the source never suspends: the loop turns only when the pump sees `disposed`
+        for _ in range(1000):
+            await asyncio.sleep(0)
+            if source.closed:
+                break
+        thread.join(5)
+        await settle()
+    assert source.closed == 1
+    assert at
+    assert len(seen) - at[0] <= 256, (len(seen), at)
+    exact(stages["src"].snapshot(), len(seen), "disposed")
+
+
+def test_each_endpoint_class_has_its_own_per_item_code() -> None:
+    # (a shared code object would be specialized for one class and miss for the other, every item)
+    from rxasync._stage import Endpoint
+    from rxasync._terminals import _ToList
+    from rxasync.operators._map_async import _MapStage
+
+    assert _ToList.on_next.__code__ is not _MapStage.on_next.__code__
+    assert _ToList.on_next.__code__ is not Endpoint.on_next.__code__
+    assert _ToList.finish.__code__ is not _MapStage.finish.__code__
+    assert _ToList.on_next.__qualname__ == "Endpoint.on_next"
+
+
+async def test_batched_take_n_pulls_no_batch_after_and_counts_n(sampling: float) -> None:
+    pulls = 0
+
+    async def batches() -> AsyncIterator[list[int]]:
+        nonlocal pulls
+        for start in range(0, 7000, 7):
+            pulls += 1
+            yield list(range(start, start + 7))
+
+    for n in (*range(1, 30), 255, 256, 257, 600):
+        pulls = 0
+        with recorded() as stages:
+            out = await rxasync.to_list(rxasync.from_async_batches(batches, name="b").pipe(ops.take(n)))
+            await settle()
+        assert out == list(range(n))
+        assert pulls == -(-n // 7), n  # the batch of the n-th item is the last one pulled
+        exact(stages["b"].snapshot(), n, "disposed")
