@@ -4,10 +4,10 @@ The parent builds the index (all but the part a thread builds in the
 first second: no thread may be alive at a fork), takes it out of the
 garbage collector's generations (``gc.freeze()``: no worker's collection
 walks it), reserves the port (a bound socket that never listens) and forks
-the workers. Each worker, on a thread, first makes every page it shares
-with its parent its own (``madvise(MADV_POPULATE_WRITE)``, in the kernel
-and without the GIL, about 0.25 s for 280 MiB), then builds the rest of
-its index (typos, substrings) as one process does; meanwhile it serves.
+the workers. Each worker, on a thread, first makes the pages it shares
+with its parent its own (:func:`~._pages.own_pages`, in the kernel and
+without the GIL, about 0.2 s for 195 MiB), then builds the rest of its
+index (typos, substrings) as one process does; meanwhile it serves.
 Pages shared copy-on-write are copied on the first write, and every
 reference count a search changes is a write: without that step a worker's
 first 2,000 cold searches took 40% longer than its parent's (250 against
@@ -18,7 +18,7 @@ Each worker runs its own asyncio loop and aiohttp server on the port with
 on a free port of its own, through which its WebSockets' searches come back
 to it (to the same answer cache, as with one process). The parent prints
 the address once every worker listens, and on SIGINT or SIGTERM (or when a
-worker dies) stops them all.
+worker dies) stops them all; a worker also dies with its parent.
 
 Each worker has its own state: ``/api/stats`` counts what the worker that
 answers has seen, and the connection caps of :mod:`._guard` hold per worker.
