@@ -48,9 +48,11 @@ _COUNTDOWN: tuple[int | None, ...] = (None, None, *range(1, _MOST + 1))
 class Meter:
     """The pump's clock: turns a few timed ``on_next`` calls into the source's waits.
 
-    One item in every ``mask + 1`` is timed (``mask`` adapts so that reads
-    come about every :data:`SAMPLE_EVERY`): its ``on_next`` time, times
-    ``mask + 1``, estimates the time spent in downstream's ``on_next``.
+    About one item in every ``mask + 1`` is timed (``mask`` adapts so that
+    reads come about every :data:`SAMPLE_EVERY`; the pump times the item
+    after each countdown, so at ``mask`` 0 or 1 every other item): its
+    ``on_next`` time, times the items it stands for, estimates the time
+    spent in downstream's ``on_next``.
     """
 
     __slots__ = ("began", "counted", "emit", "last", "mask", "start", "stats", "step")
@@ -289,13 +291,15 @@ class Pump:
             error = exc
         finally:
             self.stop = None
+            # the counts first: a dispose's cancellation may land in the aclose below (no item goes
+            # out after this point, so they are final), and they are written also when disposed
+            meter.sync(meter.items(left))
             aclose = getattr(iterator, "aclose", None)
             if aclose is not None:
                 try:
                     await aclose()
                 except Exception as exc:  # the generator's cleanup failed: that is the error
                     error = error or exc
-            meter.sync(meter.items(left))  # also when disposed (take(n)): every item out is counted
         if not self.disposed:
             self._end(error)
 
@@ -317,11 +321,11 @@ def _emitter(observer: abc.ObserverBase[Any]) -> Callable[[Any], None]:
     calls the next ``on_next``. It is stopped by its own ``on_error`` /
     ``on_completed``, which only the pump calls, after its last item, and by
     ``dispose``, which also disposes the pump's subscription in the same call,
-    so the pump's own ``disposed`` test after every item covers it (the
-    countdown's, which a dispose on the loop's thread ends at once; one from
-    another thread is seen within a countdown, at most 256 items) (the pump
-    starts after ``subscribe`` has returned and RxPY has wired that
-    subscription: on the loop's thread, which is when this is used). Calling
+    so the pump's own ``disposed`` test covers it: a dispose on the loop's
+    thread ends the countdown at once, one from another thread is seen at the
+    countdown's end, at most 255 items later (the pump starts after
+    ``subscribe`` has returned and RxPY has wired that subscription: on the
+    loop's thread, which is when this is used). Calling
     the inner ``on_next`` saves a Python call per item (about a quarter of
     the bridge's cost). Any other observer is called as it is.
     """

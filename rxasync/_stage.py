@@ -59,13 +59,22 @@ def _origin(func: Any) -> Any:
     return getattr(func, "_rxasync_origin", func)
 
 
-def _own_copy(func: Any) -> Any:
-    """``func`` with a code object of its own (its own specializations), e.g. ``_own_copy(Endpoint.finish)``."""
+def _own_copy(func: Any, owner: type) -> Any:
+    """``func`` with a code object of its own (its own specializations), e.g. ``_own_copy(Endpoint.finish, C)``.
+
+    Named as ``owner``'s (``C.finish``, in ``C``'s module), so that pickle finds it where it is.
+    (cProfile still keys functions by file, line and name: the copies of one method share an entry.)
+    """
+    qualname = f"{owner.__qualname__}.{func.__name__}"
     copy = types.FunctionType(
-        func.__code__.replace(), func.__globals__, func.__name__, func.__defaults__, func.__closure__
+        func.__code__.replace(co_qualname=qualname),
+        func.__globals__,
+        func.__name__,
+        func.__defaults__,
+        func.__closure__,
     )
     copy.__kwdefaults__ = func.__kwdefaults__
-    copy.__qualname__, copy.__doc__, copy.__module__ = func.__qualname__, func.__doc__, func.__module__
+    copy.__qualname__, copy.__doc__, copy.__module__ = qualname, func.__doc__, owner.__module__
     copy.__annotations__ = func.__annotations__
     copy._rxasync_origin = func  # type: ignore[attr-defined]
     return copy
@@ -229,7 +238,7 @@ class Endpoint(abc.ObserverBase[Any]):
         for name in ("on_next", "finish"):
             func = _origin(getattr(cls, name))
             if func in (Endpoint.on_next, Endpoint.finish, Endpoint.release):
-                setattr(cls, name, _own_copy(func))
+                setattr(cls, name, _own_copy(func, cls))
 
     def on_error(self, error: Exception) -> None:
         if thread_id() != self.thread:

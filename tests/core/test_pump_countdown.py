@@ -6,6 +6,7 @@ a countdown, and an ``on_next`` that raises counts its item."""
 from __future__ import annotations
 
 import asyncio
+import pickle
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
@@ -174,7 +175,10 @@ def test_each_endpoint_class_has_its_own_per_item_code() -> None:
     assert _ToList.on_next.__code__ is not _MapStage.on_next.__code__
     assert _ToList.on_next.__code__ is not Endpoint.on_next.__code__
     assert _ToList.finish.__code__ is not _MapStage.finish.__code__
-    assert _ToList.on_next.__qualname__ == "Endpoint.on_next"
+    # each copy is named as its class's, so pickle (by reference) finds it where it is
+    assert _ToList.on_next.__qualname__ == "_ToList.on_next"
+    assert pickle.loads(pickle.dumps(_ToList.on_next)) is _ToList.on_next
+    assert pickle.loads(pickle.dumps(_MapStage.finish)) is _MapStage.finish
 
 
 async def test_batched_take_n_pulls_no_batch_after_and_counts_n(sampling: float) -> None:
@@ -194,3 +198,39 @@ async def test_batched_take_n_pulls_no_batch_after_and_counts_n(sampling: float)
         assert out == list(range(n))
         assert pulls == -(-n // 7), n  # the batch of the n-th item is the last one pulled
         exact(stages["b"].snapshot(), n, "disposed")
+
+
+async def test_counts_are_final_when_the_cancel_lands_in_the_sources_cleanup() -> None:
+    # Disposed from another thread, the pump returns at its countdown's end and closes the source;
+    # the cancellation queued by that dispose then lands in the source's awaiting cleanup. The
+    # counts were written after aclose(), so they were lost there (items_out hundreds short).
+    seen: list[int] = []
+    gate = threading.Event()
+    cleanup: list[str] = []
+
+    async def gen() -> AsyncIterator[int]:
+        try:
+            for i in range(10**7):
+                yield i
+        finally:
+            cleanup.append("begun")
+            await asyncio.sleep(0.01)  # closing a connection, say
+
+    def on_next(i: int) -> None:
+        seen.append(i)
+        if i == 1000:
+            gate.set()
+
+    with recorded() as stages:
+        subscription = rxasync.from_async_iterable(gen, name="src").subscribe(on_next)
+        thread = threading.Thread(target=lambda: (gate.wait(5), subscription.dispose()))
+        thread.start()
+        for _ in range(1000):
+            await asyncio.sleep(0.001)
+            if not thread.is_alive() and cleanup:
+                break
+        thread.join(5)
+        await asyncio.sleep(0.05)
+        await settle()
+    assert cleanup == ["begun"]
+    exact(stages["src"].snapshot(), len(seen), "disposed")
