@@ -105,6 +105,11 @@ async def run(
             await stop.wait()
             if listening is None:
                 print("stopping...", flush=True)
+            else:
+                # A worker stopping on the terminal's SIGINT gets the parent's SIGTERM too: from here
+                # both stay pending (the worker exits with os._exit). Delivered while asyncio closes
+                # its loop, Python would write to the closed wake-up fd and print an error.
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     except OSError as exc:
         print(f"cannot listen on {HOST}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         raise SystemExit(1) from None
