@@ -25,48 +25,34 @@ from pathlib import Path
 CUTS: list[tuple[str, str, str, str, int]] = [
     (
         "_pump.py",
-        "pump: the countdown (with the dispose test folded in) and the timed item",
-        # the loop keeps the emit and the test of `disposed` after it, as without counters
-        r"^( *)left = countdown\[left\]\n\1emit\(item\)\n\1if left is None:.*\n\1    if self\.disposed:\n"
-        r"\1        return\n\1    left, emit = \(meter\.due\(\), timed\) if emit is on_next else \(meter\.lap\(\), on_next\)\n",
-        r"\1emit(item)\n\1if self.disposed:\n\1    return\n",
+        "pump: the count (a lookup after each item; its end, the timed item and dispose()'s stop)",
+        # "off" tests `disposed` after each emit instead, as code without counters would
+        r"^( *)emit\(item\)\n(\1if demand and .*\n)\1    extra = 1 .*\n\1    if self\.disposed:\n\1        return\n"
+        r"\1    stats\.idle_since = None\n\1    began = stats\.blocked_since = time\.perf_counter\(\)\n"
+        r"\1    await demand\.wait\(\)\n\1    stats\.idle_since = now = time\.perf_counter\(\)\n"
+        r"\1    stats\.wait_demand_s \+= now - began\n\1    stats\.blocked_since = 0\.0\n\1    extra = 0\n"
+        r"\1left = countup\[left\]\n",
+        r"\1emit(item)\n\1if self.disposed:\n\1    return\n\2\1    await demand.wait()\n",
         2,
     ),
     (
         "_pump.py",
-        "pump: the countdown's setup (the timed on_next, the stop that dispose() calls)",
-        r"^( *)# The countdown: .*\n(?:\1#.*\n)*\1countdown = _COUNTDOWN\n(?:.*\n)*?\1self\.stop = stop\n"
-        r"|^( *)self\.stop = None\n|^( *)stop = self\.stop\n\3if stop is not None:.*\n\3    stop\(\)\n",
-        "",
-        3,
-    ),
-    (
-        "_pump.py",
-        "pump: the observer's on_next is the emit (no timed one to swap in)",
-        r"^( *)on_next = (_emitter\(observer\) .*\n)",
-        r"\1emit = \2",
+        "pump: the observer's on_next is the emit (no timed one first)",
+        r"^( *)emit: Callable\[\[Any\], None\] = timed\n",
+        r"\1emit: Callable[[Any], None] = on_next\n",
         1,
     ),
     (
         "_pump.py",
-        "pump: the timing of a wait for demand",
-        r"^( *)stats\.idle_since = 0\.0\n\1began = stats\.blocked_since = time\.perf_counter\(\)\n"
-        r"\1await demand\.wait\(\)\n\1stats\.idle_since = now = time\.perf_counter\(\)\n"
-        r"\1stats\.wait_demand_s \+= now - began\n\1stats\.blocked_since = 0\.0\n",
-        r"\1await demand.wait()\n",
-        2,
-    ),
-    (
-        "_pump.py",
         "pump: the counts written at the end",
-        r"^( *)meter\.sync\(meter\.items\(left\)\).*\n",
+        r"^( *)meter\.sync\(meter\.counted .*\n",
         "",
         1,
     ),
     (
         "_stage.py",
         "endpoint: an item in (the end of an idle wait, items in)",
-        r"^( *)if self\.stats\.idle_since:.*\n\1    self\.stats\.end_idle\(\)\n"
+        r"^( *)if self\.stats\.idle_since is not None:.*\n\1    self\.stats\.end_idle\(\)\n"
         r"\1demand, credits = self\.demand, 0\n\1if demand is None:.*\n\1    self\.stats\.items_in \+= 1\n"
         r"\1else:\n\1    if self\.weighted:\n\1        self\.stats\.items_in \+= 1\n"
         r"\1        credits = self\.weight\(value\)\n\1    else:.*\n\1        credits = 1\n",
@@ -84,8 +70,8 @@ CUTS: list[tuple[str, str, str, str, int]] = [
     (
         "operators/_map_async.py",
         "map_async: the waits (blocked, unblocked, idle)",
-        # the idle wait: the test and whatever it guards (a sampled idle, where map_async samples it)
-        r"^( *)self\.stats\.(blocked|unblocked)\(\).*\n|^( *)if not self\.demand\.pending and not self\.upstream_done:.*\n"
+        # the idle wait, where a worker waits for an item: the test and whatever it guards (a sampled idle)
+        r"^( *)stats\.(blocked|unblocked)\(\).*\n|^( *)if not self\.demand\.pending and not self\.upstream_done\b.*\n"
         r"(?:\3    .*\n)+",
         "",
         3,

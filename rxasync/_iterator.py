@@ -321,7 +321,7 @@ class _Channel(Endpoint, Generic[_T]):
             except asyncio.CancelledError:
                 self.close()
                 raise
-            if self.stats.idle_since:
+            if self.stats.idle_since is not None:
                 self.stats.end_idle()
         item: _T = buf.popleft()
         self.stats.items_out += 1

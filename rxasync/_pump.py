@@ -6,10 +6,10 @@ after each item, closes the iterator (``aclose``) before it delivers the
 end, and is cancelled by dispose. ``_bridge`` makes the observables.
 
 Its statistics (:class:`~rxasync._stats.StageStats`, kind ``from_async_iterable``
-...) cost no call and no clock read per item: the pump counts down in a local
-variable (a tuple lookup, its test after ``on_next`` also the test of
-``disposed``) and, about every :data:`SAMPLE_EVERY` seconds of items (and at the
-end), a :class:`Meter` reads the clock around one ``on_next``,
+...) cost no call, no test and no clock read per item: the pump counts in a
+local variable (a list lookup, whose IndexError at the end of a run of items
+is also the test of ``disposed``) and, about every :data:`SAMPLE_EVERY` seconds
+of items (and at the end), a :class:`Meter` reads the clock around one ``on_next``,
 writes the counts, and splits the time since the start into waiting for
 demand (measured exactly, at the wait), downstream's work in ``on_next``
 (estimated from the timed ones) and waiting for upstream (the rest: the
@@ -19,8 +19,9 @@ generator's ``anext``, the socket, the file).
 from __future__ import annotations
 
 import asyncio
+import dis
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from reactivex import abc
@@ -35,14 +36,19 @@ __all__ = ["SAMPLE_EVERY", "Meter", "Pump"]
 #: The pump reads the clock about this often (seconds) while items flow; between
 #: reads it times nothing, so a fast source pays for one read per many items.
 SAMPLE_EVERY = 0.002
-# At most this many items between two reads (a mask: 2**k - 1). 255, so the countdown of the loops
-# (``left``: 1 to 256) stays one of CPython's cached small ints (-5..256): above 256 every
-# ``left -= 1`` allocates a new int and frees the old one (about 80 instructions an item, a third
-# of the countdown's cost, measured with callgrind); a read per 256 items costs nothing visible.
-_MOST = 255
-# The pump's countdown: _COUNTDOWN[k] is k - 1, and None for 0 (a lookup and a test against None
-# are cheaper than a subtraction and a truth test: no C call).
+# At most this many items between two reads (a mask: 2**k - 1). The counts are lookups of ints already
+# made (no arithmetic, none allocated), so the cap is free: 1023 (with 255, the pump's IndexError once a
+# run cost 40 instructions an item, callgrind).
+_MOST = 1023
+# A countdown (``map_async``'s, the fused source's): _COUNTDOWN[k] is k - 1, and None for 0 (a lookup
+# and a test against None are cheaper than a subtraction and a truth test: no C call).
 _COUNTDOWN: tuple[int | None, ...] = (None, None, *range(1, _MOST + 1))
+# The pump's count: _COUNTUP[k] is k + 1, for k up to _TOP - 1: the lookup of _TOP raises IndexError
+# (the end of a run). A lookup and a store per item, and no test: the loop's try costs nothing until it
+# raises (zero-cost exceptions, 3.11), which is once a run.
+_TOP = _MOST + 1
+_COUNTUP: tuple[int, ...] = tuple(range(1, _TOP + 1))
+_AT: dict[str, frozenset[int]] = {}  # offsets in Pump.run of the lines that load a name (see _raised_at)
 
 
 class Meter:
@@ -100,20 +106,20 @@ class Meter:
         self.step = step
         return step
 
-    def due(self) -> int:
-        """The pump's countdown ran out: the next item is the timed one (one item more); returns 1."""
-        self.step += 1
-        return 1
+    def ran_out(self, n: int, timed: bool) -> int:
+        """The pump's run of ``n`` items ended (``timed``: it was the one timed item); returns the next run's start.
 
-    def lap(self) -> int:
-        """:meth:`tick` for the pump's timed item (begun at :attr:`began`); returns its next countdown.
-
-        The countdown runs to the item before the next timed one (:meth:`due`), so one less.
+        After an untimed run, the next is the timed item alone (it starts at
+        :data:`_TOP`: its lookup is the last); after the timed one, a run of
+        the items until the next timed one.
         """
-        self.counted += self.step
-        step = self.sample(self.counted, self.began) - 1
-        step = self.step = step if step else 1
-        return step
+        self.counted += n
+        if not timed:
+            return _TOP
+        step = self.sample(self.counted, self.began)  # the next timed item, this many on (itself included)
+        n = step - 1 if step > 1 else 1
+        self.step = n + 1
+        return _TOP + 1 - n
 
     def tick(self, began: float) -> int:
         """:meth:`sample` for a countdown: the timed item ran it to 0; returns where it starts again."""
@@ -129,7 +135,7 @@ class Meter:
         now = now or time.perf_counter()
         stats = self.stats
         stats.items_in = stats.items_out = items
-        stats.idle_since = 0.0
+        stats.idle_since = None
         stats.wait_upstream_s = max(0.0, now - self.start - stats.wait_demand_s - self.emit)
 
 
@@ -234,66 +240,91 @@ class Pump:
         limit, sized = (demand.limit, demand.sized) if demand is not None else (0, None)
         error: Exception | None = None
         iterator: AsyncIterator[Any] | None = None
-        # The countdown: items until the next test of `disposed` (`left`, 255 to 1, then None), after
-        # which the next item is timed. It is counted down before the item goes out (an item whose
-        # on_next raised is out) and tested after: dispose() on the loop's thread ends it (`stop`), so a
-        # dispose inside on_next (take(n), first()) ends the loop before the iterator is pulled again.
-        # A lookup in a tuple and a test against None: no C call (a `left -= 1` and `if not left` made
-        # two, ~50 instructions an item).
-        countdown = _COUNTDOWN
-        left: Any = 1
+        # The count: a run of items counts up in `left` (`left = countup[left]` after each item, from
+        # `start` to _TOP), and the lookup past the end of `countup` raises IndexError, caught outside
+        # the loop (free until raised): the end of a run, where the clock is read, and the test of
+        # `disposed`. dispose() on the loop's thread empties `countup` (`stop`), so a dispose inside
+        # on_next ends the loop at that item's lookup, before the iterator is pulled again. A raising
+        # lookup stores nothing: `extra` is 1 while an item is out and not in `left` (see _raised_at).
+        countup = list(_COUNTUP)
+        start = left = _TOP  # the first run: one item, timed
+        extra = 0
 
-        def timed(item: Any) -> None:  # one item's on_next, timed (the first, then one per countdown)
+        def timed(item: Any) -> None:  # one item's on_next, timed (the first, then one per run)
             meter.began = time.perf_counter()
             on_next(item)
 
-        def stop() -> None:  # dispose() on the loop's thread: the next test of `left` sees it
-            nonlocal left
-            meter.step -= left or 0  # the items out stay counted: meter.items(None) is what it was
-            left = None
-
         emit: Callable[[Any], None] = timed
-        self.stop = stop
+        self.stop = countup.clear
         try:
             iterator = self.open()
             if self.batched:
-                async for batch in iterator:
-                    for item in batch:
-                        left = countdown[left]
-                        emit(item)
-                        if left is None:  # the countdown ran out, or dispose() ended it
-                            if self.disposed:
-                                return
-                            left, emit = (meter.due(), timed) if emit is on_next else (meter.lap(), on_next)
-                        if demand and (demand.pending if sized is None else len(sized)) >= limit:  # full
-                            stats.idle_since = 0.0
-                            began = stats.blocked_since = time.perf_counter()
-                            await demand.wait()
-                            stats.idle_since = now = time.perf_counter()
-                            stats.wait_demand_s += now - began
-                            stats.blocked_since = 0.0
-            else:
-                async for item in iterator:
-                    left = countdown[left]
-                    emit(item)
-                    if left is None:  # the countdown ran out, or dispose() ended it
+                rest: Iterator[Any] = iter(())  # what is left of a batch when its run ended
+                while True:
+                    try:
+                        while True:
+                            for item in rest:
+                                emit(item)
+                                if demand and (demand.pending if sized is None else len(sized)) >= limit:
+                                    extra = 1  # (full: this item is counted after the wait)
+                                    if self.disposed:
+                                        return
+                                    stats.idle_since = None
+                                    began = stats.blocked_since = time.perf_counter()
+                                    await demand.wait()
+                                    stats.idle_since = now = time.perf_counter()
+                                    stats.wait_demand_s += now - began
+                                    stats.blocked_since = 0.0
+                                    extra = 0
+                                left = countup[left]
+                            rest = iter(await anext(iterator))
+                    except StopAsyncIteration as exc:
+                        if not _raised_at(exc, "anext"):  # on_next raised it
+                            raise
+                        break
+                    except IndexError as exc:
+                        if not _raised_at(exc, "countup"):  # the source's or on_next's
+                            raise
                         if self.disposed:
+                            extra = 1
                             return
-                        left, emit = (meter.due(), timed) if emit is on_next else (meter.lap(), on_next)
-                    if demand and (demand.pending if sized is None else len(sized)) >= limit:  # full
-                        stats.idle_since = 0.0
-                        began = stats.blocked_since = time.perf_counter()
-                        await demand.wait()
-                        stats.idle_since = now = time.perf_counter()
-                        stats.wait_demand_s += now - began
-                        stats.blocked_since = 0.0
+                        start = left = meter.ran_out(left - start + 1, emit is timed)
+                        emit = on_next if emit is timed else timed
+            else:
+                while True:
+                    try:
+                        async for item in iterator:
+                            emit(item)
+                            if demand and (demand.pending if sized is None else len(sized)) >= limit:
+                                extra = 1  # (full: this item is counted after the wait)
+                                if self.disposed:
+                                    return
+                                stats.idle_since = None
+                                began = stats.blocked_since = time.perf_counter()
+                                await demand.wait()
+                                stats.idle_since = now = time.perf_counter()
+                                stats.wait_demand_s += now - began
+                                stats.blocked_since = 0.0
+                                extra = 0
+                            left = countup[left]
+                        break
+                    except IndexError as exc:
+                        if not _raised_at(exc, "countup"):  # the source's or on_next's
+                            raise
+                        if self.disposed:
+                            extra = 1
+                            return
+                        start = left = meter.ran_out(left - start + 1, emit is timed)
+                        emit = on_next if emit is timed else timed
         except Exception as exc:  # delivered as on_error, after the iterator is closed
             error = exc
+            if _raised_at(exc, "emit"):  # on_next raised: its item is out
+                extra = 1
         finally:
             self.stop = None
             # the counts first: a dispose's cancellation may land in the aclose below (no item goes
             # out after this point, so they are final), and they are written also when disposed
-            meter.sync(meter.items(left))
+            meter.sync(meter.counted + left - start + extra)
             aclose = getattr(iterator, "aclose", None)
             if aclose is not None:
                 try:
@@ -322,8 +353,8 @@ def _emitter(observer: abc.ObserverBase[Any]) -> Callable[[Any], None]:
     ``on_completed``, which only the pump calls, after its last item, and by
     ``dispose``, which also disposes the pump's subscription in the same call,
     so the pump's own ``disposed`` test covers it: a dispose on the loop's
-    thread ends the countdown at once, one from another thread is seen at the
-    countdown's end, at most 255 items later (the pump starts after
+    thread ends the run at once, one from another thread is seen at the
+    run's end, at most 1,023 items later (the pump starts after
     ``subscribe`` has returned and RxPY has wired that subscription: on the
     loop's thread, which is when this is used). Calling
     the inner ``on_next`` saves a Python call per item (about a quarter of
@@ -334,6 +365,29 @@ def _emitter(observer: abc.ObserverBase[Any]) -> Callable[[Any], None]:
         if callable(inner):
             return inner  # type: ignore[no-any-return]
     return observer.on_next
+
+
+def _raised_at(exc: BaseException, name: str) -> bool:
+    """Whether ``exc`` left :meth:`Pump.run`'s own code at a line that loads ``name``.
+
+    ``"countup"``: the pump's lookup past its run (an IndexError that the
+    source or ``on_next`` raised passed another line); ``"emit"``: an
+    ``on_next`` call; ``"anext"``: a batch's pull. Caught in ``run``, the
+    traceback's first entry is ``run``'s frame, at the instruction it was
+    running (its offset: ``tb_lineno`` would scan the line table each time).
+    """
+    if not _AT:
+        code = Pump.run.__code__
+        lines: dict[str, set[int | None]] = {"countup": set(), "emit": set(), "anext": set()}
+        for instr in dis.get_instructions(code):
+            if instr.opname.startswith("LOAD_") and instr.positions:
+                for loaded in instr.argval if isinstance(instr.argval, tuple) else (instr.argval,):
+                    if isinstance(loaded, str) and loaded in lines:
+                        lines[loaded].add(instr.positions.lineno)
+        for key, numbers in lines.items():  # every code unit of those lines (the inline caches too)
+            _AT[key] = frozenset(o for a, b, n in code.co_lines() if n in numbers for o in range(a, b, 2))
+    tb = exc.__traceback__
+    return tb is not None and tb.tb_lasti in _AT.get(name, ())
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

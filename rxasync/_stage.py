@@ -59,17 +59,17 @@ def _origin(func: Any) -> Any:
     return getattr(func, "_rxasync_origin", func)
 
 
-def _own_copy(func: Any, owner: type) -> Any:
-    """``func`` with a code object of its own (its own specializations), e.g. ``_own_copy(Endpoint.finish, C)``.
+def _own_copy(func: Any, owner: type, name: str) -> Any:
+    """``func`` with a code object of its own (its own specializations), e.g. ``_own_copy(Endpoint.release, C, "finish")``.
 
-    Named as ``owner``'s (``C.finish``, in ``C``'s module), so that pickle finds it where it is.
+    Named as ``owner``'s attribute ``name`` (``C.finish``, in ``C``'s module), so that pickle finds it where it is.
     (cProfile still keys functions by file, line and name: the copies of one method share an entry.)
     """
-    qualname = f"{owner.__qualname__}.{func.__name__}"
+    qualname = f"{owner.__qualname__}.{name}"
     copy = types.FunctionType(
-        func.__code__.replace(co_qualname=qualname),
+        func.__code__.replace(co_qualname=qualname, co_name=name),
         func.__globals__,
-        func.__name__,
+        name,
         func.__defaults__,
         func.__closure__,
     )
@@ -89,6 +89,9 @@ class Endpoint(abc.ObserverBase[Any]):
     publish_demand = True
     #: Count each item as :meth:`weight` credits (else as one, without the call).
     weighted = False
+    #: :meth:`finish` counts the items out. False: the subclass counts them itself, in
+    #: ``stats.items_out`` (``map_async`` numbers its results by it), and finishes with :meth:`release`.
+    counts_out = True
     #: What :attr:`stats` reports as the stage's ``kind``.
     kind = "endpoint"
 
@@ -181,7 +184,9 @@ class Endpoint(abc.ObserverBase[Any]):
             return
         if self.terminated:
             return
-        if self.stats.idle_since:  # a wait for upstream, if one was begun, ends (no local: 2 steps less)
+        if (
+            self.stats.idle_since is not None
+        ):  # a wait for upstream, if one was begun, ends (no local: 2 steps less)
             self.stats.end_idle()
         demand, credits = self.demand, 0
         if demand is None:  # taken: counted (an endpoint that holds nothing has no demand)
@@ -208,7 +213,8 @@ class Endpoint(abc.ObserverBase[Any]):
         Counted as ``n`` items out unless the endpoint is :attr:`weighted`
         (then its credits are not items: it counts its own items out, and
         :meth:`__init_subclass__` gives it :meth:`release` as ``finish``, so
-        that the common case tests nothing per item).
+        that the common case tests nothing per item), or it does not
+        :attr:`counts_out` (it counts them itself).
         """
         self.stats.items_out += n
         if self.demand is not None:
@@ -231,14 +237,15 @@ class Endpoint(abc.ObserverBase[Any]):
         """
         super().__init_subclass__(**kwargs)
         inherited = _origin(cls.finish)
-        if cls.weighted and inherited is Endpoint.finish:
+        counted = cls.counts_out and not cls.weighted  # finish counts the items out
+        if not counted and inherited is Endpoint.finish:
             setattr(cls, "finish", Endpoint.release)  # noqa: B010 - mypy forbids assigning a method
-        elif not cls.weighted and inherited is Endpoint.release:  # an unweighted subclass of a weighted one
+        elif counted and inherited is Endpoint.release:  # e.g. an unweighted subclass of a weighted one
             setattr(cls, "finish", Endpoint.finish)  # noqa: B010
         for name in ("on_next", "finish"):
             func = _origin(getattr(cls, name))
             if func in (Endpoint.on_next, Endpoint.finish, Endpoint.release):
-                setattr(cls, name, _own_copy(func, cls))
+                setattr(cls, name, _own_copy(func, cls, name))
 
     def on_error(self, error: Exception) -> None:
         if thread_id() != self.thread:

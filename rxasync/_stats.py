@@ -149,20 +149,25 @@ class StageStats:
         self.state: State = "running"
         self.started = time.perf_counter()
         self.stopped = 0.0
-        self.idle_since = self.blocked_since = 0.0
+        #: When the wait for upstream begun by :meth:`idle` began (None: not waiting; ``is not None`` is
+        #: cheaper than a float's truth, which an endpoint tests on every item).
+        self.idle_since: float | None = None
+        self.blocked_since = 0.0
         self.idle_scale = 1  # the wait begun by idle() stands for this many (a sampled wait)
         self._demand, self._upstream = _Wait(self, False), _Wait(self, True)
 
     def took(self) -> None:
         """An item arrived from upstream (ends a wait begun by :meth:`idle`)."""
         self.items_in += 1
-        if self.idle_since:
+        if self.idle_since is not None:
             self.end_idle()
 
     def end_idle(self) -> None:
         """A wait begun by :meth:`idle` ends now (:meth:`took` calls it; inline counters too)."""
-        self.wait_upstream_s += (time.perf_counter() - self.idle_since) * self.idle_scale
-        self.idle_since = 0.0
+        since = self.idle_since
+        if since is not None:
+            self.wait_upstream_s += (time.perf_counter() - since) * self.idle_scale
+            self.idle_since = None
 
     def gave(self) -> None:
         """An item was sent downstream."""
@@ -179,7 +184,7 @@ class StageStats:
         between every two items times one wait in ``scale``, so it reads the
         clock for a few of them only).
         """
-        if not self.idle_since:
+        if self.idle_since is None:
             self.idle_scale = scale
             self.idle_since = time.perf_counter()
 
@@ -213,9 +218,9 @@ class StageStats:
             self.unblocked()
             self.state = state
             self.stopped = time.perf_counter()
-            if self.idle_since:
+            if self.idle_since is not None:
                 self.wait_upstream_s += self.stopped - self.idle_since
-                self.idle_since = 0.0
+                self.idle_since = None
 
     def _items_in(self) -> int:
         credits = self.credits
@@ -234,7 +239,8 @@ class StageStats:
         a rare long wait scaled up by its sample could otherwise pass.
         """
         now = time.perf_counter()
-        waiting_up = now - self.idle_since if self.idle_since else 0.0
+        since = self.idle_since
+        waiting_up = now - since if since is not None else 0.0
         waiting_down = now - self.blocked_since if self.blocked_since else 0.0
         age = (self.stopped or now) - self.started
         demand = min(self.wait_demand_s + waiting_down, age)

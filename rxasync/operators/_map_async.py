@@ -141,6 +141,8 @@ def map_on(
 class _MapStage(Stage):
     """One subscription of ``map_async``/``map_on``."""
 
+    counts_out = False  # stats.items_out is the number of the next result out (flush counts it)
+
     @staticmethod
     def observable(
         source: Observable[_T],
@@ -172,8 +174,7 @@ class _MapStage(Stage):
         self.ordered = ordered
         self.queue: deque[tuple[int, Any]] = deque()
         self.results: dict[int, Any] = {}
-        self.next_in = 0
-        self.next_out = 0
+        self.next_in = 0  # (the next result out is numbered stats.items_out: the count is the index)
         self.next_done = 0  # ordered=False: results are numbered in completion order
         self.flushing = False
         self.workers: set[asyncio.Task[None]] = set()
@@ -241,6 +242,13 @@ class _MapStage(Stage):
                         continue
                     fut = self.loop.create_future()
                     self.waiting.append(fut)
+                    if not self.demand.pending and not self.upstream_done and self.stats.idle_since is None:
+                        # nothing in flight (and no other worker has begun the wait): waiting upstream
+                        idle_in = self.idle_in = _COUNTDOWN[
+                            self.idle_in
+                        ]  # so the waits not timed cost no call
+                        if idle_in is None:  # (a lookup and a test against None: no C call, as the pump's)
+                            self.waiting_upstream()
                     await fut
                     continue
                 index, item = queue.popleft()
@@ -294,25 +302,22 @@ class _MapStage(Stage):
                 ahead.cancel()
             await asyncio.wait((ahead,))
         await fused.close()
+        self.stats.wait_upstream_s = fused.stats.wait_upstream_s  # (see Fused.pull_now)
 
     async def flush(self) -> None:
         """Emit the results that are next in line, waiting while the consumer below is full."""
         self.flushing = True
         try:
-            results, down = self.results, self.down
-            while self.next_out in results and not self.terminated:
-                result = results.pop(self.next_out)
-                self.next_out += 1
+            results, down, stats = self.results, self.down, self.stats
+            while stats.items_out in results and not self.terminated:  # items out: the next one's number
+                result = results.pop(stats.items_out)
                 self.observer.on_next(result)
                 if down is not None and down.full:
-                    self.stats.blocked()  # waiting for demand: downstream is full
+                    stats.blocked()  # waiting for demand: downstream is full
                     await down.wait()
-                    self.stats.unblocked()
-                self.finish()
-                if not self.demand.pending and not self.upstream_done:  # nothing in flight: waiting upstream
-                    idle_in = self.idle_in = _COUNTDOWN[self.idle_in]  # so the waits not timed cost no call
-                    if idle_in is None:  # (a lookup and a test against None: no C call, as the pump's)
-                        self.waiting_upstream()
+                    stats.unblocked()
+                self.finish()  # (the demand's credit: the item is counted out below)
+                stats.items_out += 1
                 self.check_done()
         finally:
             self.flushing = False

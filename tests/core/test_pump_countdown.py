@@ -49,13 +49,13 @@ def exact(s: dict[str, Any], n: int, state: str) -> None:
 @pytest.fixture(params=[0.0, 1e9], ids=["every-other-item-timed", "sampled"])
 def sampling(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> float:
     # 0.0: every read is late, the meter's mask stays 0: items 1, 3, 5... are timed, 2, 4, 6... come
-    # before a timed one. 1e9: no read is late, the countdown grows to its longest (255).
+    # before a timed one. 1e9: no read is late, the runs grow to their longest (_pump._TOP, 1024).
     monkeypatch.setattr(_pump, "SAMPLE_EVERY", request.param)
     return float(request.param)
 
 
 async def test_take_n_pulls_exactly_n_and_counts_n(sampling: float) -> None:
-    for n in range(1, 601 if sampling else 41):
+    for n in [*range(1, 601), 1023, 1024, 1025, 1026, 2100] if sampling else range(1, 41):
         source = Counted(5000)
         with recorded() as stages:
             out = await rxasync.to_list(rxasync.from_async_iterable(source, name="src").pipe(ops.take(n)))
@@ -65,7 +65,10 @@ async def test_take_n_pulls_exactly_n_and_counts_n(sampling: float) -> None:
         exact(stages["src"].snapshot(), n, "disposed")
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 4, 255, 256, 257, 600])
+TOP = _pump._TOP  # the longest run of items between two reads of the clock (and tests of `disposed`)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, TOP - 1, TOP, TOP + 1, TOP + 2, 2 * TOP + 50])
 async def test_dispose_inside_a_subscribers_on_next(sampling: float, n: int) -> None:
     source = Counted(5000)
     seen: list[int] = []
@@ -90,7 +93,7 @@ async def test_dispose_inside_a_subscribers_on_next(sampling: float, n: int) -> 
 async def test_disposed_inside_on_next_with_demand_full_does_not_wait(sampling: float) -> None:
     # to_async_iterable's buffer of n is full with the n-th item, the one take(n) disposes at: a pump
     # that went on to its demand test would wait there (nobody reads yet), its source never closed.
-    for n in (1, 2, 3, 4, 255, 256, 257):
+    for n in (1, 2, 3, 4, TOP - 1, TOP, TOP + 1, TOP + 2):
         source = Counted(5000)
         with recorded() as stages:
             items = rxasync.to_async_iterable(
@@ -108,7 +111,7 @@ async def test_disposed_inside_on_next_with_demand_full_does_not_wait(sampling: 
 
 
 async def test_an_on_next_that_raises_counts_its_item(sampling: float) -> None:
-    for at in (0, 1, 2, 3, 300):
+    for at in (0, 1, 2, 3, 300, TOP - 1, TOP, TOP + 1):
         source = Counted(5000)
         with recorded() as stages:
             outcome = await raising_at(rxasync.from_async_iterable(source, name="src"), at)
@@ -131,8 +134,8 @@ async def raising_at(source: Any, at: int) -> Exception:
 
 
 async def test_dispose_from_another_thread_stops_within_a_countdown() -> None:
-    # The loop tests `disposed` once a countdown (at most 255 items, then the timed one): a dispose
-    # from another thread cannot zero it safely, so up to 256 items may still go out after it.
+    # The loop tests `disposed` at the end of each run (at most TOP items): a dispose from another
+    # thread cannot end the run safely, so up to TOP items may still go out after it.
     source = Counted(10**7)
     seen: list[int] = []
     gate = threading.Event()
@@ -162,7 +165,7 @@ async def test_dispose_from_another_thread_stops_within_a_countdown() -> None:
         await settle()
     assert source.closed == 1
     assert at
-    assert len(seen) - at[0] <= 256, (len(seen), at)
+    assert len(seen) - at[0] <= TOP, (len(seen), at)
     exact(stages["src"].snapshot(), len(seen), "disposed")
 
 
@@ -190,7 +193,7 @@ async def test_batched_take_n_pulls_no_batch_after_and_counts_n(sampling: float)
             pulls += 1
             yield list(range(start, start + 7))
 
-    for n in (*range(1, 30), 255, 256, 257, 600):
+    for n in (*range(1, 30), 255, 600, TOP - 1, TOP, TOP + 1, TOP + 2, 2 * TOP + 50):
         pulls = 0
         with recorded() as stages:
             out = await rxasync.to_list(rxasync.from_async_batches(batches, name="b").pipe(ops.take(n)))
@@ -234,3 +237,44 @@ async def test_counts_are_final_when_the_cancel_lands_in_the_sources_cleanup() -
         await settle()
     assert cleanup == ["begun"]
     exact(stages["src"].snapshot(), len(seen), "disposed")
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["items", "batches"])
+@pytest.mark.parametrize("error", [IndexError, StopAsyncIteration, KeyError])
+async def test_an_index_error_of_on_next_or_of_the_source_is_delivered_not_taken_for_the_runs_end(
+    sampling: float, batched: bool, error: type[Exception]
+) -> None:
+    # The run's end is the IndexError of the pump's own lookup, and a batch's end the StopAsyncIteration
+    # of its pull: the same errors raised by on_next or by the source, at any item (at a run's end too),
+    # are the pipeline's error, with exact counts.
+    for at in (0, 1, 2, TOP - 2, TOP - 1, TOP, TOP + 1):
+        for where in ("on_next", "source"):
+            await raise_and_check(batched, error, at, where)
+
+
+async def raise_and_check(batched: bool, error: type[Exception], at: int, where: str) -> None:
+    async def gen() -> AsyncIterator[Any]:
+        for i in range(3 * TOP):
+            if where == "source" and i == at:
+                raise error("bad")
+            yield [i] if batched else i
+
+    make = rxasync.from_async_batches if batched else rxasync.from_async_iterable
+    seen: list[int] = []
+
+    def on_next(i: int) -> None:
+        seen.append(i)
+        if where == "on_next" and i == at:
+            raise error("bad")
+
+    with recorded() as stages:
+        done: asyncio.Future[Exception | None] = asyncio.get_running_loop().create_future()
+        make(gen, name="src").subscribe(on_next, done.set_result, lambda: done.set_result(None))  # type: ignore[arg-type]
+        outcome = await asyncio.wait_for(done, 5)
+    # (an async generator's StopAsyncIteration comes out as a RuntimeError, PEP 479)
+    expected = RuntimeError if (where, error) == ("source", StopAsyncIteration) else error
+    assert type(outcome) is expected, (at, where, outcome)
+    out = at + 1 if where == "on_next" else at
+    assert seen == list(range(out)), (at, where)
+    s = stages["src"].snapshot()
+    assert (s["items_out"], s["errors"], s["state"]) == (out, 1, "error"), (at, where, s)

@@ -1,4 +1,4 @@
-"""The counters' countdowns (the pump capped at 256, fused map_async(1), sampled idle) under attack: exact
+"""The counters' countdowns (the pump's runs capped at _TOP, fused map_async(1), sampled idle) under attack: exact
 counts on every end, the Rx contract, and sampled waits that neither alias with periodic work nor exceed the age."""
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import reactivex.operators as ops
 from support import Collector, recorded
 
 import rxasync
+from rxasync._pump import _TOP
 from rxasync.operators import map_async
 
-SIZES = [1, 2, 255, 256, 257, 511, 512, 513, 3000]
+SIZES = [1, 2, 255, 256, 257, 511, 512, 513, _TOP - 1, _TOP, _TOP + 1, 2 * _TOP + 1, 3000]
 
 
 async def echo(x: int) -> int:
@@ -70,7 +71,7 @@ async def test_pump_completion_exact(n: int, suspend: int) -> None:
     exact(stages["src"].snapshot(), n, "completed")
 
 
-@pytest.mark.parametrize("fail_at", [0, 1, 255, 256, 257, 1000])
+@pytest.mark.parametrize("fail_at", [0, 1, 255, 256, 257, 1000, _TOP - 1, _TOP, _TOP + 1])
 async def test_pump_error_midway_exact(fail_at: int) -> None:
     with recorded() as stages:
         c = Collector(rxasync.from_async_iterable(numbers(3000, fail_at=fail_at), name="src"))
@@ -154,7 +155,7 @@ async def test_fused_completion_exact(n: int, suspend: int) -> None:
     exact(stages["stage"].snapshot(), n, "completed")
 
 
-@pytest.mark.parametrize("fail_at", [0, 1, 255, 256, 257, 1000])
+@pytest.mark.parametrize("fail_at", [0, 1, 255, 256, 257, 1000, _TOP - 1, _TOP, _TOP + 1])
 async def test_fused_error_midway_exact(fail_at: int) -> None:
     with recorded() as stages:
         src = rxasync.from_async_iterable(numbers(3000, fail_at=fail_at, suspend_every=3), name="src")
@@ -235,13 +236,13 @@ async def test_fused_resubscription_counts_apart() -> None:
 
 
 async def test_fused_running_lag_seen_from_the_call() -> None:
-    # (<= 256, not the documented 255: while the stage works on the timed item, that item is out and not yet counted)
+    # (<= _TOP, not the documented _TOP - 1: while the stage works on the timed item, that item is out and not yet counted)
     # the call on item i runs after i + 1 items have left the source: how far behind is the source's count?
     lags: list[int] = []
     with recorded() as stages:
 
         async def fn(x: int) -> int:
-            if x % 13 == 0 or x % 256 in (254, 255, 0, 1):
+            if x % 13 == 0 or x % 256 in (254, 255, 0, 1) or x % _TOP in (_TOP - 2, _TOP - 1, 0, 1):
                 lags.append(x + 1 - stages["src"].snapshot()["items_out"])
             return x
 
@@ -251,11 +252,11 @@ async def test_fused_running_lag_seen_from_the_call() -> None:
     assert (s["items_in"], s["items_out"], s["in_flight"]) == (20_000, 20_000, 0), s
     assert min(lags) >= 0
     print("fused max lag seen from the call", max(lags))
-    assert max(lags) <= 256, max(lags)
+    assert max(lags) <= _TOP, max(lags)
 
 
-async def test_fused_running_lag_at_most_255_seen_from_another_task() -> None:
-    # the docs: "a running snapshot lags by at most 255 items for a bridge source"
+async def test_fused_running_lag_at_most_a_run_seen_from_another_task() -> None:
+    # the docs: "a running snapshot lags by at most 1023 items for a bridge source"
     pulled = 0
     lags: list[int] = []
 
@@ -289,7 +290,7 @@ async def test_fused_running_lag_at_most_255_seen_from_another_task() -> None:
     assert c.completed
     assert len(c.items) == 6000
     print("fused max lag seen from another task", max(lags))
-    assert max(lags) <= 255, max(lags)
+    assert max(lags) <= _TOP - 1, max(lags)
 
 
 async def test_fused_wait_demand_estimate_with_one_slow_stretch() -> None:
