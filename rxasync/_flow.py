@@ -30,13 +30,17 @@ import asyncio
 import contextvars
 import sys
 import threading
+import time
 from collections.abc import Sized
 from types import FrameType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from reactivex import abc
 
 from ._errors import NoRunningLoopError
+
+if TYPE_CHECKING:
+    from ._stats import StageStats
 
 __all__ = [
     "BufferDemand",
@@ -100,16 +104,31 @@ class Demand:
             if not fut.done():
                 fut.set_result(None)
 
-    async def wait(self) -> None:
-        """Return once the consumer holds fewer than ``limit`` items."""
-        while self.pending >= self.limit:
-            fut = asyncio.get_running_loop().create_future()
-            self._waiters.append(fut)
-            try:
-                await fut
-            finally:
-                if not fut.done():
-                    fut.cancel()
+    async def wait(self, stats: StageStats | None = None) -> None:
+        """Return once the consumer holds fewer than ``limit`` items.
+
+        ``stats``: the producer's counters, which count this as a wait for
+        demand (and not for upstream, while it lasts).
+        """
+        if stats is not None:
+            stats.idle_since = None
+            began = stats.blocked_since = time.perf_counter()
+        try:
+            while self.pending >= self.limit:
+                fut = asyncio.get_running_loop().create_future()
+                self._waiters.append(fut)
+                try:
+                    await fut
+                finally:
+                    if not fut.done():
+                        fut.cancel()
+        finally:
+            if stats is not None:
+                stats.idle_since = now = (
+                    time.perf_counter()
+                )  # (the pump counts the time from here as upstream's)
+                stats.wait_demand_s += now - began
+                stats.blocked_since = 0.0
 
     def __repr__(self) -> str:
         return f"Demand(pending={self.pending}, limit={self.limit})"

@@ -269,12 +269,7 @@ class Pump:
                                     extra = 1  # (full: this item is counted after the wait)
                                     if self.disposed:
                                         return
-                                    stats.idle_since = None
-                                    began = stats.blocked_since = time.perf_counter()
-                                    await demand.wait()
-                                    stats.idle_since = now = time.perf_counter()
-                                    stats.wait_demand_s += now - began
-                                    stats.blocked_since = 0.0
+                                    await demand.wait(stats)
                                     extra = 0
                                 left = countup[left]
                             rest = iter(await anext(iterator))
@@ -299,12 +294,7 @@ class Pump:
                                 extra = 1  # (full: this item is counted after the wait)
                                 if self.disposed:
                                     return
-                                stats.idle_since = None
-                                began = stats.blocked_since = time.perf_counter()
-                                await demand.wait()
-                                stats.idle_since = now = time.perf_counter()
-                                stats.wait_demand_s += now - began
-                                stats.blocked_since = 0.0
+                                await demand.wait(stats)
                                 extra = 0
                             left = countup[left]
                         break

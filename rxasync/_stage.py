@@ -184,9 +184,8 @@ class Endpoint(abc.ObserverBase[Any]):
             return
         if self.terminated:
             return
-        if (
-            self.stats.idle_since is not None
-        ):  # a wait for upstream, if one was begun, ends (no local: 2 steps less)
+        # a wait for upstream, if one was begun, ends (no local: 2 steps less)
+        if self.stats.idle_since is not None:
             self.stats.end_idle()
         demand, credits = self.demand, 0
         if demand is None:  # taken: counted (an endpoint that holds nothing has no demand)
