@@ -27,7 +27,7 @@ CUTS: list[tuple[str, str, str, str, int]] = [
         "_pump.py",
         "pump: the count (a lookup after each item; its end, the timed item and dispose()'s stop), the timed wait",
         # "off" tests `disposed` after each emit instead, as code without counters would
-        r"^( *)emit\(item\)\n(\1if demand and .*\n)\1    extra = 1 .*\n\1    if self\.disposed:\n\1        return\n"
+        r"^( *)emit\(item\)\n(\1if demand and .*\n)\1    extra = 1.*\n\1    if self\.disposed:\n\1        return\n"
         r"\1    await demand\.wait\(stats\)\n\1    extra = 0\n"
         r"\1left = countup\[left\]\n",
         r"\1emit(item)\n\1if self.disposed:\n\1    return\n\2\1    await demand.wait()\n",

@@ -258,10 +258,10 @@ class Pump:
         self.stop = countup.clear
         try:
             iterator = self.open()
-            if self.batched:
-                rest: Iterator[Any] = iter(())  # what is left of a batch when its run ended
-                while True:
-                    try:
+            rest: Iterator[Any] = iter(())  # batches: what is left of one when its run ended
+            while True:
+                try:
+                    if self.batched:  # (the loops are written out twice: a call per item cost ~20%)
                         while True:
                             for item in rest:
                                 emit(item)
@@ -273,39 +273,29 @@ class Pump:
                                     extra = 0
                                 left = countup[left]
                             rest = iter(await anext(iterator))
-                    except StopAsyncIteration as exc:
-                        if not _raised_at(exc, "anext"):  # on_next raised it
-                            raise
-                        break
-                    except IndexError as exc:
-                        if not _raised_at(exc, "countup"):  # the source's or on_next's
-                            raise
-                        if self.disposed:
-                            extra = 1
-                            return
-                        start = left = meter.ran_out(left - start + 1, emit is timed)
-                        emit = on_next if emit is timed else timed
-            else:
-                while True:
-                    try:
+                    else:
                         async for item in iterator:
                             emit(item)
                             if demand and (demand.pending if sized is None else len(sized)) >= limit:
-                                extra = 1  # (full: this item is counted after the wait)
+                                extra = 1
                                 if self.disposed:
                                     return
                                 await demand.wait(stats)
                                 extra = 0
                             left = countup[left]
-                        break
-                    except IndexError as exc:
-                        if not _raised_at(exc, "countup"):  # the source's or on_next's
-                            raise
-                        if self.disposed:
-                            extra = 1
-                            return
-                        start = left = meter.ran_out(left - start + 1, emit is timed)
-                        emit = on_next if emit is timed else timed
+                    break
+                except StopAsyncIteration as exc:  # the batches' end, or on_next raised it
+                    if not _raised_at(exc, "anext"):
+                        raise
+                    break
+                except IndexError as exc:  # a run's end (or the source's or on_next's IndexError)
+                    if not _raised_at(exc, "countup"):
+                        raise
+                    if self.disposed:
+                        extra = 1
+                        return
+                    start = left = meter.ran_out(left - start + 1, emit is timed)
+                    emit = on_next if emit is timed else timed
         except Exception as exc:  # delivered as on_error, after the iterator is closed
             error = exc
             if _raised_at(exc, "emit"):  # on_next raised: its item is out
