@@ -31,7 +31,20 @@ CUTS: list[tuple[str, str, str, str, int]] = [
         r"\1    await demand\.wait\(stats\)\n\1    extra = 0\n"
         r"\1left = countup\[left\]\n",
         r"\1emit(item)\n\1if self.disposed:\n\1    return\n\2\1    await demand.wait()\n",
-        2,
+        1,
+    ),
+    (
+        "_pump.py",
+        "pump: batches, their count and their timed batch (and the iterator that dispose()'s stop ends)",
+        # "off" loops over the batch and tests `disposed` after each item, as code without counters would
+        r"^( *)batch = await anext\(iterator\)\n\1if type\(batch\) .*\n\1    batch = list\(batch\).*\n"
+        r"\1rest = self\.rest = iter\(batch\)\n\1began = .*\n\1waited = .*\n\1for item in rest:\n"
+        r"\1    on_next\(item\)\n(\1    if demand and .*\n)\1        if self\.disposed:\n\1            break\n"
+        r"\1        await demand\.wait\(stats\)\n\1out = .*\n\1n, batch, rest, self\.cut = .*\n"
+        r"\1if self\.disposed:\n\1    return\n\1if began:\n\1    mark = .*\n",
+        r"\1batch = await anext(iterator)\n\1for item in batch:\n\1    on_next(item)\n\1    if self.disposed:\n"
+        r"\1        return\n\2\1        await demand.wait()\n",
+        1,
     ),
     (
         "_pump.py",
@@ -43,7 +56,7 @@ CUTS: list[tuple[str, str, str, str, int]] = [
     (
         "_pump.py",
         "pump: the counts written at the end",
-        r"^( *)meter\.sync\(meter\.counted .*\n",
+        r"^( *)if self\.batched:\n\1    meter\.sync\(.*\n\1else:\n\1    meter\.sync\(.*\n",
         "",
         1,
     ),

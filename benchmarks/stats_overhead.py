@@ -73,6 +73,11 @@ async def numbers(n: int) -> AsyncIterator[int]:
         yield i
 
 
+async def batches(n: int, size: int = 64) -> AsyncIterator[list[int]]:
+    for start in range(0, n, size):
+        yield list(range(start, min(n, start + size)))
+
+
 async def noop(x: int) -> int:
     return x
 
@@ -87,6 +92,13 @@ def scenarios(rx: Any, ma: Any) -> dict[str, Callable[[], Awaitable[object]]]:
         )
         await done
 
+    async def batch_subscriber() -> None:  # the pump's batched loop (file lines, HTTP lines)
+        done = asyncio.get_running_loop().create_future()
+        rx.from_async_batches(lambda: batches(N)).subscribe(
+            lambda _: None, done.set_exception, lambda: done.set_result(None)
+        )
+        await done
+
     async def iterate(source: reactivex.Observable[int]) -> None:
         async for _ in rx.to_async_iterable(source):
             pass
@@ -96,6 +108,7 @@ def scenarios(rx: Any, ma: Any) -> dict[str, Callable[[], Awaitable[object]]]:
 
     return {
         "bridge -> subscriber": subscriber,
+        "batches -> subscriber": batch_subscriber,
         "bridge -> ops.count -> last": lambda: rx.last(bridge().pipe(ops.count())),
         "bridge -> to_list (direct)": lambda: rx.to_list(bridge()),
         "from_iterable -> to_async_iterable": lambda: iterate(reactivex.from_iterable(range(N))),

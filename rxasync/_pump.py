@@ -22,6 +22,7 @@ import asyncio
 import dis
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from operator import length_hint
 from typing import Any
 
 from reactivex import abc
@@ -48,6 +49,7 @@ _COUNTDOWN: tuple[int | None, ...] = (None, None, *range(1, _MOST + 1))
 # raises (zero-cost exceptions, 3.11), which is once a run.
 _TOP = _MOST + 1
 _COUNTUP: tuple[int, ...] = tuple(range(1, _TOP + 1))
+_DONE: Iterator[Any] = iter(())  # an iterator with nothing left (the pump's, between two batches)
 _AT: dict[str, frozenset[int]] = {}  # offsets in Pump.run of the lines that load a name (see _raised_at)
 
 
@@ -121,6 +123,17 @@ class Meter:
         self.step = n + 1
         return _TOP + 1 - n
 
+    def batch(self, items: int, began: float, size: int) -> int:
+        """:meth:`sample` for a timed batch of ``size`` items, whose ``on_next`` calls ran from ``began`` to now.
+
+        ``items`` are out; ``began`` is moved on by the batch's waits for
+        demand. The batch stands for every item since the last read. Returns
+        the items from here to the first of the next timed batch.
+        """
+        self.step = (items - self.counted) / size  # type: ignore[assignment]  # (a scale, here)
+        self.counted = items
+        return self.sample(items, began)
+
     def tick(self, began: float) -> int:
         """:meth:`sample` for a countdown: the timed item ran it to 0; returns where it starts again."""
         self.counted += self.step
@@ -144,6 +157,7 @@ class Pump:
 
     __slots__ = (
         "batched",
+        "cut",
         "demand",
         "disposed",
         "loop",
@@ -151,6 +165,7 @@ class Pump:
         "on_loop_start",
         "on_unstarted",
         "open",
+        "rest",
         "started",
         "stats",
         "stop",
@@ -176,6 +191,8 @@ class Pump:
         self.demand = demand
         self.disposed = False
         self.stop: Callable[[], None] | None = None  # while run() runs: makes its loop see `disposed`
+        self.rest: Iterator[Any] = iter(())  # batches: the iterator of the batch going out
+        self.cut = 0  # batches: the items of that batch that stop() kept from going out
         self.task: asyncio.Task[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
@@ -249,32 +266,45 @@ class Pump:
         countup = list(_COUNTUP)
         start = left = _TOP  # the first run: one item, timed
         extra = 0
+        # Batches: `n` items out in the batches done, the batch going out (`batch`, `rest`), and the
+        # first item of the next batch whose on_next calls are timed (`mark`). stop() ends `rest`.
+        n = mark = 0
+        batch: list[Any] | tuple[Any, ...] = ()
+        rest: Iterator[Any] = _DONE
 
         def timed(item: Any) -> None:  # one item's on_next, timed (the first, then one per run)
             meter.began = time.perf_counter()
             on_next(item)
 
         emit: Callable[[Any], None] = timed
-        self.stop = countup.clear
+        self.stop = self._stop_batch if self.batched else countup.clear
         try:
             iterator = self.open()
-            rest: Iterator[Any] = iter(())  # batches: what is left of one when its run ended
+            items = _Same(iterator)  # `async for` over it again after a run's end: the same iterator
             while True:
                 try:
-                    if self.batched:  # (the loops are written out twice: a call per item cost ~20%)
+                    if self.batched:  # a batch's items go out without a count: it is taken per batch
                         while True:
+                            batch = await anext(iterator)
+                            if type(batch) is not list and type(batch) is not tuple:
+                                batch = list(batch)  # (stop() ends a list's or a tuple's iterator)
+                            rest = self.rest = iter(batch)
+                            began = time.perf_counter() if n >= mark else 0.0  # this batch's on_next timed
+                            waited = stats.wait_demand_s
                             for item in rest:
-                                emit(item)
+                                on_next(item)
                                 if demand and (demand.pending if sized is None else len(sized)) >= limit:
-                                    extra = 1  # (full: this item is counted after the wait)
                                     if self.disposed:
-                                        return
+                                        break
                                     await demand.wait(stats)
-                                    extra = 0
-                                left = countup[left]
-                            rest = iter(await anext(iterator))
+                            out = len(batch) - self.cut - length_hint(rest)  # (all, unless disposed)
+                            n, batch, rest, self.cut = n + out, (), _DONE, 0
+                            if self.disposed:
+                                return
+                            if began:
+                                mark = n + meter.batch(n, began + stats.wait_demand_s - waited, out or 1) - 1
                     else:
-                        async for item in iterator:
+                        async for item in items:
                             emit(item)
                             if demand and (demand.pending if sized is None else len(sized)) >= limit:
                                 extra = 1
@@ -304,7 +334,10 @@ class Pump:
             self.stop = None
             # the counts first: a dispose's cancellation may land in the aclose below (no item goes
             # out after this point, so they are final), and they are written also when disposed
-            meter.sync(meter.counted + left - start + extra)
+            if self.batched:
+                meter.sync(n + len(batch) - self.cut - length_hint(rest))
+            else:
+                meter.sync(meter.counted + left - start + extra)
             aclose = getattr(iterator, "aclose", None)
             if aclose is not None:
                 try:
@@ -313,6 +346,12 @@ class Pump:
                     error = error or exc
         if not self.disposed:
             self._end(error)
+
+    def _stop_batch(self) -> None:
+        """:attr:`stop` for batches: the batch going out ends after its item now out (it is a list's or tuple's)."""
+        rest = self.rest
+        self.cut = length_hint(rest)
+        rest.__setstate__(1 << 30)  # type: ignore[attr-defined]  # past its end: done
 
     def _end(self, error: Exception | None) -> None:
         if error is not None:
@@ -345,6 +384,24 @@ def _emitter(observer: abc.ObserverBase[Any]) -> Callable[[Any], None]:
         if callable(inner):
             return inner  # type: ignore[no-any-return]
     return observer.on_next
+
+
+class _Same:
+    """What the pump's ``async for`` iterates: ``iterator`` itself, each time the loop is entered again.
+
+    The loop is entered again after each run's end (the IndexError): an
+    ``async for`` over the iterator would call its ``__aiter__`` each time,
+    and one that rewinds, or returns a new iterator, would repeat its items.
+    This calls it never (``open()`` has); its ``__anext__`` is called directly.
+    """
+
+    __slots__ = ("iterator",)
+
+    def __init__(self, iterator: AsyncIterator[Any]) -> None:
+        self.iterator = iterator
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self.iterator
 
 
 def _raised_at(exc: BaseException, name: str) -> bool:

@@ -6,6 +6,7 @@ a countdown, and an ``on_next`` that raises counts its item."""
 from __future__ import annotations
 
 import asyncio
+import operator
 import pickle
 import threading
 from collections.abc import AsyncIterator
@@ -278,3 +279,54 @@ async def raise_and_check(batched: bool, error: type[Exception], at: int, where:
     assert seen == list(range(out)), (at, where)
     s = stages["src"].snapshot()
     assert (s["items_out"], s["errors"], s["state"]) == (out, 1, "error"), (at, where, s)
+
+
+class Rewinding:
+    """A class async iterator whose ``__aiter__`` rewinds it (``rewinds``: after the first call, a fresh one)."""
+
+    def __init__(self, n: int, fresh: bool = False) -> None:
+        self.n, self.i, self.aiters, self.fresh = n, 0, 0, fresh
+
+    def __aiter__(self) -> Any:
+        self.aiters += 1
+        if self.fresh and self.aiters > 1:
+            return Rewinding(self.n)
+        self.i = 0
+        return self
+
+    async def __anext__(self) -> int:
+        if self.i >= self.n:
+            raise StopAsyncIteration
+        self.i += 1
+        return self.i - 1
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["rewinds", "fresh-one"])
+async def test_a_class_iterators_aiter_is_called_once_however_many_runs(sampling: float, fresh: bool) -> None:
+    # The loop is entered again at each run's end: an `async for` over the iterator called its
+    # __aiter__ each time, and these repeated their items (without end: take() bounds it here).
+    n = 3 * TOP + 5
+    source = Rewinding(n, fresh)
+    out = await rxasync.to_list(rxasync.from_async_iterable(lambda: source).pipe(ops.take(n + 10)))
+    assert out == list(range(n))
+    assert source.aiters == 1  # the bridge's aiter(), nothing more
+
+
+@pytest.mark.parametrize("make", [operator.itemgetter(5), list.pop], ids=["itemgetter", "list.pop"])
+async def test_a_c_on_next_raising_index_error_is_delivered(sampling: float, make: Any) -> None:
+    # A C function as on_next: its IndexError leaves run() at the emit line with no frame of its own.
+    for at in (0, 1, TOP - 1, TOP, TOP + 1):
+
+        async def gen(at: int = at) -> AsyncIterator[list[int]]:
+            for i in range(2 * TOP):
+                yield [] if i == at else [0, 1, 2, 3, 4, 5]
+
+        done: asyncio.Future[Exception | None] = asyncio.get_running_loop().create_future()
+        with recorded() as stages:
+            rxasync.from_async_iterable(gen, name="src").subscribe(
+                make, done.set_result, lambda done=done: done.set_result(None)
+            )
+            outcome = await asyncio.wait_for(done, 5)
+        assert type(outcome) is IndexError, (at, outcome)
+        s = stages["src"].snapshot()
+        assert (s["items_out"], s["errors"], s["state"]) == (at + 1, 1, "error"), (at, s)
