@@ -117,6 +117,7 @@ class StageStats:
         "credits",
         "dropped",
         "errors",
+        "follows",
         "held",
         "id",
         "idle_scale",
@@ -154,6 +155,9 @@ class StageStats:
         self.idle_since: float | None = None
         self.blocked_since = 0.0
         self.idle_scale = 1  # the wait begun by idle() stands for this many (a sampled wait)
+        #: A stage that waits for upstream exactly while this source is pulled (a fused ``map_async``):
+        #: its snapshots read that source's wait for upstream, a wait in progress included.
+        self.follows: StageStats | None = None
         self._demand, self._upstream = _Wait(self, False), _Wait(self, True)
 
     def took(self) -> None:
@@ -239,8 +243,9 @@ class StageStats:
         a rare long wait scaled up by its sample could otherwise pass.
         """
         now = time.perf_counter()
-        since = self.idle_since
-        waiting_up = now - since if since is not None else 0.0
+        source = self.follows or self
+        since = source.idle_since
+        waiting_up = source.wait_upstream_s + (now - since if since is not None else 0.0)
         waiting_down = now - self.blocked_since if self.blocked_since else 0.0
         age = (self.stopped or now) - self.started
         demand = min(self.wait_demand_s + waiting_down, age)
@@ -254,7 +259,7 @@ class StageStats:
             "in_flight": self._in_flight(),
             "errors": self.errors,
             "wait_demand_s": demand,
-            "wait_upstream_s": min(self.wait_upstream_s + waiting_up, age - demand),
+            "wait_upstream_s": min(waiting_up, age - demand),
             "age_s": age,
             "passive": self.passive,
             "dropped": self.dropped,

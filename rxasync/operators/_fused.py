@@ -74,8 +74,9 @@ class Fused(abc.DisposableBase):
         The time from one timed item to the next pull, the stage's work on it,
         is the source waiting for demand (the pump's wait on the stage's
         credits), scaled as the pump scales its timed ``on_next``; the rest
-        is waiting upstream, and so is the stage (its own counters take that
-        figure: it has no wait of its own to time).
+        is waiting upstream, and so is the stage (its counters read that
+        figure, :attr:`~rxasync._stats.StageStats.follows`: it has no wait
+        of its own to time).
         """
         if self.left is None:  # the stage held the timed item until now: the source waited for its demand
             meter = self.meter
@@ -83,9 +84,6 @@ class Fused(abc.DisposableBase):
             self.left = meter.tick(self.began)
             self.stats.wait_demand_s += meter.emit
             meter.emit, self.began = 0.0, 0.0
-            stage.stats.wait_upstream_s = (
-                self.stats.wait_upstream_s
-            )  # the stage waits while its source is pulled
         try:
             if self.iterator is None:
                 self.meter = Meter(self.stats)

@@ -211,6 +211,7 @@ class _MapStage(Stage):
         if self.concurrency == 1 and path is not None and fusable(path, self.loop) and self.on_loop():
             fused = Fused(path, self.demand)
             self.upstream = fused
+            self.stats.follows = fused.stats  # its waits for upstream are its source's pulls
             task = self.loop.create_task(self.work(fused), context=self.context)
             self.workers.add(task)
             task.add_done_callback(self.workers.discard)
@@ -302,7 +303,7 @@ class _MapStage(Stage):
                 ahead.cancel()
             await asyncio.wait((ahead,))
         await fused.close()
-        self.stats.wait_upstream_s = fused.stats.wait_upstream_s  # (see Fused.pull_now)
+        self.stats.wait_upstream_s = fused.stats.wait_upstream_s  # (its snapshots read it there till now)
 
     async def flush(self) -> None:
         """Emit the results that are next in line, waiting while the consumer below is full."""
@@ -314,7 +315,11 @@ class _MapStage(Stage):
                 self.observer.on_next(result)
                 if down is not None and down.full:
                     stats.blocked()  # waiting for demand: downstream is full
-                    await down.wait()
+                    try:
+                        await down.wait()
+                    except asyncio.CancelledError:  # disposed meanwhile: the item is out all the same
+                        stats.items_out += 1
+                        raise
                     stats.unblocked()
                 self.finish()  # (the demand's credit: the item is counted out below)
                 stats.items_out += 1
