@@ -27,10 +27,10 @@ CUTS: list[tuple[str, str, str, str, int]] = [
         "_pump.py",
         "pump: the count (a lookup after each item; its end, the timed item and dispose()'s stop), the timed wait",
         # "off" tests `disposed` after each emit instead, as code without counters would
-        r"^( *)emit\(item\)\n(\1if demand and .*\n)\1    extra = 1.*\n\1    if self\.disposed:\n\1        return\n"
+        r"^( *)emit\(item\)\n(\1if demand and .*\n)\1    extra = 1.*\n\1    if self\.disposed:\n\1        break\n"
         r"\1    await demand\.wait\(stats\)\n\1    extra = 0\n"
         r"\1left = countup\[left\]\n",
-        r"\1emit(item)\n\1if self.disposed:\n\1    return\n\2\1    await demand.wait()\n",
+        r"\1emit(item)\n\1if self.disposed:\n\1    break\n\2\1    await demand.wait()\n",
         1,
     ),
     (
@@ -41,9 +41,9 @@ CUTS: list[tuple[str, str, str, str, int]] = [
         r"\1rest = self\.rest = iter\(batch\)\n\1began = .*\n\1waited = .*\n\1for item in rest:\n"
         r"\1    on_next\(item\)\n(\1    if demand and .*\n)\1        if self\.disposed:\n\1            break\n"
         r"\1        await demand\.wait\(stats\)\n\1out = .*\n\1n, batch, rest, self\.cut = .*\n"
-        r"\1if self\.disposed:\n\1    return\n\1if began:\n\1    mark = .*\n",
+        r"\1if self\.disposed:\n\1    break\n\1if began:\n\1    mark = .*\n",
         r"\1batch = await anext(iterator)\n\1for item in batch:\n\1    on_next(item)\n\1    if self.disposed:\n"
-        r"\1        return\n\2\1        await demand.wait()\n",
+        r"\1        break\n\2\1        await demand.wait()\n\1if self.disposed:\n\1    break\n",
         1,
     ),
     (

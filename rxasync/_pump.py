@@ -281,6 +281,8 @@ class Pump:
         try:
             iterator = self.open()
             items = _Same(iterator)  # `async for` over it again after a run's end: the same iterator
+            # (the loops end with `break`, never `return`: a return copies the `finally` below into the
+            # loop, whose jumps back then need an EXTENDED_ARG, +14 instructions an item)
             while True:
                 try:
                     if self.batched:  # a batch's items go out without a count: it is taken per batch
@@ -300,7 +302,7 @@ class Pump:
                             out = len(batch) - self.cut - length_hint(rest)  # (all, unless disposed)
                             n, batch, rest, self.cut = n + out, (), _DONE, 0
                             if self.disposed:
-                                return
+                                break
                             if began:
                                 mark = n + meter.batch(n, began + stats.wait_demand_s - waited, out or 1) - 1
                     else:
@@ -309,7 +311,7 @@ class Pump:
                             if demand and (demand.pending if sized is None else len(sized)) >= limit:
                                 extra = 1
                                 if self.disposed:
-                                    return
+                                    break
                                 await demand.wait(stats)
                                 extra = 0
                             left = countup[left]
@@ -323,7 +325,7 @@ class Pump:
                         raise
                     if self.disposed:
                         extra = 1
-                        return
+                        break
                     start = left = meter.ran_out(left - start + 1, emit is timed)
                     emit = on_next if emit is timed else timed
         except Exception as exc:  # delivered as on_error, after the iterator is closed
