@@ -37,7 +37,7 @@ CUTS: list[tuple[str, str, str, str, int]] = [
         "_pump.py",
         "pump: batches, their count and their timed batch (and the iterator that dispose()'s stop ends)",
         # "off" loops over the batch and tests `disposed` after each item, as code without counters would
-        r"^( *)batch = await anext\(iterator\)\n\1if type\(batch\) .*\n\1    batch = list\(batch\).*\n"
+        r"^( *)got = await anext\(iterator\).*\n\1batch = got if .*\n"
         r"\1rest = self\.rest = iter\(batch\)\n\1began = .*\n\1waited = .*\n\1for item in rest:\n"
         r"\1    on_next\(item\)\n(\1    if demand and .*\n)\1        if self\.disposed:\n\1            break\n"
         r"\1        await demand\.wait\(stats\)\n\1out = .*\n\1n, batch, rest, self\.cut = .*\n"

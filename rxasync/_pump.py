@@ -287,9 +287,8 @@ class Pump:
                 try:
                     if self.batched:  # a batch's items go out without a count: it is taken per batch
                         while True:
-                            batch = await anext(iterator)
-                            if type(batch) is not list and type(batch) is not tuple:
-                                batch = list(batch)  # (stop() ends a list's or a tuple's iterator)
+                            got = await anext(iterator)  # (stop() ends a list's or a tuple's iterator)
+                            batch = got if type(got) is list or type(got) is tuple else list(got)
                             rest = self.rest = iter(batch)
                             began = time.perf_counter() if n >= mark else 0.0  # this batch's on_next timed
                             waited = stats.wait_demand_s

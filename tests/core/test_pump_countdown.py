@@ -330,3 +330,30 @@ async def test_a_c_on_next_raising_index_error_is_delivered(sampling: float, mak
         assert type(outcome) is IndexError, (at, outcome)
         s = stages["src"].snapshot()
         assert (s["items_out"], s["errors"], s["state"]) == (at + 1, 1, "error"), (at, s)
+
+
+async def test_a_lazy_batch_that_raises_is_the_error_and_the_source_is_closed() -> None:
+    # A batch that is not a list or a tuple is made one first; when that raises, it is the error.
+    closed: list[bool] = []
+
+    def lazy() -> Any:
+        yield 1
+        raise KeyError("in the batch")
+
+    async def gen() -> AsyncIterator[Any]:
+        try:
+            yield [0]
+            yield lazy()
+        finally:
+            closed.append(True)
+
+    with recorded() as stages:
+        done: asyncio.Future[Exception | None] = asyncio.get_running_loop().create_future()
+        rxasync.from_async_batches(gen, name="src").subscribe(
+            lambda _: None, done.set_result, lambda: done.set_result(None)
+        )
+        outcome = await asyncio.wait_for(done, 5)
+    assert type(outcome) is KeyError, outcome
+    assert closed == [True]
+    s = stages["src"].snapshot()
+    assert (s["items_out"], s["errors"], s["state"]) == (1, 1, "error"), s
