@@ -124,9 +124,8 @@ class Demand:
                         fut.cancel()
         finally:
             if stats is not None:
-                stats.idle_since = now = (
-                    time.perf_counter()
-                )  # (the pump counts the time from here as upstream's)
+                # from here on, the pump counts the time as upstream's
+                stats.idle_since = now = time.perf_counter()
                 stats.wait_demand_s += now - began
                 stats.blocked_since = 0.0
 

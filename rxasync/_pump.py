@@ -19,7 +19,6 @@ generator's ``anext``, the socket, the file).
 from __future__ import annotations
 
 import asyncio
-import dis
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from operator import length_hint
@@ -27,9 +26,9 @@ from typing import Any
 
 from reactivex import abc
 from reactivex.disposable import Disposable
-from reactivex.observer import AutoDetachObserver
 
 from ._flow import Demand
+from ._pump_steps import _emitter, _on_loop, _raised_at, _Same
 from ._stats import StageStats
 
 __all__ = ["SAMPLE_EVERY", "Meter", "Pump"]
@@ -50,7 +49,6 @@ _COUNTDOWN: tuple[int | None, ...] = (None, None, *range(1, _MOST + 1))
 _TOP = _MOST + 1
 _COUNTUP: tuple[int, ...] = tuple(range(1, _TOP + 1))
 _DONE: Iterator[Any] = iter(())  # an iterator with nothing left (the pump's, between two batches)
-_AT: dict[str, frozenset[int]] = {}  # offsets in Pump.run of the lines that load a name (see _raised_at)
 
 
 class Meter:
@@ -73,11 +71,12 @@ class Meter:
         self.mask = 0
         self.began = 0.0  # when the pump's timed on_next began
 
-    def sample(self, items: int, began: float) -> int:
+    def sample(self, items: int, began: float, scale: float = 0.0) -> int:
         """One ``on_next`` that began at ``began`` was timed; ``items`` have gone out.
 
         Returns how many items on the next one is timed (also kept in :attr:`step`).
-        The timed call stands for the :attr:`step` items since the last one,
+        The timed call stands for the :attr:`step` items since the last one
+        (or ``scale`` times its time, for a timed batch),
         but never for more than the time since that read (a slow timed item
         among fast ones cannot make the estimate exceed the time that passed).
         The next step is drawn around ``mask + 1`` from the clock's low bits:
@@ -86,7 +85,7 @@ class Meter:
         """
         now = time.perf_counter()  # (no min() or max(): each parses its arguments, ~700 instructions)
         since = now - self.last
-        took = (now - began) * self.step
+        took = (now - began) * (scale or self.step)
         self.emit += took if took < since else since
         stats = self.stats
         stats.items_in = stats.items_out = items  # sync(), inline: this runs once per countdown
@@ -130,9 +129,9 @@ class Meter:
         demand. The batch stands for every item since the last read. Returns
         the items from here to the first of the next timed batch.
         """
-        self.step = (items - self.counted) / size  # type: ignore[assignment]  # (a scale, here)
+        scale = (items - self.counted) / size
         self.counted = items
-        return self.sample(items, began)
+        return self.sample(items, began, scale)
 
     def tick(self, began: float) -> int:
         """:meth:`sample` for a countdown: the timed item ran it to 0; returns where it starts again."""
@@ -316,11 +315,11 @@ class Pump:
                             left = countup[left]
                     break
                 except StopAsyncIteration as exc:  # the batches' end, or on_next raised it
-                    if not _raised_at(exc, "anext"):
+                    if not _raised_at(exc, "anext", _RUN):
                         raise
                     break
                 except IndexError as exc:  # a run's end (or the source's or on_next's IndexError)
-                    if not _raised_at(exc, "countup"):
+                    if not _raised_at(exc, "countup", _RUN):
                         raise
                     if self.disposed:
                         extra = 1
@@ -329,7 +328,7 @@ class Pump:
                     emit = on_next if emit is timed else timed
         except Exception as exc:  # delivered as on_error, after the iterator is closed
             error = exc
-            if _raised_at(exc, "emit"):  # on_next raised: its item is out
+            if _raised_at(exc, "emit", _RUN):  # on_next raised: its item is out
                 extra = 1
         finally:
             self.stop = None
@@ -364,72 +363,4 @@ class Pump:
             self.observer.on_completed()
 
 
-def _emitter(observer: abc.ObserverBase[Any]) -> Callable[[Any], None]:
-    """The cheapest correct ``on_next`` for the pump.
-
-    RxPY hands ``reactivex.create``'s subscribe function an
-    ``AutoDetachObserver``, whose ``on_next`` only tests ``is_stopped`` and
-    calls the next ``on_next``. It is stopped by its own ``on_error`` /
-    ``on_completed``, which only the pump calls, after its last item, and by
-    ``dispose``, which also disposes the pump's subscription in the same call,
-    so the pump's own ``disposed`` test covers it: a dispose on the loop's
-    thread ends the run at once, one from another thread is seen at the
-    run's end, at most 1,023 items later (the pump starts after
-    ``subscribe`` has returned and RxPY has wired that subscription: on the
-    loop's thread, which is when this is used). Calling
-    the inner ``on_next`` saves a Python call per item (about a quarter of
-    the bridge's cost). Any other observer is called as it is.
-    """
-    if type(observer) is AutoDetachObserver and not observer.is_stopped:
-        inner = getattr(observer, "_on_next", None)
-        if callable(inner):
-            return inner  # type: ignore[no-any-return]
-    return observer.on_next
-
-
-class _Same:
-    """What the pump's ``async for`` iterates: ``iterator`` itself, each time the loop is entered again.
-
-    The loop is entered again after each run's end (the IndexError): an
-    ``async for`` over the iterator would call its ``__aiter__`` each time,
-    and one that rewinds, or returns a new iterator, would repeat its items.
-    This calls it never (``open()`` has); its ``__anext__`` is called directly.
-    """
-
-    __slots__ = ("iterator",)
-
-    def __init__(self, iterator: AsyncIterator[Any]) -> None:
-        self.iterator = iterator
-
-    def __aiter__(self) -> AsyncIterator[Any]:
-        return self.iterator
-
-
-def _raised_at(exc: BaseException, name: str) -> bool:
-    """Whether ``exc`` left :meth:`Pump.run`'s own code at a line that loads ``name``.
-
-    ``"countup"``: the pump's lookup past its run (an IndexError that the
-    source or ``on_next`` raised passed another line); ``"emit"``: an
-    ``on_next`` call; ``"anext"``: a batch's pull. Caught in ``run``, the
-    traceback's first entry is ``run``'s frame, at the instruction it was
-    running (its offset: ``tb_lineno`` would scan the line table each time).
-    """
-    if not _AT:
-        code = Pump.run.__code__
-        lines: dict[str, set[int | None]] = {"countup": set(), "emit": set(), "anext": set()}
-        for instr in dis.get_instructions(code):
-            if instr.opname.startswith("LOAD_") and instr.positions:
-                for loaded in instr.argval if isinstance(instr.argval, tuple) else (instr.argval,):
-                    if isinstance(loaded, str) and loaded in lines:
-                        lines[loaded].add(instr.positions.lineno)
-        for key, numbers in lines.items():  # every code unit of those lines (the inline caches too)
-            _AT[key] = frozenset(o for a, b, n in code.co_lines() if n in numbers for o in range(a, b, 2))
-    tb = exc.__traceback__
-    return tb is not None and tb.tb_lasti in _AT.get(name, ())
-
-
-def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
-    try:
-        return asyncio.get_running_loop() is loop
-    except RuntimeError:
-        return False
+_RUN = Pump.run.__code__  # what _raised_at reads the offsets of

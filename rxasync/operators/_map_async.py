@@ -245,10 +245,10 @@ class _MapStage(Stage):
                     self.waiting.append(fut)
                     if not self.demand.pending and not self.upstream_done and self.stats.idle_since is None:
                         # nothing in flight (and no other worker has begun the wait): waiting upstream
-                        idle_in = self.idle_in = _COUNTDOWN[
-                            self.idle_in
-                        ]  # so the waits not timed cost no call
-                        if idle_in is None:  # (a lookup and a test against None: no C call, as the pump's)
+                        # a countdown to the next timed wait, so the others cost no call (a lookup and a
+                        # test against None: no C call, as the pump's)
+                        idle_in = self.idle_in = _COUNTDOWN[self.idle_in]
+                        if idle_in is None:
                             self.waiting_upstream()
                     await fut
                     continue
